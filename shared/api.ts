@@ -1,0 +1,41 @@
+// Response shapes Darkroom adds to OpenAI's. OpenAI clients ignore the extra fields.
+import type { CacheStatus } from './headers';
+
+/** Our copy of one generated image, carried beside the upstream's data URL. */
+export interface DarkroomImage {
+  /** Absolute, immutable URL: <origin>/i/<sha256>.<ext> */
+  url: string;
+  sha256: string;
+  content_type: string;
+  bytes: number;
+  width?: number;
+  height?: number;
+}
+
+/** Top-level `darkroom` field on completions and on the first stream chunk. */
+export interface DarkroomMeta {
+  generation_id: string;
+  share_url: string;
+  provider: string;
+  cache: CacheStatus;
+}
+
+/** GET /v1/generations/:id */
+export interface GenerationRecord {
+  id: string;
+  object: 'generation';
+  created: number;
+  model: string;
+  provider: string;
+  prompt: string;
+  seed: number | null;
+  aspect_ratio: string | null;
+  text: string;
+  images: DarkroomImage[];
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cost: number };
+  share_url: string;
+}
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
