@@ -3,8 +3,9 @@ import type { CacheStatus } from './headers';
 
 /** Our copy of one generated image, carried beside the upstream's data URL. */
 export interface DarkroomImage {
-  /** Absolute, immutable URL: <origin>/i/<sha256>.<ext> */
-  url: string;
+  /** Absolute, immutable URL: <origin>/i/<sha256>.<ext>. Null only when storage failed and the
+   *  image is served as a data URL instead (header x-darkroom-image-fallback). */
+  url: string | null;
   sha256: string;
   content_type: string;
   bytes: number;

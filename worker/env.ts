@@ -3,6 +3,8 @@
 import type { GenerationCoordinator } from './generation/coordinator';
 import type { LimitCounter } from './access/limit-counter';
 import type { StatsCounter } from './observability/stats-counter';
+import type { AccessContext } from './access/context';
+import type { GenMeta } from './stream/events';
 
 export interface Env {
   ASSETS: Fetcher;
@@ -31,11 +33,23 @@ export interface Env {
   [key: string]: unknown;
 }
 
+/** How a generation ended, for the log line, the stats and the spend. */
+export interface Outcome {
+  status: number;
+  costUsd: number;
+  tokens?: number;
+  meta?: GenMeta;
+}
+
 /** Hono's environment type for every route and middleware. */
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
     startedAt: number;
+    /** Set by the access middleware on API routes. */
+    access?: AccessContext;
+    cacheKeyPrefix?: string;
+    reportOutcome: (outcome: Outcome) => void;
   };
 }

@@ -1,0 +1,21 @@
+// What the access layer tells the routes about the caller.
+import type { ChatCompletionRequest } from '../../shared/schemas';
+
+export type PrincipalKind = 'secret' | 'publishable' | 'playground' | 'dev';
+
+export interface Principal {
+  kind: PrincipalKind;
+  /** Key id (hash prefix) or client IP for the playground. */
+  id: string;
+  name?: string;
+}
+
+export interface AccessContext {
+  principal: Principal;
+  /** Publishable keys may not steer the cache (their Cache-Control and x-cache-ttl are ignored). */
+  mayControlCache: boolean;
+  /** Throws an ApiError when this caller may not send this request. */
+  checkRequest?(req: ChatCompletionRequest): void;
+  /** Called once when the generation is over: frees the concurrency slot, books the spend. */
+  settle?(costUsd: number): void;
+}

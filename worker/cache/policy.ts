@@ -1,0 +1,30 @@
+// How a request may use the cache: `Cache-Control: no-cache` skips the lookup but stores the
+// fresh result, `no-store` neither reads nor writes; `x-cache-ttl` (seconds, >= 60, as KV
+// requires) overrides CACHE_TTL_SECONDS (default 30 days).
+import { badRequest } from '../lib/errors';
+import type { CacheMode } from '../generation/plan';
+
+export const DEFAULT_TTL_SECONDS = 30 * 24 * 3600;
+const MAX_TTL_SECONDS = 365 * 24 * 3600;
+
+export function cacheModeOf(headers: Headers): CacheMode {
+  const cc = (headers.get('cache-control') ?? '').toLowerCase();
+  if (/\bno-store\b/.test(cc)) return 'no-store';
+  if (/\bno-cache\b/.test(cc)) return 'no-cache';
+  return 'default';
+}
+
+export function ttlOf(headers: Headers, configured: unknown): number {
+  const raw = headers.get('x-cache-ttl');
+  if (raw !== null) {
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) < 60 || Number(raw) > MAX_TTL_SECONDS) {
+      throw badRequest(`x-cache-ttl must be a whole number of seconds from 60 to ${MAX_TTL_SECONDS}.`, 'x-cache-ttl');
+    }
+    return Number(raw);
+  }
+  const n = Number(configured);
+  return Number.isFinite(n) && n >= 60 ? Math.min(n, MAX_TTL_SECONDS) : DEFAULT_TTL_SECONDS;
+}
+
+export const usesCacheControls = (headers: Headers) =>
+  headers.has('x-cache-ttl') || /no-(cache|store)/i.test(headers.get('cache-control') ?? '');

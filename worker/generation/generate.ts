@@ -1,0 +1,42 @@
+// The events of one generation, from wherever they come: a cache hit replayed, a generation
+// joined or started in the coalescing Durable Object (cacheable requests), or a direct run.
+import { forgetEntry, readEntry } from '../cache/entry';
+import { replayEvents } from '../cache/replay';
+import type { Env } from '../env';
+import { logLine } from '../observability/log';
+import { r2ImageStore } from '../storage/image-store';
+import type { GenEvent } from '../stream/events';
+import { fromEvents } from '../stream/pipeline';
+import { decodeEvents } from './event-codec';
+import type { GenerationPlan } from './plan';
+import { runGeneration } from './run';
+
+export async function generationEvents(
+  env: Env,
+  plan: GenerationPlan,
+  opts: { withImageData: boolean; waitUntil(p: Promise<unknown>): void },
+): Promise<ReadableStream<GenEvent>> {
+  if (plan.readCache) {
+    const hit = await cachedEvents(env, plan, opts.withImageData);
+    if (hit) return hit;
+  }
+  if (plan.cacheKey) {
+    const stub = env.GENERATIONS.get(env.GENERATIONS.idFromName(plan.cacheKey));
+    return decodeEvents((await stub.join(plan)) as unknown as ReadableStream<Uint8Array>);
+  }
+  return runGeneration(plan, { env, waitUntil: opts.waitUntil });
+}
+
+async function cachedEvents(env: Env, plan: GenerationPlan, withImageData: boolean): Promise<ReadableStream<GenEvent> | null> {
+  try {
+    const entry = await readEntry(env.CACHE, plan.cacheKey!);
+    if (!entry) return null;
+    const events = await replayEvents(entry, r2ImageStore(env.IMAGES), withImageData);
+    if (events) return fromEvents(events);
+    forgetEntry(plan.cacheKey!); // an image went missing from R2: generate again
+    return null;
+  } catch (err) {
+    logLine({ level: 'error', msg: 'cache read failed; treated as a miss', error: String(err) });
+    return null;
+  }
+}

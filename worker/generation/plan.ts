@@ -1,0 +1,53 @@
+// Everything one generation needs to know, decided once from the validated request: what goes
+// upstream, the cache key and policy, and what the generation record will say.
+import { MODEL_ID, resolveModel } from '../../shared/model';
+import type { ChatCompletionRequest } from '../../shared/schemas';
+import { cacheKey, isSeeded } from '../cache/key';
+import { shortId } from '../lib/bytes';
+import { promptOf } from '../providers/demo';
+
+export type CacheMode = 'default' | 'no-cache' | 'no-store';
+
+export interface GenerationPlan {
+  upstreamBody: Record<string, unknown>;
+  stream: boolean;
+  /** Null: not cacheable (unseeded or no-store) -> runs directly, never coalesced. */
+  cacheKey: string | null;
+  readCache: boolean;
+  ttlSeconds: number;
+  generationId: string;
+  record: { prompt: string; seed: number | null; aspectRatio: string | null };
+}
+
+export async function planGeneration(
+  req: ChatCompletionRequest,
+  opts: { cacheMode: CacheMode; ttlSeconds: number },
+): Promise<GenerationPlan> {
+  const model = resolveModel(req.model) ?? MODEL_ID;
+  const { max_tokens, stream, ...rest } = req;
+  const upstreamBody: Record<string, unknown> = {
+    ...rest,
+    model,
+    modalities: req.modalities ?? ['image', 'text'],
+    stream: Boolean(stream),
+  };
+  if (max_tokens !== undefined && upstreamBody.max_completion_tokens === undefined) upstreamBody.max_completion_tokens = max_tokens;
+  delete upstreamBody.stream_options;
+  if (req.seed === -1) delete upstreamBody.seed; // -1 means "random": let the upstream pick
+  const seeded = isSeeded(req.seed);
+  const key = seeded && opts.cacheMode !== 'no-store' ? await cacheKey({ ...req, model }) : null;
+  return {
+    upstreamBody,
+    stream: Boolean(stream),
+    cacheKey: key,
+    readCache: key !== null && opts.cacheMode === 'default',
+    ttlSeconds: opts.ttlSeconds,
+    // Seeded: the same request always gets the same share id. Unseeded: a fresh one.
+    generationId: key ? shortId(12, key) : shortId(12),
+    record: {
+      prompt: promptOf(upstreamBody),
+      seed: seeded ? req.seed! : null,
+      aspectRatio: (req.image_config?.aspect_ratio as string | undefined) ?? null,
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Byte helpers on the hot path. Uint8Array.fromBase64/toBase64 are native in workerd; the
+// fallbacks keep unit tests runnable elsewhere.
+type B64Uint8 = typeof Uint8Array & { fromBase64?: (s: string) => Uint8Array };
+type B64Array = Uint8Array & { toBase64?: () => string };
+
+export function fromBase64(b64: string): Uint8Array {
+  const native = (Uint8Array as B64Uint8).fromBase64;
+  if (native) return native(b64);
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  const native = (bytes as B64Array).toBase64;
+  if (native) return native.call(bytes);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+export async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  const input = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', input));
+  let hex = '';
+  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+const ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+/** A short id from random bytes, or from a hex digest when it must be stable. */
+export function shortId(length = 12, fromHex?: string): string {
+  const bytes = fromHex
+    ? Uint8Array.from(fromHex.slice(0, length * 2).match(/../g)!.map((h) => parseInt(h, 16)))
+    : crypto.getRandomValues(new Uint8Array(length));
+  let id = '';
+  for (let i = 0; i < length; i++) id += ALPHABET[bytes[i] % ALPHABET.length];
+  return id;
+}

@@ -1,0 +1,51 @@
+// OpenAI's error shape, the only error shape Darkroom ever answers with.
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { OpenAIErrorBody } from '../../shared/api';
+
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'insufficient_quota'
+  | 'upstream_error'
+  | 'timeout_error'
+  | 'server_error';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly type: ErrorType = 'invalid_request_error',
+    readonly code: string | null = null,
+    readonly param: string | null = null,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  body(): OpenAIErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+
+  toResponse(extraHeaders: Record<string, string> = {}): Response {
+    return Response.json(this.body(), {
+      status: this.status,
+      headers: { ...this.headers, ...extraHeaders },
+    });
+  }
+}
+
+export const badRequest = (message: string, param: string | null = null, code: string | null = 'invalid_value') =>
+  new ApiError(400, message, 'invalid_request_error', code, param);
+
+/** An upstream answer we must not pass on: 502, and a client-side retry would only pay again. */
+export const upstreamError = (message: string, code = 'upstream_invalid_response') =>
+  new ApiError(502, message, 'upstream_error', code, null, { 'x-should-retry': 'false' });
+
+/** Anything thrown that is not an ApiError becomes a 500 without leaking its message. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError(500, 'Internal error. It has been logged; please retry.', 'server_error', 'internal_error');
+}

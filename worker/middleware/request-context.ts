@@ -1,0 +1,50 @@
+// Every answer gets an x-request-id, and every request one structured JSON log line. A streamed
+// generation logs when its stream is over, so the line carries its tokens and cost.
+import { createMiddleware } from 'hono/factory';
+import { H } from '../../shared/headers';
+import type { AppEnv, Outcome } from '../env';
+import { shortId } from '../lib/bytes';
+import { logLine } from '../observability/log';
+import { recordStats } from '../observability/stats';
+
+export const requestContext = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const started = Date.now();
+    const requestId = `req_${shortId(16)}`;
+    c.set('requestId', requestId);
+    c.set('startedAt', started);
+    let fields: Record<string, unknown> | undefined;
+    let outcome: Outcome | undefined;
+    let logged = false;
+    const emit = () => {
+      if (logged || !fields) return;
+      logged = true;
+      logLine({
+        ...fields,
+        latency_ms: Date.now() - started,
+        ...(outcome ? { final_status: outcome.status, tokens: outcome.tokens, cost_usd: outcome.costUsd } : {}),
+      });
+      if (outcome) c.executionCtx.waitUntil(recordStats(c.env, outcome).catch(() => {}));
+    };
+    c.set('reportOutcome', (o: Outcome) => {
+      outcome = o;
+      emit();
+    });
+    await next();
+    c.res.headers.set(H.requestId, requestId);
+    fields = {
+      level: c.res.status >= 500 ? 'error' : 'info',
+      request_id: requestId,
+      method: c.req.method,
+      route: c.req.routePath,
+      status: c.res.status,
+      ttfb_ms: Date.now() - started,
+      cache: c.res.headers.get(H.cache) ?? undefined,
+      provider: c.res.headers.get(H.provider) ?? undefined,
+      principal: c.get('access')?.principal.kind,
+      generation: c.res.headers.get(H.generationId) ?? undefined,
+    };
+    // Streams report their outcome when they end; everything else is over now.
+    const streaming = c.res.headers.get('content-type')?.startsWith('text/event-stream') && !outcome;
+    if (!streaming) emit();
+  });

@@ -1,0 +1,51 @@
+// POST /v1/chat/completions: validate -> (access ran as middleware) -> cache lookup ->
+// generation (coalesced when cacheable) -> the answer as SSE or JSON.
+import { Hono } from 'hono';
+import { H } from '../../shared/headers';
+import { LIMITS } from '../../shared/limits';
+import { ChatCompletionRequest } from '../../shared/schemas';
+import { cacheModeOf, ttlOf } from '../cache/policy';
+import type { AppEnv } from '../env';
+import { generationEvents } from '../generation/generate';
+import { checkInputLimits } from '../generation/input-limits';
+import { planGeneration } from '../generation/plan';
+import { respondWithEvents } from '../generation/respond';
+import { readJsonBody, validate } from '../lib/request-body';
+import { numberOr } from '../providers';
+import type { ImageFormat } from '../stream/render';
+
+export const chatRoutes = new Hono<AppEnv>();
+
+chatRoutes.post('/', async (c) => {
+  const req = validate(ChatCompletionRequest, await readJsonBody(c.req.raw, LIMITS.maxBodyBytes));
+  checkInputLimits(req);
+  const access = c.get('access');
+  access?.checkRequest?.(req);
+  // Publishable keys may not steer the cache: their cache headers are ignored.
+  const cacheHeaders = access?.mayControlCache === false ? new Headers() : c.req.raw.headers;
+  const plan = await planGeneration(req, {
+    cacheMode: cacheModeOf(cacheHeaders),
+    ttlSeconds: ttlOf(cacheHeaders, c.env.CACHE_TTL_SECONDS),
+  });
+  const imageFormat: ImageFormat = c.req.header(H.imageFormat)?.toLowerCase() === 'url' ? 'url' : 'data_url';
+  const headers: Record<string, string> = {};
+  if (req.max_tokens !== undefined) {
+    headers[H.deprecation] = 'true';
+    headers.warning = '299 - "max_tokens is deprecated; use max_completion_tokens"';
+  }
+  const events = await generationEvents(c.env, plan, {
+    withImageData: imageFormat !== 'url',
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+  });
+  return respondWithEvents(events, {
+    origin: new URL(c.req.url).origin,
+    imageFormat,
+    stream: plan.stream,
+    headers,
+    keepAliveMs: numberOr(c.env.KEEPALIVE_MS, 15_000),
+    onSettled: (outcome) => {
+      access?.settle?.(outcome.costUsd);
+      c.get('reportOutcome')?.(outcome);
+    },
+  });
+});

@@ -1,0 +1,168 @@
+// GET /s/:id: the share page of one generation, rendered here so that link previews (OpenGraph,
+// Twitter cards) work for crawlers that run no JavaScript. The page reuses the built site's
+// template (dist/web/share.html: its CSS and its small script) and fills two placeholders.
+// Unknown ids get a real 404 page. Every interpolated value is escaped.
+import { Hono, type Context } from 'hono';
+import type { AppEnv } from '../env';
+import type { GenerationRecord } from '../../shared/api';
+import { MODEL_ID, dimensionsFor } from '../../shared/model';
+import { getGenerationRecord } from '../storage/records';
+
+export const shareRoutes = new Hono<AppEnv>();
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escape text for HTML element content and quoted attribute values. */
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]);
+}
+
+/** JSON for a <script type="application/json"> island: nothing in it can close the element. */
+export function jsonIsland(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+const HEAD = '<!--darkroom:head-->';
+const BODY = '<!--darkroom:body-->';
+const FALLBACK_TEMPLATE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${HEAD}</head><body class="share-page">${BODY}</body></html>`;
+
+/** The built share.html (cached per isolate: assets change only with a deploy). */
+let template: Promise<string> | null = null;
+function shareTemplate(c: Context<AppEnv>): Promise<string> {
+  const load = async () => {
+    try {
+      // Assets drop the .html extension (html_handling "auto-trailing-slash"): /share serves share.html.
+      const res = await c.env.ASSETS.fetch(new Request(new URL('/share', c.req.url)));
+      const text = res.ok ? await res.text() : '';
+      if (text.includes(HEAD) && text.includes(BODY)) return text;
+    } catch {
+      /* no built site (e.g. unit tests): fall back to the bare template */
+    }
+    template = null; // try again next time
+    return FALLBACK_TEMPLATE;
+  };
+  template ??= load();
+  return template;
+}
+
+const BRAND = `<a class="brand" href="/" aria-label="Darkroom home"><svg class="brand-mark" viewBox="0 0 32 32" aria-hidden="true"><rect width="32" height="32" rx="8" fill="#1b1b1f"/><circle cx="16" cy="16" r="9" fill="none" stroke="#ff5b3a" stroke-width="2.5"/><circle cx="16" cy="16" r="3.5" fill="#ff5b3a"/></svg><span>Darkroom</span></a>`;
+
+function header(model: string): string {
+  return `<a class="skip-link" href="#main">Skip to content</a>
+<header class="site-header">${BRAND}<span class="model-pill">${escapeHtml(model)}</span><nav class="site-nav" aria-label="Site"><a href="/">Playground</a><a href="/docs">API docs</a></nav></header>`;
+}
+
+function truncate(s: string, n: number): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > n ? `${flat.slice(0, n - 1).trimEnd()}…` : flat;
+}
+
+function fill(tpl: string, head: string, body: string): string {
+  // Function replacers: `$` sequences in user text must not be read as replacement patterns.
+  return tpl.replace(HEAD, () => head).replace(BODY, () => body);
+}
+
+/** Where "Remix" goes: the playground, filled in with this generation's prompt, seed and shape. */
+export function remixUrl(r: Pick<GenerationRecord, 'prompt' | 'seed' | 'aspect_ratio'>): string {
+  const q = new URLSearchParams({ prompt: r.prompt });
+  if (r.seed != null) q.set('seed', String(r.seed));
+  if (r.aspect_ratio) q.set('aspect', r.aspect_ratio);
+  return `/?${q}`;
+}
+
+export function renderSharePage(tpl: string, r: GenerationRecord, pageUrl: string): string {
+  const image = r.images.find((i) => i.url);
+  const size = image?.width && image?.height ? { width: image.width, height: image.height } : r.aspect_ratio ? dimensionsFor(r.aspect_ratio) : null;
+  const title = truncate(r.prompt, 90) || 'An image from Darkroom';
+  const description = `${r.seed != null ? `Seed ${r.seed} · ` : ''}${r.aspect_ratio ? `${r.aspect_ratio} · ` : ''}made with ${r.model} on Darkroom. Remix it with your own prompt.`;
+  const shareUrl = r.share_url || pageUrl;
+  const created = new Date(r.created * 1000);
+  const meta: [string, string | number | undefined][] = [
+    ['og:type', 'website'],
+    ['og:site_name', 'Darkroom'],
+    ['og:url', shareUrl],
+    ['og:title', title],
+    ['og:description', description],
+    ['og:image', image?.url ?? undefined],
+    ['og:image:secure_url', image?.url?.startsWith('https:') ? image.url : undefined],
+    ['og:image:type', image?.content_type || undefined],
+    ['og:image:width', size?.width],
+    ['og:image:height', size?.height],
+    ['og:image:alt', truncate(r.prompt, 300)],
+  ];
+  const twitter: [string, string | undefined][] = [
+    ['twitter:card', image ? 'summary_large_image' : 'summary'],
+    ['twitter:title', title],
+    ['twitter:description', description],
+    ['twitter:image', image?.url ?? undefined],
+    ['twitter:image:alt', truncate(r.prompt, 420)],
+  ];
+  const head = [
+    `<title>${escapeHtml(title)} · Darkroom</title>`,
+    `<meta name="description" content="${escapeHtml(description)}">`,
+    `<link rel="canonical" href="${escapeHtml(shareUrl)}">`,
+    ...meta.filter(([, v]) => v != null && v !== '').map(([k, v]) => `<meta property="${k}" content="${escapeHtml(v)}">`),
+    ...twitter.filter(([, v]) => v != null && v !== '').map(([k, v]) => `<meta name="${k}" content="${escapeHtml(v)}">`),
+    `<script type="application/json" id="darkroom-data">${jsonIsland({ ...r, remix_url: remixUrl(r) })}</script>`,
+  ].join('\n    ');
+
+  const facts: [string, string, boolean?][] = [
+    ['Seed', r.seed != null ? String(r.seed) : 'random'],
+    ['Aspect ratio', r.aspect_ratio ?? 'default'],
+    ['Model', r.model, true],
+    ...(size ? ([['Size', `${size.width} × ${size.height}`]] as [string, string][]) : []),
+    ['Created', created.toISOString().slice(0, 10)],
+  ];
+  const figure = image
+    ? `<a href="${escapeHtml(image.url)}" title="Open the full image"><img class="share-image" src="${escapeHtml(image.url)}" alt="${escapeHtml(r.prompt)}"${size ? ` width="${size.width}" height="${size.height}"` : ''}></a>`
+    : `<p class="no-image">This generation has no image.</p>`;
+  const body = `${header(r.model)}
+<main id="main" class="share">
+  <figure class="share-figure">${figure}</figure>
+  <section class="share-info" aria-label="About this image">
+    <p class="eyebrow">Made with Darkroom</p>
+    <h1 class="share-prompt${r.prompt.length > 140 ? ' long' : ''}">${escapeHtml(r.prompt)}</h1>
+    <dl class="share-meta">${facts.map(([k, v, wide]) => `<div${wide ? ' class="wide"' : ''}><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>
+    <div class="share-actions">
+      <a class="btn btn-primary remix" href="${escapeHtml(remixUrl(r))}">Remix in the playground</a>
+      <button type="button" class="btn" data-copy="${escapeHtml(shareUrl)}" data-what="Share link" hidden>Copy link</button>
+      ${image ? `<a class="btn" href="${escapeHtml(image.url)}" download>Download</a>` : ''}
+    </div>
+    ${r.text.trim() ? `<details class="share-notes"><summary>What the model said</summary><p>${escapeHtml(r.text.trim())}</p></details>` : ''}
+    <p class="share-cta">Same prompt and seed give the same image. Remix to change either.</p>
+  </section>
+</main>
+<footer class="site-footer"><span>Darkroom · an OpenAI-compatible edge gateway for ${escapeHtml(MODEL_ID)}</span><span><a href="/">Make your own</a></span></footer>
+<div class="toast" role="status" aria-live="polite"></div>`;
+  return fill(tpl, head, body);
+}
+
+export function renderNotFound(tpl: string): string {
+  const head = `<title>Not found · Darkroom</title>\n    <meta name="robots" content="noindex">`;
+  const body = `${header(MODEL_ID)}
+<main id="main" class="not-found">
+  <p class="code" aria-hidden="true">404</p>
+  <h1>This image is not in the darkroom</h1>
+  <p>The link may be mistyped, or the generation was never saved. You can make a new one in a minute.</p>
+  <a class="btn btn-primary" href="/">Open the playground</a>
+</main>`;
+  return fill(tpl, head, body);
+}
+
+shareRoutes.get('/:id', async (c) => {
+  const id = c.req.param('id');
+  const origin = new URL(c.req.url).origin;
+  const [record, tpl] = await Promise.all([getGenerationRecord(c.env, id, origin), shareTemplate(c)]);
+  c.header('x-frame-options', 'DENY');
+  if (!record) {
+    c.header('cache-control', 'no-store');
+    return c.html(renderNotFound(tpl), 404);
+  }
+  c.header('cache-control', 'public, max-age=300');
+  return c.html(renderSharePage(tpl, record, c.req.url));
+});

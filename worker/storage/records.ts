@@ -1,0 +1,61 @@
+// Generation records in KV (`g:<id>`): what a share page, the playground's history and
+// GET /v1/generations/:id show. Stored with R2 keys; URLs are built for the asking origin.
+import type { DarkroomImage, GenerationRecord } from '../../shared/api';
+import type { Env } from '../env';
+import type { StoredImage, Usage } from '../stream/events';
+
+export interface StoredRecord {
+  id: string;
+  created: number;
+  model: string;
+  provider: string;
+  prompt: string;
+  seed: number | null;
+  aspect_ratio: string | null;
+  text: string;
+  images: StoredImage[];
+  usage: Usage;
+}
+
+const recordKey = (id: string) => `g:${id}`;
+export const isGenerationId = (id: string) => /^[0-9A-Za-z]{6,32}$/.test(id);
+
+export async function putGenerationRecord(env: Env, record: StoredRecord): Promise<void> {
+  await env.RECORDS.put(recordKey(record.id), JSON.stringify(record));
+}
+
+export async function getGenerationRecord(env: Env, id: string, origin: string): Promise<GenerationRecord | null> {
+  if (!isGenerationId(id)) return null;
+  const stored = await env.RECORDS.get<StoredRecord>(recordKey(id), 'json');
+  return stored ? publicRecord(stored, origin) : null;
+}
+
+export function publicRecord(r: StoredRecord, origin: string): GenerationRecord {
+  const images: DarkroomImage[] = r.images.map((i) => ({
+    url: i.key ? `${origin}/i/${i.key}` : null,
+    sha256: i.sha256,
+    content_type: i.content_type,
+    bytes: i.bytes,
+    ...(i.width ? { width: i.width, height: i.height } : {}),
+  }));
+  const usage = {
+    prompt_tokens: r.usage.prompt_tokens,
+    completion_tokens: r.usage.completion_tokens,
+    total_tokens: r.usage.total_tokens,
+    cost: r.usage.cost ?? 0,
+  };
+  return {
+    id: r.id,
+    object: 'generation',
+    created: r.created,
+    model: r.model,
+    provider: r.provider,
+    prompt: r.prompt,
+    seed: r.seed,
+    aspect_ratio: r.aspect_ratio,
+    text: r.text,
+    images,
+    usage,
+    share_url: `${origin}/s/${r.id}`,
+  };
+}

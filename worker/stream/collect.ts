@@ -1,0 +1,75 @@
+// Folds GenEvents into one finished answer: what a JSON client receives and what the cache keeps.
+import type { Chunk, GenEvent, GenMeta, ImageItem, StreamError, Usage } from './events';
+
+export interface Collected {
+  meta?: GenMeta;
+  id: string;
+  created: number;
+  model: string;
+  text: string;
+  reasoning: string;
+  images: ImageItem[];
+  finishReason: string | null;
+  usage?: Usage;
+  /** Extra top-level fields the upstream sent (provider, system_fingerprint, ...). */
+  extra: Record<string, unknown>;
+  error?: StreamError;
+  ended: boolean;
+}
+
+export function emptyCollected(): Collected {
+  return { id: '', created: 0, model: '', text: '', reasoning: '', images: [], finishReason: null, extra: {}, ended: false };
+}
+
+export function addEvent(acc: Collected, event: GenEvent): void {
+  switch (event.type) {
+    case 'meta':
+      acc.meta = event.meta;
+      return;
+    case 'chunk':
+      return addChunk(acc, event.chunk);
+    case 'error':
+      acc.error = event.error;
+      return;
+    case 'end':
+      acc.ended = true;
+      return;
+  }
+}
+
+function addChunk(acc: Collected, chunk: Chunk) {
+  const { id, created, model, choices, usage, object: _o, darkroom: _d, ...extra } = chunk;
+  if (!acc.id && id) acc.id = id;
+  if (!acc.created && created) acc.created = created;
+  if (!acc.model && model) acc.model = model;
+  Object.assign(acc.extra, extra);
+  if (usage) acc.usage = usage;
+  for (const choice of choices) {
+    if ((choice.index ?? 0) !== 0) continue; // n is always 1 for this model
+    const d = choice.delta ?? {};
+    if (typeof d.content === 'string') acc.text += d.content;
+    if (typeof d.reasoning === 'string') acc.reasoning += d.reasoning;
+    if (Array.isArray(d.images)) acc.images.push(...d.images);
+    if (choice.finish_reason) acc.finishReason = choice.finish_reason;
+  }
+}
+
+/** Collect a whole event stream (the JSON path). */
+export async function collect(events: ReadableStream<GenEvent>): Promise<Collected> {
+  const acc = emptyCollected();
+  for await (const event of events) addEvent(acc, event);
+  if (!acc.ended && !acc.error) {
+    acc.error = { status: 502, error: { message: 'The generation ended unexpectedly.', type: 'upstream_error', param: null, code: 'upstream_truncated' } };
+  }
+  return acc;
+}
+
+/** A pass-through stage that also folds every event into `acc`. */
+export function tap(acc: Collected): TransformStream<GenEvent, GenEvent> {
+  return new TransformStream({
+    transform(event, out) {
+      addEvent(acc, event);
+      out.enqueue(event);
+    },
+  });
+}

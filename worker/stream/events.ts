@@ -1,0 +1,88 @@
+// The one event vocabulary every stage speaks: upstream SSE, upstream JSON, cache replays and
+// the coalescing Durable Object all become a ReadableStream<GenEvent>, and every client shape
+// (SSE, JSON, Images API) is rendered from it.
+import type { OpenAIErrorBody } from '../../shared/api';
+import type { CacheStatus } from '../../shared/headers';
+
+export interface StoredImage {
+  /** R2 key, `<sha256>.<ext>`; null when the R2 write failed and the data URL is all we have. */
+  key: string | null;
+  sha256: string;
+  content_type: string;
+  bytes: number;
+  width?: number;
+  height?: number;
+}
+
+export interface ImageItem {
+  type: 'image_url';
+  image_url: { url: string };
+  index?: number;
+  darkroom?: StoredImage;
+  [k: string]: unknown;
+}
+
+export interface Delta {
+  role?: string;
+  content?: string | null;
+  reasoning?: string | null;
+  images?: ImageItem[];
+  [k: string]: unknown;
+}
+
+export interface Choice {
+  index: number;
+  delta: Delta;
+  finish_reason: string | null;
+  [k: string]: unknown;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cost?: number;
+  [k: string]: unknown;
+}
+
+export interface Chunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: Choice[];
+  usage?: Usage;
+  [k: string]: unknown;
+}
+
+export interface GenMeta {
+  generationId: string;
+  provider: string;
+  cache: CacheStatus;
+  /** True when this answer joined a generation another request started (it costs nothing). */
+  joined?: boolean;
+  /** Seconds since the cached entry was made (hits only). */
+  age?: number;
+  /** USD the hit saved (hits only). */
+  savedUsd?: number;
+}
+
+export interface StreamError {
+  status: number;
+  error: OpenAIErrorBody['error'];
+  /** Response headers that belong to the error when it is answered as HTTP (Retry-After...). */
+  headers?: Record<string, string>;
+}
+
+export type GenEvent =
+  | { type: 'meta'; meta: GenMeta }
+  | { type: 'chunk'; chunk: Chunk; raw?: string }
+  | { type: 'keepalive' }
+  | { type: 'error'; error: StreamError }
+  | { type: 'end' };
+
+export const isTerminal = (e: GenEvent) => e.type === 'end' || e.type === 'error';
+
+export function streamError(status: number, message: string, code: string, type = 'upstream_error'): GenEvent {
+  return { type: 'error', error: { status, error: { message, type, param: null, code } } };
+}

@@ -1,0 +1,133 @@
+// The last stage: GenEvents -> what the client asked for. Image items keep the upstream data URL
+// by default (drop-in clients decode it) and carry our URL in `darkroom.url`; with
+// `x-image-format: url` they carry only our URL.
+import type { DarkroomImage, DarkroomMeta } from '../../shared/api';
+import type { Collected } from './collect';
+import type { Chunk, GenEvent, GenMeta, ImageItem } from './events';
+
+export type ImageFormat = 'data_url' | 'url';
+
+export interface RenderOptions {
+  origin: string;
+  imageFormat: ImageFormat;
+  /** Milliseconds of client silence before a keep-alive comment (0: never). */
+  keepAliveMs?: number;
+}
+
+export function publicImage(item: ImageItem, opts: RenderOptions): ImageItem {
+  const stored = item.darkroom;
+  if (!stored) return item;
+  const url = stored.key ? `${opts.origin}/i/${stored.key}` : null;
+  const darkroom: DarkroomImage = {
+    url,
+    sha256: stored.sha256,
+    content_type: stored.content_type,
+    bytes: stored.bytes,
+    ...(stored.width ? { width: stored.width, height: stored.height } : {}),
+  };
+  const { darkroom: _d, image_url, ...rest } = item;
+  const useUrl = opts.imageFormat === 'url' && url;
+  return { ...rest, image_url: { ...image_url, url: useUrl ? url : image_url.url }, darkroom } as unknown as ImageItem;
+}
+
+export function publicMeta(meta: GenMeta, origin: string): DarkroomMeta {
+  return {
+    generation_id: meta.generationId,
+    share_url: `${origin}/s/${meta.generationId}`,
+    provider: meta.provider,
+    cache: meta.cache,
+  };
+}
+
+function renderChunk(chunk: Chunk, opts: RenderOptions, meta: DarkroomMeta | undefined, zeroCost: boolean): Chunk {
+  const choices = chunk.choices.map((c) =>
+    c.delta?.images?.length ? { ...c, delta: { ...c.delta, images: c.delta.images.map((i) => publicImage(i, opts)) } } : c,
+  );
+  const usage = chunk.usage && zeroCost ? { ...chunk.usage, cost: 0 } : chunk.usage;
+  return { ...chunk, choices, ...(usage ? { usage } : {}), ...(meta ? { darkroom: meta } : {}) };
+}
+
+const encoder = new TextEncoder();
+const DONE = encoder.encode('data: [DONE]\n\n');
+const KEEPALIVE = encoder.encode(': keep-alive\n\n');
+
+/** GenEvents -> SSE bytes for the client, with keep-alive comments whenever it has waited too long. */
+export function renderSse(opts: RenderOptions): TransformStream<GenEvent, Uint8Array> {
+  let meta: GenMeta | undefined;
+  let sentMeta = false;
+  let done = false;
+  let lastWrite = Date.now();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stop = () => timer !== undefined && clearInterval(timer);
+  const write = (out: TransformStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+    lastWrite = Date.now();
+    out.enqueue(bytes);
+  };
+  return new TransformStream({
+    start(out) {
+      const every = opts.keepAliveMs ?? 15_000;
+      if (every > 0) {
+        timer = setInterval(() => {
+          if (!done && Date.now() - lastWrite >= every) write(out, KEEPALIVE);
+        }, Math.max(50, every / 3));
+      }
+    },
+    transform(event, out) {
+      if (done) return;
+      switch (event.type) {
+        case 'meta':
+          meta = event.meta;
+          return;
+        case 'keepalive':
+          return write(out, KEEPALIVE);
+        case 'chunk': {
+          const zeroCost = Boolean(meta && (meta.cache === 'HIT' || meta.joined));
+          const first = !sentMeta && meta ? publicMeta(meta, opts.origin) : undefined;
+          const plain = !first && !zeroCost && !hasImages(event.chunk);
+          sentMeta ||= Boolean(first);
+          const json = plain && event.raw ? event.raw : JSON.stringify(renderChunk(event.chunk, opts, first, zeroCost));
+          return write(out, encoder.encode(`data: ${json}\n\n`));
+        }
+        case 'error':
+          done = true;
+          stop();
+          return write(out, encoder.encode(`data: ${JSON.stringify({ error: event.error.error })}\n\n`));
+        case 'end':
+          done = true;
+          stop();
+          return write(out, DONE);
+      }
+    },
+    flush: stop,
+    cancel: stop,
+  } as Transformer<GenEvent, Uint8Array>);
+}
+
+const hasImages = (chunk: Chunk) => chunk.choices.some((c) => c.delta?.images?.length);
+
+/** A finished collection -> an OpenAI chat.completion object. */
+export function renderCompletion(acc: Collected, opts: RenderOptions) {
+  const zeroCost = Boolean(acc.meta && (acc.meta.cache === 'HIT' || acc.meta.joined));
+  const usage = acc.usage && zeroCost ? { ...acc.usage, cost: 0 } : acc.usage;
+  return {
+    id: acc.id,
+    object: 'chat.completion' as const,
+    created: acc.created,
+    model: acc.model,
+    ...acc.extra,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant' as const,
+          content: acc.text || (acc.images.length ? '' : null),
+          ...(acc.reasoning ? { reasoning: acc.reasoning } : {}),
+          ...(acc.images.length ? { images: acc.images.map((i) => publicImage(i, opts)) } : {}),
+        },
+        finish_reason: acc.finishReason,
+      },
+    ],
+    ...(usage ? { usage } : {}),
+    ...(acc.meta ? { darkroom: publicMeta(acc.meta, opts.origin) } : {}),
+  };
+}

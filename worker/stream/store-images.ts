@@ -1,0 +1,74 @@
+// Stage 3: every image the upstream returns is decoded, checked to be a real raster image,
+// hashed and written to R2 before any answer references it. The upstream's data URL is kept
+// untouched (drop-in clients decode it); our copy is described in `darkroom` beside it.
+import { LIMITS } from '../../shared/limits';
+import { fromBase64, sha256Hex } from '../lib/bytes';
+import { parseDataUrl, sniffImage } from '../images/sniff';
+import type { ImageStore } from '../storage/image-store';
+import { type GenEvent, type ImageItem, type StoredImage, streamError } from './events';
+
+export interface StoreImagesOptions {
+  store: ImageStore;
+  maxBytes?: number;
+  /** Called when R2 failed and an image falls back to its data URL. */
+  onFallback?: (err: unknown) => void;
+}
+
+export class ImageRejected extends Error {}
+
+export async function storeImage(item: ImageItem, opts: StoreImagesOptions): Promise<StoredImage> {
+  const url = item?.image_url?.url;
+  if (typeof url !== 'string') throw new ImageRejected('The upstream sent an image item without a URL.');
+  const parsed = parseDataUrl(url);
+  if (!parsed) throw new ImageRejected('The upstream sent an image that is not a base64 data URL.');
+  const maxBytes = opts.maxBytes ?? LIMITS.maxOutputImageBytes;
+  if (parsed.base64.length > Math.ceil(maxBytes / 3) * 4 + 4) {
+    throw new ImageRejected(`The upstream sent an image larger than ${maxBytes} bytes.`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64(parsed.base64);
+  } catch {
+    throw new ImageRejected('The upstream sent an image whose base64 is invalid.');
+  }
+  const kind = sniffImage(bytes);
+  if (!kind) throw new ImageRejected('The upstream sent data that is not a PNG, JPEG, WebP or GIF image.');
+  const sha256 = await sha256Hex(bytes);
+  const key = `${sha256}.${kind.ext}`;
+  let stored: string | null = key;
+  try {
+    await opts.store.put(key, bytes, kind.contentType);
+  } catch (err) {
+    stored = null;
+    opts.onFallback?.(err);
+  }
+  return {
+    key: stored,
+    sha256,
+    content_type: kind.contentType,
+    bytes: bytes.byteLength,
+    ...(kind.width ? { width: kind.width, height: kind.height } : {}),
+  };
+}
+
+export function storeImages(opts: StoreImagesOptions): TransformStream<GenEvent, GenEvent> {
+  let failed = false;
+  return new TransformStream({
+    async transform(event, out) {
+      if (failed) return;
+      if (event.type !== 'chunk') return out.enqueue(event);
+      const withImages = event.chunk.choices.filter((c) => Array.isArray(c?.delta?.images) && c.delta.images.length);
+      if (!withImages.length) return out.enqueue(event);
+      try {
+        for (const choice of withImages) {
+          for (const item of choice.delta.images!) item.darkroom = await storeImage(item, opts);
+        }
+      } catch (err) {
+        failed = true;
+        const message = err instanceof ImageRejected ? err.message : 'The upstream image could not be processed.';
+        return out.enqueue(streamError(502, message, 'upstream_invalid_image'));
+      }
+      out.enqueue({ type: 'chunk', chunk: event.chunk }); // changed: the raw text is stale now
+    },
+  });
+}

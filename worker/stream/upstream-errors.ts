@@ -1,0 +1,79 @@
+// What an upstream error (OpenRouter's `{error:{code,message,metadata}}` or OpenAI's
+// `{error:{message,type,code}}`) becomes for our client: a status that tells the truth about
+// whose fault it is, and a message with every secret scrubbed out.
+import { type GenEvent, type StreamError } from './events';
+
+interface UpstreamErrorObject {
+  code?: number | string | null;
+  message?: unknown;
+  type?: unknown;
+  metadata?: { reasons?: unknown; error_type?: unknown; [k: string]: unknown };
+  availability?: { retryable?: boolean; retry_after?: number };
+  http_status?: number;
+}
+
+const SECRETISH = [
+  /\bsk-or-[A-Za-z0-9_-]{6,}/g,
+  /\b(sk|pk|rk)[-_][A-Za-z0-9_-]{6,}/g,
+  /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi,
+  /\b[A-Za-z0-9_-]{40,}\b/g,
+];
+
+/** Removes anything that looks like a key, plus the exact secrets we hold. */
+export function scrub(message: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = message;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  for (const re of SECRETISH) out = out.replace(re, '[redacted]');
+  return out.length > 1000 ? `${out.slice(0, 1000)}…` : out;
+}
+
+export function mapUpstreamError(
+  raw: unknown,
+  httpStatus: number,
+  secrets: readonly (string | undefined)[] = [],
+): StreamError & { retryable: boolean; retryAfter?: number } {
+  const err = (raw && typeof raw === 'object' ? raw : {}) as UpstreamErrorObject;
+  const code = typeof err.code === 'number' ? err.code : (err.http_status ?? httpStatus);
+  const upstreamMessage = scrub(typeof err.message === 'string' ? err.message : 'no message', secrets);
+  const retryable = Boolean(err.availability?.retryable) || [408, 429, 500, 502, 503].includes(code);
+  const retryAfter = err.availability?.retry_after;
+  const make = (status: number, type: string, ourCode: string, message: string) => ({
+    status,
+    error: { message, type, param: null, code: ourCode },
+    retryable,
+    retryAfter,
+  });
+  switch (code) {
+    case 400:
+    case 413:
+    case 422:
+      return make(400, 'invalid_request_error', String(err.metadata?.error_type ?? 'upstream_rejected_request'),
+        `The model rejected the request: ${upstreamMessage}`);
+    case 401:
+      return make(502, 'upstream_error', 'upstream_auth_failed',
+        'The upstream rejected the gateway credentials. This is a server configuration problem, not your key.');
+    case 402:
+      return make(402, 'insufficient_quota', 'upstream_insufficient_credits',
+        `The upstream account has run out of credits: ${upstreamMessage}`);
+    case 403: {
+      const reasons = Array.isArray(err.metadata?.reasons) ? ` (${err.metadata.reasons.join(', ')})` : '';
+      return make(403, 'permission_error', 'content_policy_violation',
+        `The prompt was refused by moderation${reasons}: ${upstreamMessage}`);
+    }
+    case 408:
+    case 504:
+      return make(504, 'timeout_error', 'upstream_timeout', `The upstream timed out: ${upstreamMessage}`);
+    case 429:
+      return make(429, 'rate_limit_error', 'upstream_rate_limited', `The upstream is rate limited: ${upstreamMessage}`);
+    case 404:
+      return make(502, 'upstream_error', 'upstream_model_unavailable', `The upstream cannot serve this model: ${upstreamMessage}`);
+    default:
+      return make(502, 'upstream_error', 'upstream_error',
+        `The upstream failed: ${upstreamMessage}`);
+  }
+}
+
+export function upstreamErrorEvent(raw: unknown, httpStatus: number, secrets?: readonly (string | undefined)[]): GenEvent {
+  const { status, error } = mapUpstreamError(raw, httpStatus, secrets);
+  return { type: 'error', error: { status, error } };
+}
