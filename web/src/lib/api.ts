@@ -86,8 +86,8 @@ export function toApiError(status: number, err: ErrorFields | undefined, retryAf
   const code = err?.code == null ? null : String(err.code);
   const type = err?.type ?? '';
   if (status === 429 || code === 'rate_limit_exceeded' || type === 'rate_limit_error') {
-    const wait = retryAfter ? ` Try again in ${retryAfter} second${retryAfter === 1 ? '' : 's'}.` : ' Try again in a moment.';
-    return new ApiError(`Too many images at once: you have reached the rate limit.${wait}`, 'rate_limited', status || 429, retryAfter, code, requestId);
+    // The UIs show a live countdown from `retryAfter` beside this sentence.
+    return new ApiError('Too many images at once: you have reached the rate limit for now.', 'rate_limited', status || 429, retryAfter, code, requestId);
   }
   if (status === 400 || status === 413 || status === 422 || type === 'invalid_request_error') {
     const why = detail ? ` ${sentence(detail)}` : '';

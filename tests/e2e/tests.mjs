@@ -1,0 +1,417 @@
+// The browser tests run by tests/e2e/run.mjs. Each gets a fresh browser context and
+// { app, host, adminToken, shots, hostVars, context } from the runner. Real assertions only.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+
+export const tests = [];
+const test = (name, run) => tests.push({ name, run });
+
+const TIMEOUT = 60_000;
+
+async function until(what, fn, timeoutMs = TIMEOUT) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+const shot = (ctx, page, name, fullPage = true) => page.screenshot({ path: path.join(ctx.shots, `${name}.png`), fullPage });
+
+/** Records, inside the page, whether the progress UI ever showed (demo answers can be quick). */
+const watchProgress = () => {
+  window.__seen = { progress: false, elapsed: '', streamedText: false };
+  new MutationObserver(() => {
+    const card = document.querySelector('.progress-card');
+    if (card) {
+      window.__seen.progress = true;
+      window.__seen.elapsed = card.querySelector('.elapsed-time')?.textContent ?? '';
+      if (card.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) window.__seen.bar = true;
+    }
+    if (document.querySelector('.model-text-body.streaming')?.textContent) window.__seen.streamedText = true;
+  }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+};
+
+async function openPlayground(ctx, query = '') {
+  await ctx.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ctx.app });
+  const page = await ctx.context.newPage();
+  await page.addInitScript(watchProgress);
+  await page.goto(`${ctx.app}/${query}`);
+  await page.getByLabel('Prompt').waitFor();
+  return page;
+}
+
+async function generateIn(page, prompt, { aspect } = {}) {
+  if (prompt !== undefined) await page.getByLabel('Prompt').fill(prompt);
+  if (aspect) await page.getByRole('radio', { name: aspect, exact: true }).check();
+  const before = await page.locator('img.result').getAttribute('src').catch(() => null);
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await until('the image', async () => {
+    const img = page.locator('img.result');
+    if (!(await img.count())) return false;
+    const src = await img.getAttribute('src');
+    if (src === before && before !== null) return false;
+    return img.evaluate((el) => el.complete && el.naturalWidth > 0);
+  });
+  return readResult(page);
+}
+
+async function readResult(page) {
+  const img = page.locator('img.result');
+  return {
+    src: await img.getAttribute('src'),
+    alt: await img.getAttribute('alt'),
+    natural: await img.evaluate((el) => ({ w: el.naturalWidth, h: el.naturalHeight })),
+    seed: (await page.locator('.shown-seed').textContent()).trim(),
+    cached: await page.locator('.badge-cache').count(),
+  };
+}
+
+async function createPublishableKey(ctx, origins) {
+  const res = await fetch(`${ctx.app}/v1/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ctx.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'publishable', name: 'e2e', origins }),
+  });
+  const body = await res.text();
+  assert.equal(res.status < 300, true, `POST /v1/admin/keys answered ${res.status}: ${body}`);
+  const key = JSON.parse(body).key;
+  assert.match(key, /^pk_/, 'a publishable key starts with pk_');
+  return key;
+}
+
+const metaOf = (html, attr, name) => {
+  const re = new RegExp(`<meta ${attr}="${name.replace(/[:]/g, '\\:')}" content="([^"]*)"`, 'i');
+  return html.match(re)?.[1];
+};
+const unescape = (s) => s?.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+// ---------------------------------------------------------------------------------------------
+
+test('playground: generate streams, shows progress, then the image with working actions', async (ctx) => {
+  const page = await openPlayground(ctx);
+  await shot(ctx, page, 'playground-empty');
+  assert.equal(await page.locator('.demo-notice').count(), 0, 'no demo notice before any answer');
+
+  const prompt = 'A lighthouse on a basalt cliff at dusk, long exposure';
+  const r = await generateIn(page, prompt, { aspect: '16:9' });
+  const seen = await page.evaluate(() => window.__seen);
+  assert.ok(seen.progress, 'the progress card (elapsed time and bar) was shown while generating');
+  assert.match(seen.elapsed, /^\d+:\d\d$/, 'elapsed time reads like 0:01');
+  assert.ok(seen.streamedText, "the model's text streamed in before the image");
+
+  assert.equal(r.alt, prompt, 'the prompt is the image alt text');
+  assert.match(r.src, /\/i\/[0-9a-f]{64}\.png$/, 'the image is served from /i/<sha256>.png');
+  assert.ok(Math.abs(r.natural.w / r.natural.h - 16 / 9) < 0.05, `16:9 image, got ${r.natural.w}x${r.natural.h}`);
+  assert.match(r.seed, /^\d+$/, 'the seed is shown after the generation');
+  assert.equal(await page.getByLabel('Seed').inputValue(), r.seed, 'the seed field shows the seed used');
+  assert.equal(r.cached, 0, 'a first generation is not marked cached');
+  assert.match(await page.locator('.demo-notice').textContent(), /Demo mode/, 'the demo provider notice is shown');
+  assert.match(await page.locator('.model-text-body').textContent(), /seed/i, "the model's text stays visible");
+
+  // Actions.
+  const download = page.getByRole('link', { name: 'Download' });
+  assert.equal(await download.getAttribute('href'), r.src);
+  assert.match(await download.getAttribute('download'), /^a-lighthouse-on-a-basalt-cliff.*\.png$/);
+  await page.getByRole('button', { name: 'Copy image link' }).click();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), r.src, 'Copy image link copies the image URL');
+  await until('the toast', async () => /Image link copied/.test(await page.locator('.toast').textContent()));
+  await page.getByRole('button', { name: 'Share' }).click();
+  const shareUrl = await page.evaluate(() => navigator.clipboard.readText());
+  assert.match(shareUrl, new RegExp(`^${ctx.app}/s/[0-9A-Za-z]+$`), `Share copies the share page link, got ${shareUrl}`);
+  await shot(ctx, page, 'playground-result');
+
+  // Generate again with a new seed: a different seed and a different image.
+  await page.getByRole('button', { name: 'New seed' }).click();
+  await until('a new image', async () => (await page.locator('img.result').getAttribute('src').catch(() => r.src)) !== r.src);
+  const again = await readResult(page);
+  assert.notEqual(again.seed, r.seed, 'New seed uses another seed');
+  assert.notEqual(again.src, r.src, 'another seed gives another image');
+
+  // Keyboard: Ctrl+Enter in the prompt generates; focus is visible.
+  await page.getByLabel('Prompt').fill('A paper boat on a puddle, macro');
+  await page.getByLabel('Prompt').press('Control+Enter');
+  await until('the keyboard-started image', async () => (await page.locator('img.result').getAttribute('alt').catch(() => '')) === 'A paper boat on a puddle, macro');
+  await page.getByLabel('Prompt').focus();
+  await page.keyboard.press('Tab'); // the aspect ratio radio group
+  await page.keyboard.press('Tab'); // the seed
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'seed', 'Tab reaches the seed field');
+  const focusRing = await page.evaluate(() => getComputedStyle(document.activeElement).boxShadow);
+  assert.notEqual(focusRing, 'none', 'the focused control shows a focus ring');
+});
+
+test('playground: a locked seed reproduces the image, from the cache', async (ctx) => {
+  const page = await openPlayground(ctx);
+  const prompt = `A red fox in fresh snow ${Date.now()}`;
+  const first = await generateIn(page, prompt, { aspect: '4:5' });
+  // Change the seed, then type the first seed back: typing locks it.
+  await page.getByRole('button', { name: 'New seed' }).click();
+  await until('the second image', async () => (await page.locator('img.result').getAttribute('src').catch(() => first.src)) !== first.src);
+  const second = await readResult(page);
+  assert.notEqual(second.src, first.src);
+
+  await page.getByLabel('Seed').fill(first.seed);
+  assert.equal(await page.getByRole('button', { name: /Lock/ }).getAttribute('aria-pressed'), 'true', 'typing a seed locks it');
+  const again = await generateIn(page);
+  assert.equal(again.seed, first.seed, 'the locked seed was used');
+  assert.equal(again.src, first.src, 'same prompt, seed and shape give the same image');
+  assert.equal(again.cached, 1, 'the reproduced image is marked cached');
+  assert.match(await page.locator('.badge-cache').textContent(), /Cached/);
+  // A locked seed stays for the next run too.
+  const third = await generateIn(page, prompt);
+  assert.equal(third.seed, first.seed);
+  await shot(ctx, page, 'playground-cached');
+});
+
+test('playground: history survives a reload and reopens a generation', async (ctx) => {
+  const page = await openPlayground(ctx);
+  const a = await generateIn(page, 'Lavender field under a thunderstorm', { aspect: '3:2' });
+  const b = await generateIn(page, 'Isometric tiny greenhouse, soft light', { aspect: '1:1' });
+  await page.reload();
+  await page.getByLabel('Prompt').waitFor();
+  const items = page.locator('.history-item');
+  await until('history items', async () => (await items.count()) >= 2);
+  assert.match(await items.nth(0).getAttribute('aria-label'), /Isometric tiny greenhouse/, 'newest first');
+  assert.match(await items.nth(1).getAttribute('aria-label'), /Lavender field/);
+  assert.equal(await page.locator('img.result').count(), 0, 'nothing shown before reopening');
+
+  await items.nth(1).click();
+  await until('the reopened image', async () => (await page.locator('img.result').getAttribute('src').catch(() => '')) === a.src);
+  assert.equal(await page.locator('img.result').getAttribute('alt'), 'Lavender field under a thunderstorm');
+  assert.equal(await page.getByLabel('Prompt').inputValue(), 'Lavender field under a thunderstorm');
+  assert.equal(await page.getByLabel('Seed').inputValue(), a.seed);
+  assert.equal(await page.getByRole('radio', { name: '3:2', exact: true }).isChecked(), true);
+  assert.equal(await page.getByRole('button', { name: /Lock/ }).getAttribute('aria-pressed'), 'true');
+  // Reproducible: Generate now gives the same image, from the cache.
+  const again = await generateIn(page);
+  assert.equal(again.src, a.src);
+  assert.equal(again.cached, 1);
+  assert.ok(b.src);
+  await shot(ctx, page, 'playground-history');
+});
+
+test('share page: meta tags in the HTML, escaped, and Remix fills the playground', async (ctx) => {
+  // Make a generation whose prompt needs escaping, then read its share page as a crawler would.
+  const prompt = `A neon sign that says "<script>alert('x')</script> & friends" in the rain`;
+  const res = await fetch(`${ctx.app}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-image-format': 'url', origin: ctx.app },
+    body: JSON.stringify({ model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: prompt }], modalities: ['image', 'text'], image_config: { aspect_ratio: '3:4' }, seed: 4242 }),
+  });
+  assert.equal(res.status, 200, `generation answered ${res.status}`);
+  const shareUrl = res.headers.get('x-darkroom-share-url');
+  assert.match(shareUrl ?? '', /\/s\/[0-9A-Za-z]+$/, 'x-darkroom-share-url names the share page');
+  const record = await (await fetch(`${ctx.app}/v1/generations/${shareUrl.split('/').pop()}`)).json();
+
+  const page$ = await fetch(shareUrl, { headers: { 'user-agent': 'Twitterbot/1.0' } });
+  assert.equal(page$.status, 200);
+  assert.match(page$.headers.get('content-type'), /^text\/html/);
+  const html = await page$.text();
+  assert.equal(unescape(metaOf(html, 'property', 'og:title')), prompt, 'og:title is the prompt');
+  const ogImage = metaOf(html, 'property', 'og:image');
+  assert.equal(ogImage, record.images[0].url);
+  assert.match(ogImage, new RegExp(`^${ctx.app}/i/[0-9a-f]{64}\\.png$`), 'og:image is an absolute URL');
+  assert.equal(Number(metaOf(html, 'property', 'og:image:width')), record.images[0].width);
+  assert.equal(Number(metaOf(html, 'property', 'og:image:height')), record.images[0].height);
+  assert.equal(metaOf(html, 'name', 'twitter:card'), 'summary_large_image');
+  assert.equal(metaOf(html, 'name', 'twitter:image'), ogImage);
+  assert.doesNotMatch(html, /<script>alert/, 'the prompt is escaped');
+  assert.match(html, /&lt;script&gt;alert\(&#39;x&#39;\)&lt;\/script&gt; &amp; friends/);
+  assert.doesNotMatch(html, /<script(?![^>]*\b(type="application\/json"|src=))[^>]*>/, 'no inline executable script');
+  assert.ok((await (await fetch(ogImage)).arrayBuffer()).byteLength > 100, 'the og:image URL serves the image');
+
+  const page = await ctx.context.newPage();
+  await page.goto(shareUrl);
+  const img = page.locator('img.share-image');
+  await until('the share image', () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
+  assert.equal(await img.getAttribute('alt'), prompt);
+  assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), prompt);
+  assert.match(await page.locator('.share-meta').textContent(), /Seed4242.*3:4.*openai\/gpt-5\.4-image-2/s);
+  assert.equal(await page.getByRole('button', { name: 'Copy link' }).isVisible(), true, 'the script enabled Copy link');
+  await shot(ctx, page, 'share-page');
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(ctx, page, 'share-page-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  await page.getByRole('link', { name: 'Remix in the playground' }).click();
+  await page.waitForURL((u) => u.pathname === '/');
+  const q = new URL(page.url()).searchParams;
+  assert.equal(q.get('prompt'), prompt);
+  assert.equal(q.get('seed'), '4242');
+  assert.equal(q.get('aspect'), '3:4');
+  await page.getByLabel('Prompt').waitFor();
+  await until('the filled prompt', async () => (await page.getByLabel('Prompt').inputValue()) === prompt);
+  assert.equal(await page.getByLabel('Seed').inputValue(), '4242');
+  assert.equal(await page.getByRole('button', { name: /Lock/ }).getAttribute('aria-pressed'), 'true');
+  assert.equal(await page.getByRole('radio', { name: '3:4', exact: true }).isChecked(), true);
+  await shot(ctx, page, 'share-remix-playground');
+});
+
+test('share page: an unknown id is a real 404 page', async (ctx) => {
+  const res = await fetch(`${ctx.app}/s/doesnotexist42`);
+  assert.equal(res.status, 404);
+  assert.match(res.headers.get('content-type'), /^text\/html/);
+  const html = await res.text();
+  assert.match(html, /This image is not in the darkroom/);
+  assert.match(html, /<meta name="robots" content="noindex">/);
+  const page = await ctx.context.newPage();
+  const nav = await page.goto(`${ctx.app}/s/doesnotexist42`);
+  assert.equal(nav.status(), 404);
+  assert.equal(await page.getByRole('link', { name: 'Open the playground' }).getAttribute('href'), '/');
+  await shot(ctx, page, 'share-404');
+});
+
+test('playground: usable at a phone width', async (ctx) => {
+  await ctx.context.close();
+  const context = await ctx.browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${ctx.app}/`);
+    await page.getByLabel('Prompt').waitFor();
+    await page.getByLabel('Prompt').fill('A bowl of ramen, top-down, studio light');
+    await page.getByRole('radio', { name: '9:16', exact: true }).check();
+    await page.getByRole('button', { name: 'Generate', exact: true }).tap();
+    await until('the image', () => page.locator('img.result').evaluate((el) => el.complete && el.naturalWidth > 0));
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling at 375px (overflow ${overflow}px)`);
+    const box = await page.locator('img.result').boundingBox();
+    assert.ok(box.width <= 375 && box.width > 150, `the image fits the phone (${box.width}px)`);
+    await page.screenshot({ path: path.join(ctx.shots, 'playground-phone.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('widget: one-line embed on another origin, Shadow DOM, darkroom:image event', async (ctx) => {
+  const key = await createPublishableKey(ctx, [ctx.host]);
+  ctx.hostVars.KEY = key;
+  const page = await ctx.context.newPage();
+  await page.goto(`${ctx.host}/widget.html`);
+  const widget = page.locator('darkroom-widget');
+  const input = widget.getByLabel('Image prompt');
+  await input.waitFor({ timeout: TIMEOUT });
+  assert.equal(await widget.evaluate((el) => !!el.shadowRoot && el.shadowRoot.mode), 'open', 'the widget renders into a Shadow DOM');
+  assert.equal(await input.getAttribute('placeholder'), 'What should we draw?', 'the placeholder attribute is used');
+
+  // Neither side's CSS leaks: the host's loud button style stays outside, the widget's inside.
+  const hostBg = await page.locator('#host-button').evaluate((el) => getComputedStyle(el).backgroundColor);
+  assert.equal(hostBg, 'rgb(0, 255, 0)');
+  const widgetButton = widget.getByRole('button', { name: 'Generate' });
+  assert.notEqual(await widgetButton.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(0, 255, 0)', 'host CSS does not reach the widget');
+  assert.notEqual(await widget.locator('form').evaluate((el) => getComputedStyle(el).display), 'none', 'host .row rule does not hide the widget form');
+  assert.equal(await page.locator('main > p').first().evaluate((el) => getComputedStyle(el).fontFamily), 'Georgia, serif', 'widget CSS does not reach the host');
+  await shot(ctx, page, 'widget-host-before');
+
+  await input.fill('A hot-air balloon over a patchwork of fields');
+  await widgetButton.click();
+  await until('the darkroom:image event', () => page.evaluate(() => window.__darkroom.events.length > 0));
+  const [ev] = await page.evaluate(() => window.__darkroom.events);
+  assert.equal(ev.bubbles, true);
+  assert.equal(ev.composed, true);
+  assert.equal(ev.target, 'DARKROOM-WIDGET');
+  assert.equal(ev.detail.prompt, 'A hot-air balloon over a patchwork of fields');
+  assert.equal(typeof ev.detail.seed, 'number');
+  assert.match(ev.detail.url, new RegExp(`^${ctx.app}/i/[0-9a-f]{64}\\.png$`), 'the image URL is on the API origin');
+  assert.match(ev.detail.shareUrl, new RegExp(`^${ctx.app}/s/`));
+  assert.match(ev.detail.generationId, /^[0-9A-Za-z]+$/);
+  const img = widget.locator('img');
+  await until('the widget image', () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
+  assert.equal(await img.getAttribute('alt'), ev.detail.prompt);
+  const ratio = await img.evaluate((el) => el.naturalWidth / el.naturalHeight);
+  assert.ok(Math.abs(ratio - 1.5) < 0.05, `aspect-ratio="3:2" is used (${ratio})`);
+  await shot(ctx, page, 'widget-host');
+
+  // A key is bound to its origins: the same key from an origin not on its list is refused.
+  const refused = await fetch(`${ctx.app}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, origin: 'http://evil.example', 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: 'x' }] }),
+  });
+  assert.ok(refused.status === 401 || refused.status === 403, `another origin is refused (got ${refused.status})`);
+});
+
+test('iframe embed: /embed posts darkroom:image to the parent', async (ctx) => {
+  const key = await createPublishableKey(ctx, [ctx.host, ctx.app]);
+  ctx.hostVars.KEY = key;
+  const head = await fetch(`${ctx.app}/embed?key=${key}&theme=dark&aspect=16:9`);
+  assert.equal(head.status, 200);
+  assert.match(head.headers.get('content-security-policy') ?? '', /frame-ancestors \*/, '/embed may be framed');
+  assert.equal(head.headers.get('x-frame-options'), null, 'no X-Frame-Options on /embed');
+  const embedHtml = await head.text();
+  assert.match(embedHtml, new RegExp(`<darkroom-widget key="${key}" theme="dark" aspect-ratio="16:9">`));
+  const xss = await (await fetch(`${ctx.app}/embed?key=${encodeURIComponent('"><script>x</script>')}&placeholder=${encodeURIComponent('"><img src=x onerror=alert(1)>')}`)).text();
+  assert.doesNotMatch(xss, /<script>x|<img src=x/, 'query values are escaped');
+
+  const page = await ctx.context.newPage();
+  await page.goto(`${ctx.host}/iframe.html`);
+  const frame = page.frameLocator('#darkroom');
+  const input = frame.locator('darkroom-widget').getByLabel('Image prompt');
+  await input.waitFor({ timeout: TIMEOUT });
+  await input.fill('A cozy reading nook, rainy window');
+  await frame.locator('darkroom-widget').getByRole('button', { name: 'Generate' }).click();
+  await until('the postMessage', () => page.evaluate(() => window.__darkroom.messages.some((m) => m.data.type === 'darkroom:image')));
+  const msg = (await page.evaluate(() => window.__darkroom.messages)).find((m) => m.data.type === 'darkroom:image');
+  assert.equal(msg.origin, ctx.app, 'the message comes from the Darkroom origin');
+  assert.equal(msg.data.detail.prompt, 'A cozy reading nook, rainy window');
+  assert.match(msg.data.detail.url, new RegExp(`^${ctx.app}/i/[0-9a-f]{64}\\.png$`));
+  assert.match(msg.data.detail.shareUrl, new RegExp(`^${ctx.app}/s/`));
+  assert.equal(typeof msg.data.detail.seed, 'number');
+  const img = frame.locator('darkroom-widget img');
+  await until('the iframe image', () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
+  const resized = await page.evaluate(() => window.__darkroom.messages.some((m) => m.data.type === 'darkroom:resize'));
+  assert.ok(resized, 'the iframe reports its height');
+  await shot(ctx, page, 'iframe-embed');
+});
+
+// Last: it spends this IP's rate limit.
+test('playground: errors read as sentences (bad prompt, rate limit countdown)', async (ctx) => {
+  const page = await openPlayground(ctx);
+  // A prompt over the server's limit: the real API answers 400.
+  const tooLong = 'a'.repeat(1_000_001);
+  await page.getByLabel('Prompt').evaluate((el, v) => {
+    el.value = v;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, tooLong);
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  const alert = page.getByRole('alert');
+  await alert.waitFor({ timeout: TIMEOUT });
+  const text = await alert.textContent();
+  assert.match(text, /That prompt was not accepted/);
+  assert.match(text, /The prompt could not be used\./);
+  assert.doesNotMatch(text, /[{}"]|invalid_request_error/, `no JSON in the message: ${text}`);
+  await page.getByLabel('Prompt').fill('');
+  await shot(ctx, page, 'playground-error-bad-prompt', false);
+
+  // Rate limit: spend this IP's allowance from the page, then the UI shows a countdown.
+  const seen429 = await page.evaluate(async () => {
+    for (let i = 0; i < 400; i++) {
+      const res = await fetch('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-image-format': 'url' },
+        body: JSON.stringify({ model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: `rate ${i} ${Math.random()}` }], modalities: ['image', 'text'], seed: i }),
+      });
+      if (res.status === 429) return { i, retryAfter: res.headers.get('retry-after') };
+    }
+    return null;
+  });
+  assert.ok(seen429, 'the per-IP limit answered 429 within 400 requests');
+  await page.getByLabel('Prompt').fill('One more, please');
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await until('the rate-limit alert', async () => /Slow down/.test(await page.getByRole('alert').textContent()));
+  const rl = await page.getByRole('alert').textContent();
+  assert.match(rl, /rate limit/i);
+  assert.match(rl, /You can generate again in \d+:\d\d\./, `a countdown from Retry-After: ${rl}`);
+  const t1 = await page.locator('.countdown').textContent();
+  await until('the countdown to tick', async () => (await page.locator('.countdown').textContent()) !== t1, 5000);
+  assert.equal(await page.locator('button[type=submit]').isDisabled(), true, 'Generate waits for the countdown');
+  assert.match(await page.locator('button[type=submit]').textContent(), /Wait \d+:\d\d/);
+  await shot(ctx, page, 'playground-error-rate-limit', false);
+});
