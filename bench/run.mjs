@@ -1,0 +1,867 @@
+#!/usr/bin/env node
+// `npm run bench`: Darkroom against the floor, Portkey and the upstream direct, on 127.0.0.1,
+// in one run, reported as ratios to the floor. See README.md "Benchmarks" for what each figure
+// means; every knob is an environment variable (the CFG block below lists them all).
+//
+// Targets measured (all on 127.0.0.1, all bounded in time, all stopped by PID on exit):
+//   direct    wrk -> fake upstream (tests/fixtures/fake-upstream.mjs)
+//   floor     wrk -> bench/floor (minimal Hono Worker: forward body, stream the answer back)
+//   darkroom  wrk -> Darkroom (worker/, production bundle from `wrangler deploy --dry-run`)
+//   portkey   wrk -> @portkey-ai/gateway 1.15.2 (Node), bound to loopback by a preload
+// Both Workers run under the same `wrangler dev --local --no-bundle` on a frozen copy of their
+// deploy bundle, so edits made in the checkout during a run do not reload them.
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+import { request } from './lib/client.mjs';
+import * as P from './lib/procs.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BENCH = join(ROOT, 'bench');
+const env = process.env;
+const list = (v, d) => String(v ?? d).split(/[\s,]+/).filter(Boolean);
+const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
+
+// ------------------------------------------------------------------------------------- config
+const CFG = {
+  duration: num(env.BENCH_DURATION, 10), // s of wrk per cell
+  warmup: num(env.BENCH_WARMUP, 1), // s of wrk before each cell (not measured)
+  ttfbDuration: num(env.BENCH_TTFB_DURATION, Math.max(1, num(env.BENCH_DURATION, 10) / 2)),
+  repeat: Math.max(1, num(env.BENCH_REPEAT, 1)), // rounds per cell, interleaved; figure = median
+  concurrency: list(env.BENCH_CONCURRENCY, '1 32').map(Number), // streaming miss + cache hit
+  streamImagePx: num(env.BENCH_STREAM_IMAGE_PX, 64), // 64 px ≈ 3.7 KB PNG (noise 1), as the peer baseline
+  imageMiB: list(env.BENCH_IMAGE_MB, '1 8').map(Number), // decoded PNG size of the image cells, MiB
+  imageConcurrency: list(env.BENCH_IMAGE_CONCURRENCY, '1 8').map(Number),
+  imageFormats: list(env.BENCH_IMAGE_FORMATS, 'default url'), // Darkroom answers: data URL kept / url only
+  memStreams: num(env.BENCH_MEM_STREAMS, 16),
+  memImageMiB: num(env.BENCH_MEM_IMAGE_MB, 8),
+  memDuration: num(env.BENCH_MEM_DURATION, num(env.BENCH_DURATION, 10)),
+  sections: list(env.BENCH_SECTIONS, 'stream hit image memory size'),
+  peers: list(env.BENCH_PEERS, 'direct portkey'), // besides floor + darkroom, in the stream section
+  pin: env.PIN !== '0',
+  build: env.BENCH_BUILD !== '0', // npm run build first (site assets, widget)
+  minifiedSize: env.BENCH_MINIFIED_SIZE !== '0', // also report the --minify bundle size (info)
+  darkroomVars: list(env.BENCH_DARKROOM_VARS, ''), // extra --var NAME:VALUE for Darkroom
+  out: env.BENCH_OUT || null,
+  timeoutS: num(env.BENCH_TIMEOUT, 1800), // hard stop for the whole run
+  targets: {
+    streamP50: num(env.BENCH_TARGET_STREAM_P50, 1.15), // darkroom/floor p50, streaming miss (and < portkey)
+    image: num(env.BENCH_TARGET_IMAGE, 1.5), // darkroom/floor p50, non-streaming image cells
+    hit: num(env.BENCH_TARGET_HIT, 0.5), // darkroom hit p50 / floor miss p50
+    memory: num(env.BENCH_TARGET_MEMORY, 3), // workerd RSS / image bytes in flight (see memoryBasis)
+    // growth: peak minus idle RSS (what the streams cost); absolute: the peak itself, which
+    // includes workerd's idle ~270 MiB for two processes (more than 2x 16 x 8 MiB on its own).
+    memoryBasis: env.BENCH_MEMORY_BASIS === 'absolute' ? 'absolute' : 'growth',
+    bundleKB: num(env.BENCH_TARGET_BUNDLE_KB, 150), // Worker bundle, gzip, KB = 1000 B
+    widgetKB: num(env.BENCH_TARGET_WIDGET_KB, 25), // dist/web/widget.js, gzip
+  },
+};
+
+const MODEL = 'openai/gpt-5.4-image-2';
+const PROMPT = 'a watercolor fox';
+const SEED = 42;
+const DEV_KEY = 'sk-local-dev';
+const PORTKEY_VERSION = '1.15.2';
+
+const STAMP = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+const TMP = mkdtempSync(join(os.tmpdir(), `darkroom-bench-${STAMP}-`));
+const LOGS = join(TMP, 'logs');
+mkdirSync(LOGS, { recursive: true });
+const OUT = CFG.out ? resolve(CFG.out) : join(BENCH, 'results', `bench-${STAMP}.json`);
+const CHILD_ENV = {
+  ...env,
+  PATH: `${join(ROOT, 'node_modules', '.bin')}:${env.PATH}`,
+  WRANGLER_SEND_METRICS: 'false',
+  CI: '1',
+};
+const T0 = Date.now();
+const say = (...a) => console.error(`[bench ${((Date.now() - T0) / 1000).toFixed(0).padStart(4)}s]`, ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const CPU_LOAD = CFG.pin ? 0 : null; // wrk, the TTFB client, the fake upstream, this script
+const CPU_SUT = CFG.pin ? 1 : null; // the system under test: each gateway
+
+// -------------------------------------------------------------------------- lifecycle / cleanup
+let cleaning = null;
+async function cleanup() {
+  cleaning ??= (async () => {
+    await P.stopAll();
+    for (const d of readdirSync(TMP)) if (d !== 'logs') rmSync(join(TMP, d), { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => { say(`${sig}: stopping everything started here`); cleanup().finally(() => process.exit(130)); });
+}
+process.on('exit', () => P.killAllSync());
+const watchdog = setTimeout(() => {
+  say(`BENCH_TIMEOUT=${CFG.timeoutS}s reached; stopping`);
+  cleanup().finally(() => process.exit(124));
+}, CFG.timeoutS * 1000);
+watchdog.unref();
+
+// --------------------------------------------------------------------------------- utilities
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, env: CHILD_ENV, encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, status: r.status };
+}
+
+function version(pkgDir) {
+  try { return JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version; } catch { return null; }
+}
+
+async function waitHttp(url, name, seconds = 90) {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    try { await request(url, { method: 'GET', timeoutMs: 2000 }); return true; } catch {}
+    if (!P.running(name)) break;
+    await sleep(250);
+  }
+  const log = join(LOGS, `${name}.log`);
+  say(`${name} is not answering at ${url}; log tail:\n${existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-25).join('\n') : '(no log)'}`);
+  return false;
+}
+
+/** Every TCP socket in LISTEN state on `port` must be bound to loopback. */
+function assertLoopbackOnly(port) {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const bad = [];
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(f)) continue;
+    for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 4 || cols[3] !== '0A') continue; // LISTEN
+      const [addr, p] = cols[1].split(':');
+      if (p !== hex) continue;
+      const loop = addr === '0100007F' || addr === '00000000000000000000000001000000';
+      if (!loop) bad.push(addr);
+    }
+  }
+  if (bad.length) throw new Error(`port ${port} listens beyond loopback (${bad.join(', ')})`);
+}
+
+const median = (xs) => {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+const round = (x, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
+const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? round(a / b, 3) : null);
+
+// ------------------------------------------------------------------------------ preflight
+function ensureWrk() {
+  if (sh('sh', ['-c', 'command -v wrk']).ok) return;
+  say('wrk is missing: apt-get update && apt-get install -y wrk');
+  const r1 = sh('apt-get', ['update'], { env: { ...CHILD_ENV, DEBIAN_FRONTEND: 'noninteractive' } });
+  const r2 = sh('apt-get', ['install', '-y', 'wrk'], { env: { ...CHILD_ENV, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!r2.ok) throw new Error(`could not install wrk (needs root and the Debian mirror):\n${r1.out}\n${r2.out}`);
+}
+
+function pinSelf() {
+  if (!CFG.pin) return;
+  if (os.cpus().length < 2 || !sh('sh', ['-c', 'command -v taskset']).ok) {
+    say('fewer than 2 CPUs or no taskset: running unpinned (PIN=0)');
+    CFG.pin = false;
+    return;
+  }
+  sh('taskset', ['-a', '-p', '-c', String(CPU_LOAD), String(process.pid)]);
+}
+
+// ------------------------------------------------------------------------------ build + bundles
+const RESULT = {
+  schema: 1,
+  date: new Date().toISOString(),
+  machine: {},
+  versions: {},
+  config: CFG,
+  notes: [],
+  errors: [],
+  cells: [],
+  memory: [],
+  sizes: [],
+  targets: [],
+};
+const fail = (msg) => { say(`ERROR ${msg}`); RESULT.errors.push(msg); };
+
+function gzipSize(buf) {
+  return zlib.gzipSync(buf).length;
+}
+
+/** `wrangler deploy --dry-run --outdir out` with config; returns { ok, files, bytes, gzip_bytes, wrangler_gzip_kib }. */
+function shAsync(cmd, args) {
+  return new Promise((res) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: CHILD_ENV });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    child.on('error', (err) => res({ ok: false, out: `${out}${err.message}` }));
+    child.on('close', (status) => res({ ok: status === 0, out, status }));
+  });
+}
+
+async function dryRun(config, out, extra = []) {
+  const r = await shAsync('wrangler', ['deploy', '--dry-run', '--outdir', out, '-c', config, ...extra]);
+  writeFileSync(join(LOGS, `dry-run-${out.split('/').pop()}.log`), r.out);
+  if (!r.ok) return { ok: false, out: r.out };
+  const files = readdirSync(out).filter((f) => /\.(m?js|cjs|wasm)$/.test(f));
+  let bytes = 0;
+  let gz = 0;
+  for (const f of files) {
+    const b = readFileSync(join(out, f));
+    bytes += b.length;
+    gz += gzipSize(b);
+  }
+  const m = /Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/.exec(r.out);
+  return { ok: true, files, bytes, gzip_bytes: gz, wrangler_total_kib: m ? Number(m[1]) : null, wrangler_gzip_kib: m ? Number(m[2]) : null };
+}
+
+/**
+ * A copy of a wrangler.toml at `dest` with `main` made absolute (or replaced by `main`) and the
+ * [assets] directory replaced by `assetsDir`: used for the dry-run bundle and for `wrangler dev
+ * --no-bundle` on the frozen bundle. Its directory has no .dev.vars, so none is loaded.
+ */
+function derivedConfig(srcToml, { main, assetsDir }, dest) {
+  let toml = readFileSync(srcToml, 'utf8');
+  const m = /^main\s*=\s*"([^"]+)"\s*$/m.exec(toml);
+  if (!m) throw new Error(`${srcToml}: no main = "..." line`);
+  toml = toml.replace(m[0], `main = ${JSON.stringify(main ?? resolve(dirname(srcToml), m[1]))}`);
+  if (/^\[assets\]/m.test(toml)) {
+    if (!/^directory\s*=.*$/m.test(toml)) throw new Error(`${srcToml}: [assets] has no directory = line`);
+    toml = toml.replace(/^directory\s*=.*$/m, `directory = ${JSON.stringify(assetsDir)}`);
+  }
+  mkdirSync(dirname(dest), { recursive: true });
+  writeFileSync(dest, `# Generated by bench/run.mjs from ${srcToml}\n${toml}`);
+  return dest;
+}
+
+/** The entry module of a dry-run bundle (index.js, else the only .js file). */
+function mainOf(bundle, dir) {
+  const js = bundle.files.filter((f) => /\.m?js$/.test(f));
+  return join(TMP, dir, js.includes('index.js') ? 'index.js' : js[0]);
+}
+
+// ------------------------------------------------------------------------------------ servers
+const PORTS = {};
+const UP_URL = () => `http://127.0.0.1:${PORTS.upstream}/v1`;
+
+async function startUpstream(imagePx, noiseBits) {
+  await P.stop('upstream');
+  const pid = P.start('upstream', process.execPath, [join(ROOT, 'tests/fixtures/fake-upstream.mjs'), String(PORTS.upstream)], {
+    cpu: CPU_LOAD,
+    env: { ...CHILD_ENV, IMAGE_SIZE: String(imagePx), NOISE_BITS: String(noiseBits), HOST: '127.0.0.1' },
+    log: join(LOGS, 'upstream.log'),
+  });
+  if (!(await waitHttp(`http://127.0.0.1:${PORTS.upstream}/health`, 'upstream', 30))) throw new Error('fake upstream did not start');
+  return pid;
+}
+
+async function upstreamRequests() {
+  try {
+    const r = await request(`http://127.0.0.1:${PORTS.upstream}/stats`, { method: 'GET', timeoutMs: 5000 });
+    return JSON.parse(r.body.toString()).requests;
+  } catch { return null; }
+}
+
+function startWrangler(name, config, port, inspectorPort, vars) {
+  const state = join(TMP, `${name}-state`);
+  return P.start('wrangler-' + name, 'wrangler', [
+    'dev', '--local', '--no-bundle', '-c', config,
+    '--ip', '127.0.0.1', '--port', String(port),
+    '--inspector-ip', '127.0.0.1', '--inspector-port', String(inspectorPort),
+    '--log-level', 'warn', '--show-interactive-dev-session=false',
+    '--persist-to', state,
+    ...vars.flatMap((v) => ['--var', v]),
+  ], { cpu: CPU_SUT, cwd: dirname(config), env: CHILD_ENV, log: join(LOGS, `wrangler-${name}.log`) });
+}
+
+function startPortkey(port) {
+  const preload = join(TMP, 'loopback-only.cjs');
+  // @hono/node-server's serve() listens on every interface; this keeps Portkey on loopback
+  // (the trick from /work/shared/bench-peers/run-peers.sh).
+  writeFileSync(preload, `const net = require('node:net');
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  if (typeof args[0] === 'number') {
+    if (typeof args[1] === 'function') args.splice(1, 0, '127.0.0.1');
+    else if (args[1] == null) args[1] = '127.0.0.1';
+  }
+  return listen.apply(this, args);
+};
+`);
+  return P.start('portkey', process.execPath, [
+    '--require', preload, join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'), '--headless', `--port=${port}`,
+  ], { cpu: CPU_SUT, cwd: TMP, env: CHILD_ENV, log: join(LOGS, 'portkey.log') });
+}
+
+// ---------------------------------------------------------------------------- request shapes
+const bodyOf = (stream) => JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: PROMPT }], seed: SEED, stream });
+
+/** Target name -> { server, url, headers }. Every target gets the same base headers. */
+function targetSpec(target) {
+  const base = { authorization: `Bearer ${DEV_KEY}`, 'content-type': 'application/json', 'cache-control': 'no-store' };
+  const path = '/v1/chat/completions';
+  switch (target) {
+    case 'direct': return { server: 'upstream', url: `http://127.0.0.1:${PORTS.upstream}${path}`, headers: base };
+    case 'floor': return { server: 'wrangler-floor', url: `http://127.0.0.1:${PORTS.floor}${path}`, headers: base };
+    case 'portkey': return {
+      server: 'portkey', url: `http://127.0.0.1:${PORTS.portkey}${path}`,
+      headers: { ...base, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': UP_URL() },
+    };
+    case 'darkroom': return { server: 'wrangler-darkroom', url: `http://127.0.0.1:${PORTS.darkroom}${path}`, headers: base };
+    case 'darkroom-url': return {
+      server: 'wrangler-darkroom', url: `http://127.0.0.1:${PORTS.darkroom}${path}`, headers: { ...base, 'x-image-format': 'url' },
+    };
+    case 'darkroom-hit': {
+      const { 'cache-control': _, ...h } = base;
+      return { server: 'wrangler-darkroom', url: `http://127.0.0.1:${PORTS.darkroom}${path}`, headers: h };
+    }
+    default: throw new Error(`unknown target ${target}`);
+  }
+}
+
+const UP_STATE = new Map(); // server -> boolean (started and checked)
+const serverUp = (target) => UP_STATE.get(targetSpec(target).server) === true;
+
+// --------------------------------------------------------------------------- response checks
+function pngInfo(buf) {
+  const ok = buf.length > 33 && buf.readUInt32BE(0) === 0x89504e47 && buf.toString('latin1', 12, 16) === 'IHDR' &&
+    buf.toString('latin1', buf.length - 8, buf.length - 4) === 'IEND';
+  if (!ok) throw new Error('image is not a complete PNG');
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20), bytes: buf.length };
+}
+
+async function imageFrom(url) {
+  const m = /^data:image\/png;base64,(.+)$/s.exec(url ?? '');
+  if (m) return pngInfo(Buffer.from(m[1], 'base64'));
+  if (/^https?:\/\//.test(url ?? '')) {
+    const u = new URL(url);
+    u.hostname = '127.0.0.1'; // our URL may carry the request's Host; fetch it where we sent the request
+    const r = await request(u.href, { method: 'GET', headers: { authorization: `Bearer ${DEV_KEY}` } });
+    if (r.status !== 200) throw new Error(`GET ${url} -> HTTP ${r.status}`);
+    return { ...pngInfo(r.body), url };
+  }
+  throw new Error(`no image URL in the answer (${String(url).slice(0, 60)})`);
+}
+
+/** One request through `target`; checks the answer carries a complete PNG; returns details. */
+async function check(target, stream) {
+  const spec = targetSpec(target);
+  const r = await request(spec.url, { headers: spec.headers, body: bodyOf(stream) });
+  const text = r.body.toString('utf8');
+  if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${text.slice(0, 300)}`);
+  let imageUrl;
+  if (!stream) {
+    const msg = JSON.parse(text).choices?.[0]?.message;
+    imageUrl = msg?.images?.[0]?.image_url?.url;
+  } else {
+    const events = text.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim());
+    if (events.at(-1) !== '[DONE]') throw new Error('stream does not end with data: [DONE]');
+    for (const e of events.slice(0, -1)) {
+      const img = JSON.parse(e).choices?.[0]?.delta?.images?.[0]?.image_url?.url;
+      if (img) { imageUrl = img; break; }
+    }
+  }
+  const img = await imageFrom(imageUrl);
+  return { status: r.status, cache: r.headers['x-cache'] ?? null, bytes: r.body.length, image: img, ttfb_ms: r.ttfb_ms, total_ms: r.total_ms };
+}
+
+async function checkAll(targets, modes) {
+  for (const t of targets) {
+    if (!serverUp(t)) continue;
+    for (const stream of modes) {
+      try {
+        const c = await check(t, stream);
+        say(`  ok   ${t.padEnd(12)} ${stream ? 'sse ' : 'json'} ${c.image.width}x${c.image.height} PNG ${c.image.bytes} B, answer ${c.bytes} B${c.cache ? `, x-cache ${c.cache}` : ''}`);
+      } catch (err) {
+        fail(`check ${t} ${stream ? 'sse' : 'json'}: ${err.message}`);
+      }
+    }
+  }
+}
+
+// --------------------------------------------------------------------------------- measuring
+function wrk(target, stream, conc, seconds) {
+  const spec = targetSpec(target);
+  const args = ['-t1', `-c${conc}`, `-d${seconds}s`, '--timeout', '30s', '-s', join(BENCH, 'wrk-chat.lua')];
+  for (const [k, v] of Object.entries(spec.headers)) if (k !== 'content-type') args.push('-H', `${k}: ${v}`);
+  args.push(spec.url);
+  const [cmd, argv] = CFG.pin ? ['taskset', ['-c', String(CPU_LOAD), 'wrk', ...args]] : ['wrk', args];
+  const r = spawnSync(cmd, argv, { env: { ...CHILD_ENV, BODY: bodyOf(stream) }, encoding: 'utf8', timeout: (seconds + 60) * 1000 });
+  const m = /^RESULT (.*)$/m.exec(r.stdout ?? '');
+  if (!m) throw new Error(`wrk gave no result: ${(r.stdout ?? '') + (r.stderr ?? '')}`.slice(0, 500));
+  return JSON.parse(m[1]);
+}
+
+function ttfb(target, stream, conc, seconds) {
+  const spec = targetSpec(target);
+  const job = { url: spec.url, headers: spec.headers, body: bodyOf(stream), concurrency: conc, duration_s: seconds };
+  const argv = [join(BENCH, 'lib/client.mjs'), 'ttfb', JSON.stringify(job)];
+  const [cmd, a] = CFG.pin ? ['taskset', ['-c', String(CPU_LOAD), process.execPath, ...argv]] : [process.execPath, argv];
+  const r = spawnSync(cmd, a, { env: CHILD_ENV, encoding: 'utf8', timeout: (seconds + 60) * 1000 });
+  const m = /^RESULT (.*)$/m.exec(r.stdout ?? '');
+  if (!m) throw new Error(`TTFB client gave no result: ${(r.stdout ?? '') + (r.stderr ?? '')}`.slice(0, 500));
+  return JSON.parse(m[1]);
+}
+
+/**
+ * Measure a group of cells that differ only by target, `repeat` rounds, interleaved (f d p x, f d p x)
+ * so drift on the shared machine hits every target alike. Each figure is the median over rounds.
+ */
+async function measureGroup({ section, targets, stream, conc, imageBytes, withTtfb, label }) {
+  const runs = new Map(targets.map((t) => [t, []]));
+  for (let round_ = 0; round_ < CFG.repeat; round_++) {
+    for (const t of targets) {
+      if (!serverUp(t)) continue;
+      try {
+        if (CFG.warmup > 0) wrk(t, stream, conc, CFG.warmup);
+        const before = await upstreamRequests();
+        const w = wrk(t, stream, conc, CFG.duration);
+        const after = await upstreamRequests();
+        const tt = withTtfb ? ttfb(t, stream, conc, CFG.ttfbDuration) : null;
+        runs.get(t).push({ ...w, upstream_requests: before !== null && after !== null ? after - before : null, ttfb: tt });
+        say(`  ${section.padEnd(6)} ${label} ${t.padEnd(12)} c=${String(conc).padEnd(3)} rps ${w.rps.toFixed(1).padStart(8)}  p50 ${w.p50_ms.toFixed(2).padStart(8)}  p99 ${w.p99_ms.toFixed(2).padStart(8)}` +
+          (tt ? `  ttfb p50 ${tt.ttfb_p50_ms?.toFixed(2)}` : '') + (w.non2xx || w.socket_errors ? `  !! non2xx ${w.non2xx} socket errors ${w.socket_errors}` : ''));
+      } catch (err) {
+        fail(`${section} ${label} ${t} c=${conc}: ${err.message}`);
+      }
+    }
+  }
+  for (const t of targets) {
+    const rs = runs.get(t);
+    const cell = {
+      id: `${section}.${stream ? 'sse' : 'json'}.${label}.c${conc}.${t}`,
+      section, target: t, mode: stream ? 'sse' : 'json', image: label, image_bytes: imageBytes, concurrency: conc,
+      rounds: rs.length,
+      rps: round(median(rs.map((r) => r.rps)), 2),
+      p50_ms: round(median(rs.map((r) => r.p50_ms))),
+      p90_ms: round(median(rs.map((r) => r.p90_ms))),
+      p99_ms: round(median(rs.map((r) => r.p99_ms))),
+      max_ms: round(median(rs.map((r) => r.max_ms))),
+      mb_per_s: round(median(rs.map((r) => r.mb_per_s)), 2),
+      requests: rs.reduce((s, r) => s + r.requests, 0),
+      non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
+      socket_errors: rs.reduce((s, r) => s + r.socket_errors, 0),
+      upstream_requests: rs.some((r) => r.upstream_requests === null) ? null : rs.reduce((s, r) => s + r.upstream_requests, 0),
+      runs: rs,
+    };
+    if (withTtfb) {
+      cell.ttfb_p50_ms = round(median(rs.map((r) => r.ttfb?.ttfb_p50_ms)));
+      cell.ttfb_p99_ms = round(median(rs.map((r) => r.ttfb?.ttfb_p99_ms)));
+    }
+    if (!rs.length) cell.error = serverUp(t) ? 'no successful measurement' : 'server not running';
+    RESULT.cells.push(cell);
+  }
+}
+
+/** Sum of VmRSS (and VmHWM) over the workerd processes under a wrangler. */
+function workerdRss(server) {
+  const pid = P.pidOf(server);
+  if (!pid) return null;
+  let rss = 0;
+  let hwm = 0;
+  let n = 0;
+  for (const k of P.descendants(pid)) {
+    if (P.comm(k) !== 'workerd') continue;
+    try {
+      const st = readFileSync(`/proc/${k}/status`, 'utf8');
+      rss += Number(/VmRSS:\s+(\d+)/.exec(st)?.[1] ?? 0) * 1024;
+      hwm += Number(/VmHWM:\s+(\d+)/.exec(st)?.[1] ?? 0) * 1024;
+      n++;
+    } catch {}
+  }
+  return { rss, hwm, processes: n };
+}
+
+async function measureMemory(target, imageBytes) {
+  const spec = targetSpec(target);
+  if (!serverUp(target)) {
+    RESULT.memory.push({ id: `memory.${target}`, target, error: 'server not running' });
+    return;
+  }
+  const idle = workerdRss(spec.server);
+  let peak = idle.rss;
+  let samples = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const s = workerdRss(spec.server);
+      if (s && s.rss > peak) peak = s.rss;
+      samples++;
+      await sleep(20);
+    }
+  })();
+  // wrk runs in a child process; sample from here meanwhile (spawnSync would block the sampler).
+  const w = await new Promise((res) => {
+    const args = ['-t1', `-c${CFG.memStreams}`, `-d${CFG.memDuration}s`, '--timeout', '60s', '-s', join(BENCH, 'wrk-chat.lua')];
+    for (const [k, v] of Object.entries(spec.headers)) if (k !== 'content-type') args.push('-H', `${k}: ${v}`);
+    args.push(spec.url);
+    const name = `wrk-mem-${target}`;
+    const log = join(LOGS, `${name}.log`);
+    writeFileSync(log, '');
+    P.start(name, 'wrk', args, { cpu: CPU_LOAD, env: { ...CHILD_ENV, BODY: bodyOf(true) }, log });
+    const poll = setInterval(() => {
+      if (P.running(name)) return;
+      clearInterval(poll);
+      P.stop(name);
+      const m = /^RESULT (.*)$/m.exec(readFileSync(log, 'utf8'));
+      res(m ? JSON.parse(m[1]) : null);
+    }, 100);
+  });
+  sampling = false;
+  await sampler;
+  const end = workerdRss(spec.server);
+  const inFlight = CFG.memStreams * imageBytes;
+  const rec = {
+    id: `memory.${target}`, target, streams: CFG.memStreams, mode: 'sse', image_bytes: imageBytes, in_flight_bytes: inFlight,
+    processes: idle.processes, samples, idle_rss_bytes: idle.rss, peak_rss_bytes: peak, growth_bytes: peak - idle.rss,
+    hwm_sum_bytes: end?.hwm ?? null, peak_per_in_flight: ratio(peak, inFlight), growth_per_in_flight: ratio(peak - idle.rss, inFlight),
+    requests: w?.requests ?? null, rps: w?.rps ?? null, non2xx: w?.non2xx ?? null, socket_errors: w?.socket_errors ?? null,
+  };
+  if (!w) fail(`memory ${target}: wrk gave no result`);
+  say(`  memory ${target.padEnd(12)} ${CFG.memStreams} streams x ${(imageBytes / 2 ** 20).toFixed(1)} MiB: idle ${(idle.rss / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB (${samples} samples, ${idle.processes} workerd), ${w?.requests ?? '?'} answers`);
+  RESULT.memory.push(rec);
+}
+
+// ------------------------------------------------------------------------------------ sizes
+function sizeOf(name, files, limitKB, floorGzip) {
+  const present = files.filter((f) => existsSync(f));
+  if (!present.length) return { name, missing: true, files: files.map((f) => f.replace(`${ROOT}/`, '')), bytes: null, gzip_bytes: null };
+  let bytes = 0;
+  let gz = 0;
+  for (const f of present) {
+    const b = readFileSync(f);
+    bytes += b.length;
+    gz += gzipSize(b);
+  }
+  return {
+    name, missing: false, files: present.map((f) => f.replace(`${ROOT}/`, '').replace(`${TMP}/`, '')), bytes, gzip_bytes: gz,
+    limit_gzip_bytes: limitKB ? limitKB * 1000 : null, ratio_to_limit: limitKB ? ratio(gz, limitKB * 1000) : null,
+    ratio_to_floor: floorGzip ? ratio(gz, floorGzip) : null,
+  };
+}
+
+// -------------------------------------------------------------------------------- ratios/targets
+function computeRatios() {
+  const find = (pred) => RESULT.cells.find(pred);
+  for (const c of RESULT.cells) {
+    let floor;
+    if (c.section === 'hit') floor = find((f) => f.section === 'stream' && f.target === 'floor' && f.mode === c.mode && f.concurrency === c.concurrency);
+    else floor = find((f) => f.section === c.section && f.target === 'floor' && f.mode === c.mode && f.image === c.image && f.concurrency === c.concurrency);
+    c.floor_cell = floor?.id ?? null;
+    c.ratio_to_floor = {
+      rps: ratio(c.rps, floor?.rps),
+      p50_ms: ratio(c.p50_ms, floor?.p50_ms),
+      p99_ms: ratio(c.p99_ms, floor?.p99_ms),
+    };
+    if ('ttfb_p50_ms' in c) c.ratio_to_floor.ttfb_p50_ms = ratio(c.ttfb_p50_ms, floor?.ttfb_p50_ms);
+  }
+  const floorMem = RESULT.memory.find((m) => m.target === 'floor');
+  for (const m of RESULT.memory) {
+    m.ratio_to_floor = { peak_rss_bytes: ratio(m.peak_rss_bytes, floorMem?.peak_rss_bytes), growth_bytes: ratio(m.growth_bytes, floorMem?.growth_bytes) };
+  }
+}
+
+function computeTargets() {
+  const T = CFG.targets;
+  const cells = RESULT.cells;
+  const add = (name, description, value, limit, met, evidence) =>
+    RESULT.targets.push({ name, description, value: round(value), limit, met: value === null ? null : met, evidence });
+  const worst = (xs, hi = true) => (xs.some((x) => x === null) || !xs.length ? null : hi ? Math.max(...xs) : Math.min(...xs));
+
+  if (CFG.sections.includes('stream')) {
+    const d = cells.filter((c) => c.section === 'stream' && c.target === 'darkroom');
+    const vs = d.map((c) => c.ratio_to_floor.p50_ms);
+    add('stream_miss_p50_vs_floor', `streaming cache-miss p50, darkroom / floor, worst over c (<= ${T.streamP50})`, worst(vs), T.streamP50,
+      worst(vs) !== null && worst(vs) <= T.streamP50, d.map((c) => c.id));
+    if (CFG.peers.includes('portkey')) {
+      const vp = d.map((c) => ratio(c.p50_ms, cells.find((p) => p.section === 'stream' && p.target === 'portkey' && p.concurrency === c.concurrency)?.p50_ms));
+      add('stream_miss_p50_vs_portkey', 'streaming cache-miss p50, darkroom / portkey, worst over c (< 1: ahead of Portkey)', worst(vp), 1,
+        worst(vp) !== null && worst(vp) < 1, d.map((c) => c.id));
+    }
+  }
+  if (CFG.sections.includes('image')) {
+    const d = cells.filter((c) => c.section === 'image' && c.target === 'darkroom');
+    const v = d.map((c) => c.ratio_to_floor.p50_ms);
+    add('image_p50_vs_floor', `non-streaming image answers p50, darkroom (default format) / floor, worst over size and c (<= ${T.image})`, worst(v), T.image,
+      worst(v) !== null && worst(v) <= T.image, d.map((c) => c.id));
+  }
+  if (CFG.sections.includes('hit')) {
+    const d = cells.filter((c) => c.section === 'hit');
+    const v = d.map((c) => c.ratio_to_floor.p50_ms);
+    add('cache_hit_p50_vs_floor_miss', `cache-hit p50 / floor miss p50, worst over c (<= ${T.hit})`, worst(v), T.hit,
+      worst(v) !== null && worst(v) <= T.hit, d.map((c) => c.id));
+  }
+  if (CFG.sections.includes('memory')) {
+    const m = RESULT.memory.find((x) => x.target === 'darkroom');
+    const abs = T.memoryBasis === 'absolute';
+    const v = (abs ? m?.peak_per_in_flight : m?.growth_per_in_flight) ?? null;
+    add(abs ? 'peak_rss_vs_in_flight' : 'rss_growth_vs_in_flight',
+      `${abs ? 'peak workerd RSS' : 'workerd RSS growth (peak - idle)'}, sum over Darkroom's processes / image bytes in flight (<= ${T.memory})`,
+      v, T.memory, v !== null && v <= T.memory, [m?.id]);
+  }
+  if (CFG.sections.includes('size')) {
+    const b = RESULT.sizes.find((s) => s.name === 'worker_bundle');
+    const w = RESULT.sizes.find((s) => s.name === 'widget');
+    add('worker_bundle_gzip_kb', `Worker bundle, gzip, KB (<= ${T.bundleKB})`, b?.gzip_bytes != null ? b.gzip_bytes / 1000 : null, T.bundleKB,
+      b?.gzip_bytes != null && b.gzip_bytes <= T.bundleKB * 1000, ['size.worker_bundle']);
+    add('widget_gzip_kb', `dist/web/widget.js, gzip, KB (<= ${T.widgetKB})`, w?.gzip_bytes != null ? w.gzip_bytes / 1000 : null, T.widgetKB,
+      w?.gzip_bytes != null && w.gzip_bytes <= T.widgetKB * 1000, ['size.widget']);
+  }
+}
+
+// ------------------------------------------------------------------------------------ report
+function fmt(x) {
+  if (x === null || x === undefined) return '–';
+  const a = Math.abs(x);
+  return a >= 100 ? String(Math.round(x)) : a >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+const fr = (x) => (x === null || x === undefined ? '–' : `${x.toFixed(2)}x`);
+const mib = (b) => (b === null || b === undefined ? '–' : (b / 2 ** 20).toFixed(1));
+
+function report() {
+  const L = [];
+  const m = RESULT.machine;
+  L.push(`Darkroom benchmark ${RESULT.date} — ${m.cpus} CPUs (${m.cpu_model}), PIN=${CFG.pin ? 1 : 0}, ${CFG.duration}s per cell after ${CFG.warmup}s warm-up, ${CFG.repeat} round(s), TTFB ${CFG.ttfbDuration}s`);
+  L.push(`git ${RESULT.versions.git}; ${Object.entries(RESULT.versions).filter(([k]) => k !== 'git').map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  L.push('rps = requests/s; latencies in ms, p50/p99 to the last byte (wrk), TTFB = first body byte (Node client); "x" = ratio to the floor in the same cell; ! = non-2xx or socket errors');
+  const bad = (c) => (c.non2xx || c.socket_errors ? '!' : '');
+  const table = (title, rows, ttfbCol) => {
+    if (!rows.length) return;
+    L.push('', `### ${title}`, '');
+    L.push(`| target | image | c | rps | p50 | p99 |${ttfbCol ? ' ttfb p50 |' : ''} rps x | p50 x | p99 x |${ttfbCol ? ' ttfb x |' : ''} upstream req |`);
+    L.push(`|---|---|--:|--:|--:|--:|${ttfbCol ? '--:|' : ''}--:|--:|--:|${ttfbCol ? '--:|' : ''}--:|`);
+    for (const c of rows) {
+      L.push(`| ${c.target} | ${c.image} ${c.mode} | ${c.concurrency} | ${fmt(c.rps)}${bad(c)} | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} |` +
+        `${ttfbCol ? ` ${fmt(c.ttfb_p50_ms)} |` : ''} ${fr(c.ratio_to_floor.rps)} | ${fr(c.ratio_to_floor.p50_ms)} | ${fr(c.ratio_to_floor.p99_ms)} |` +
+        `${ttfbCol ? ` ${fr(c.ratio_to_floor.ttfb_p50_ms)} |` : ''} ${c.upstream_requests ?? '–'}/${c.requests} |`);
+    }
+  };
+  const sec = (s) => RESULT.cells.filter((c) => c.section === s);
+  table('1. Streaming, cache miss (Cache-Control: no-store)', sec('stream'), true);
+  table('2. Images, non-streaming, cache miss (floor passes the same bytes)', sec('image'), false);
+  table('3. Cache hits (ratio to the floor\'s MISS in the same cell of table 1)', sec('hit'), true);
+  if (RESULT.memory.length) {
+    L.push('', '### 4. Memory: workerd RSS, sum over the processes of one wrangler dev', '');
+    L.push('| target | streams x image | in flight MiB | idle MiB | peak MiB | growth MiB | peak / in flight | growth / in flight | peak x floor | growth x floor | answers |');
+    L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+    for (const x of RESULT.memory) {
+      if (x.error) { L.push(`| ${x.target} | ${x.error} ||||||||||`); continue; }
+      L.push(`| ${x.target} | ${x.streams} x ${mib(x.image_bytes)} MiB sse | ${mib(x.in_flight_bytes)} | ${mib(x.idle_rss_bytes)} | ${mib(x.peak_rss_bytes)} | ${mib(x.growth_bytes)} | ${fr(x.peak_per_in_flight)} | ${fr(x.growth_per_in_flight)} | ${fr(x.ratio_to_floor.peak_rss_bytes)} | ${fr(x.ratio_to_floor.growth_bytes)} | ${x.requests ?? '–'}${x.non2xx || x.socket_errors ? '!' : ''} |`);
+    }
+  }
+  if (RESULT.sizes.length) {
+    L.push('', '### 5. Sizes (gzip level 6; KB = 1000 B)', '');
+    L.push('| artefact | files | raw KB | gzip KB | x floor bundle | x limit |');
+    L.push('|---|---|--:|--:|--:|--:|');
+    for (const s of RESULT.sizes) {
+      if (s.missing) { L.push(`| ${s.name} | MISSING: ${s.files.join(', ')} | – | – | – | – |`); continue; }
+      const files = s.files.length > 2 ? `${s.files.length} files` : s.files.join(', ');
+      L.push(`| ${s.name} | ${files} | ${(s.bytes / 1000).toFixed(1)} | ${(s.gzip_bytes / 1000).toFixed(1)} | ${fr(s.ratio_to_floor)} | ${fr(s.ratio_to_limit)} |`);
+    }
+  }
+  if (RESULT.targets.length) {
+    L.push('', '### Targets', '');
+    L.push('| target | value | limit | met |');
+    L.push('|---|--:|--:|:-:|');
+    for (const t of RESULT.targets) L.push(`| ${t.description} | ${t.value ?? '–'} | ${t.limit} | ${t.met === null ? 'n/a' : t.met ? 'MET' : 'MISSED'} |`);
+  }
+  if (RESULT.errors.length) L.push('', '### Errors', '', ...RESULT.errors.map((e) => `- ${e}`));
+  return L.join('\n');
+}
+
+// -------------------------------------------------------------------------------------- main
+function imagePxFor(bytes) {
+  // NOISE_BITS=8 makes every pixel byte random, so the PNG is incompressible and its size is
+  // predictable: h * (1 + 3w) bytes of scanlines + ~0.03% deflate framing + 57 B of chunks.
+  return Math.max(1, Math.floor((-1 + Math.sqrt(1 + 12 * bytes)) / 6));
+}
+
+async function main() {
+  const tStart = Date.now();
+  RESULT.machine = {
+    cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model?.trim(), kernel: os.release(), mem_gib: round(os.totalmem() / 2 ** 30, 1), hostname: os.hostname(),
+  };
+  ensureWrk();
+  pinSelf();
+  const git = sh('git', ['rev-parse', '--short', 'HEAD']).out.trim();
+  const dirty = sh('git', ['status', '--porcelain', '--', 'worker', 'shared', 'web', 'wrangler.toml']).out.trim().split('\n').filter(Boolean).length;
+  RESULT.versions = {
+    git: `${git}${dirty ? ` (+${dirty} uncommitted files in worker/ shared/ web/)` : ''}`,
+    node: process.version,
+    wrk: sh('wrk', ['--version']).out.split('\n')[0].split(' ').slice(0, 2).join(' '),
+    wrangler: version(join(ROOT, 'node_modules/wrangler')),
+    workerd: version(join(ROOT, 'node_modules/wrangler/node_modules/workerd')) ?? version(join(ROOT, 'node_modules/workerd')),
+    hono: version(join(ROOT, 'node_modules/hono')),
+    portkey: version(join(ROOT, 'node_modules/@portkey-ai/gateway')),
+    'hono-node-server': version(join(ROOT, 'node_modules/@hono/node-server')),
+  };
+  if (RESULT.versions.portkey !== PORTKEY_VERSION) RESULT.notes.push(`Portkey is ${RESULT.versions.portkey}, expected ${PORTKEY_VERSION}`);
+  say(`logs in ${LOGS}`);
+
+  // Build the site (assets + widget), then freeze both Workers as deploy bundles.
+  if (CFG.build) {
+    say('npm run build');
+    const b = sh('npm', ['run', '--silent', 'build']);
+    writeFileSync(join(LOGS, 'build.log'), b.out);
+    if (!b.ok) fail(`npm run build failed (see ${join(LOGS, 'build.log')}): ${b.out.split('\n').slice(-8).join(' | ')}`);
+  }
+  const distWeb = join(ROOT, 'dist/web');
+  const assets = join(TMP, 'darkroom-assets');
+  if (existsSync(distWeb)) cpSync(distWeb, assets, { recursive: true });
+  else { mkdirSync(assets, { recursive: true }); fail('dist/web is missing: the site, widget and playground sizes are reported missing'); }
+
+  // Darkroom's dry run uses the frozen assets too (wrangler checks the directory exists).
+  // BENCH_DARKROOM_TOML swaps in another Worker config (for testing the harness itself).
+  const drToml = resolve(ROOT, env.BENCH_DARKROOM_TOML || 'wrangler.toml');
+  const flToml = join(BENCH, 'floor/wrangler.toml');
+  say('bundling Darkroom and the floor (wrangler deploy --dry-run)');
+  const drSrc = derivedConfig(drToml, { assetsDir: assets }, join(TMP, 'darkroom-src/wrangler.toml'));
+  const wantMin = CFG.minifiedSize && CFG.sections.includes('size');
+  const [drBundle, flBundle, drMin] = await Promise.all([
+    dryRun(drSrc, join(TMP, 'darkroom-bundle')),
+    dryRun(derivedConfig(flToml, {}, join(TMP, 'floor-src/wrangler.toml')), join(TMP, 'floor-bundle')),
+    wantMin ? dryRun(drSrc, join(TMP, 'darkroom-bundle-min'), ['--minify']) : null,
+  ]);
+  if (!flBundle.ok) throw new Error(`could not bundle the floor Worker: ${flBundle.out.split('\n').slice(-12).join(' | ')}`);
+  if (!drBundle.ok) fail(`could not bundle Darkroom (wrangler deploy --dry-run): ${drBundle.out.split('\n').filter((l) => /ERROR|error/.test(l)).slice(0, 6).join(' | ')}`);
+
+  // Ports and servers. Everything on 127.0.0.1.
+  for (const k of ['upstream', 'floor', 'floorInspector', 'darkroom', 'darkroomInspector', 'portkey']) PORTS[k] = await freePort();
+  const streamNoise = 1;
+  const startupWaits = [];
+  await startUpstream(CFG.streamImagePx, streamNoise);
+  UP_STATE.set('upstream', true);
+  const flCfg = derivedConfig(flToml, { main: mainOf(flBundle, 'floor-bundle') }, join(TMP, 'floor-run/wrangler.toml'));
+  startWrangler('floor', flCfg, PORTS.floor, PORTS.floorInspector, [`UPSTREAM_BASE_URL:${UP_URL()}`]);
+  startupWaits.push(waitHttp(`http://127.0.0.1:${PORTS.floor}/`, 'wrangler-floor').then((ok) => UP_STATE.set('wrangler-floor', ok)));
+  if (drBundle.ok) {
+    const drCfg = derivedConfig(drToml, { main: mainOf(drBundle, 'darkroom-bundle'), assetsDir: assets }, join(TMP, 'darkroom-run/wrangler.toml'));
+    startWrangler('darkroom', drCfg, PORTS.darkroom, PORTS.darkroomInspector, [
+      'DARKROOM_ENV:development', `UPSTREAM_BASE_URL:${UP_URL()}`, ...CFG.darkroomVars,
+    ]);
+    startupWaits.push(waitHttp(`http://127.0.0.1:${PORTS.darkroom}/healthz`, 'wrangler-darkroom').then((ok) => UP_STATE.set('wrangler-darkroom', ok)));
+  }
+  if (CFG.peers.includes('portkey') && CFG.sections.includes('stream')) {
+    startPortkey(PORTS.portkey);
+    startupWaits.push(waitHttp(`http://127.0.0.1:${PORTS.portkey}/`, 'portkey', 30).then((ok) => UP_STATE.set('portkey', ok)));
+  }
+  say(`starting servers: upstream :${PORTS.upstream}, floor :${PORTS.floor}, darkroom :${PORTS.darkroom}, portkey :${PORTS.portkey}`);
+  await Promise.all(startupWaits);
+  for (const [name, port] of [['upstream', PORTS.upstream], ['wrangler-floor', PORTS.floor], ['wrangler-darkroom', PORTS.darkroom], ['portkey', PORTS.portkey]]) {
+    if (UP_STATE.get(name)) assertLoopbackOnly(port);
+  }
+  if (!UP_STATE.get('wrangler-floor')) throw new Error('the floor Worker did not start');
+  if (drBundle.ok && !UP_STATE.get('wrangler-darkroom')) fail('Darkroom did not start (see its log)');
+  if (CFG.peers.includes('portkey') && UP_STATE.has('portkey') && !UP_STATE.get('portkey')) fail('Portkey did not start');
+
+  // ---- 1 + 3: streaming cache misses, then cache hits, with the tiny image.
+  const tiny = `${CFG.streamImagePx}px`;
+  const tinyBytes = (await check('direct', false)).image.bytes;
+  const streamTargets = ['floor', 'darkroom', ...CFG.peers];
+  if (CFG.sections.includes('stream') || CFG.sections.includes('hit')) {
+    say(`checks (image ${tiny})`);
+    await checkAll(CFG.sections.includes('stream') ? streamTargets : ['floor', 'darkroom'], [false, true]);
+  }
+  if (CFG.sections.includes('stream')) {
+    say('1. streaming cache-miss');
+    for (const c of CFG.concurrency) await measureGroup({ section: 'stream', targets: streamTargets, stream: true, conc: c, imageBytes: tinyBytes, withTtfb: true, label: tiny });
+  } else if (CFG.sections.includes('hit')) {
+    for (const c of CFG.concurrency) await measureGroup({ section: 'stream', targets: ['floor'], stream: true, conc: c, imageBytes: tinyBytes, withTtfb: true, label: tiny });
+  }
+  if (CFG.sections.includes('hit')) {
+    say('3. cache hits');
+    let hitOk = false;
+    if (serverUp('darkroom-hit')) {
+      // Prime: the same seeded request without no-store is stored; wait until it comes back as a HIT.
+      try {
+        for (let i = 0; i < 20 && !hitOk; i++) {
+          const r = await check('darkroom-hit', true);
+          hitOk = r.cache === 'HIT';
+          if (!hitOk) await sleep(250);
+        }
+        if (!hitOk) fail('cache hits: 20 identical seeded requests never answered x-cache: HIT');
+        else say('  primed: x-cache HIT');
+      } catch (err) { fail(`cache hits: priming failed: ${err.message}`); }
+    }
+    for (const c of CFG.concurrency) await measureGroup({ section: 'hit', targets: ['darkroom-hit'], stream: true, conc: c, imageBytes: tinyBytes, withTtfb: true, label: tiny });
+    for (const cell of RESULT.cells.filter((x) => x.section === 'hit')) {
+      if (cell.upstream_requests) RESULT.notes.push(`${cell.id}: ${cell.upstream_requests} requests reached the upstream during the hit cell`);
+    }
+  }
+  await P.stop('portkey');
+
+  // ---- 2 + 4: image cells (non-streaming) per size; memory with the size it needs.
+  const sizes = CFG.sections.includes('image') ? [...CFG.imageMiB] : [];
+  if (CFG.sections.includes('memory') && !sizes.includes(CFG.memImageMiB)) sizes.push(CFG.memImageMiB);
+  for (const mb of sizes) {
+    const px = imagePxFor(mb * 2 ** 20);
+    say(`fake upstream: ${px}x${px} random-noise PNG (~${mb} MiB)`);
+    await startUpstream(px, 8);
+    const bytes = (await check('direct', false)).image.bytes;
+    const label = `${mb}MiB`;
+    const imgTargets = ['floor', ...CFG.imageFormats.map((f) => (f === 'url' ? 'darkroom-url' : 'darkroom'))];
+    await checkAll(imgTargets, [false]);
+    if (CFG.sections.includes('image') && CFG.imageMiB.includes(mb)) {
+      say(`2. images, ${label} (${bytes} B PNG)`);
+      for (const c of CFG.imageConcurrency) await measureGroup({ section: 'image', targets: imgTargets, stream: false, conc: c, imageBytes: bytes, withTtfb: false, label });
+    }
+    if (CFG.sections.includes('memory') && mb === CFG.memImageMiB) {
+      say(`4. memory, ${CFG.memStreams} streams x ${label}`);
+      await checkAll(['darkroom'], [true]);
+      await measureMemory('floor', bytes);
+      await measureMemory('darkroom', bytes);
+    }
+  }
+
+  // ---- 5: sizes
+  if (CFG.sections.includes('size')) {
+    const T = CFG.targets;
+    const floorGz = flBundle.gzip_bytes;
+    const wb = drBundle.ok
+      ? { ...sizeOf('worker_bundle', drBundle.files.map((f) => join(TMP, 'darkroom-bundle', f)), T.bundleKB, floorGz), wrangler_gzip_kib: drBundle.wrangler_gzip_kib }
+      : { name: 'worker_bundle', missing: true, files: ['(wrangler deploy --dry-run failed)'], bytes: null, gzip_bytes: null };
+    RESULT.sizes.push(wb);
+    if (drMin?.ok) RESULT.sizes.push({ ...sizeOf('worker_bundle_minified', drMin.files.map((f) => join(TMP, 'darkroom-bundle-min', f)), T.bundleKB, floorGz), info: 'with --minify; not what `wrangler deploy` ships unless wrangler.toml sets minify = true' });
+    RESULT.sizes.push({ ...sizeOf('floor_bundle', flBundle.files.map((f) => join(TMP, 'floor-bundle', f)), null, floorGz), wrangler_gzip_kib: flBundle.wrangler_gzip_kib });
+    RESULT.sizes.push(sizeOf('widget', [join(assets, 'widget.js')], T.widgetKB, floorGz));
+    const assetJs = existsSync(join(assets, 'assets')) ? readdirSync(join(assets, 'assets')).filter((f) => /\.m?js$/.test(f)).map((f) => join(assets, 'assets', f)) : [];
+    RESULT.sizes.push(sizeOf('playground_js', assetJs.length ? assetJs : [join(assets, 'assets/*.js')], null, floorGz));
+    for (const s of RESULT.sizes) s.files = s.files.map((f) => f.replace('darkroom-assets/', 'dist/web/'));
+  }
+
+  computeRatios();
+  computeTargets();
+  RESULT.duration_s = round((Date.now() - tStart) / 1000, 1);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  fail(`aborted: ${err.stack ?? err.message}`);
+  code = 1;
+} finally {
+  await cleanup();
+}
+if (RESULT.errors.length) code = 1;
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(OUT, `${JSON.stringify(RESULT, null, 2)}\n`);
+const text = report();
+console.log(text);
+say(`wrote ${OUT}; logs in ${LOGS}`);
+if (env.BENCH_STRICT === '1' && RESULT.targets.some((t) => t.met === false)) code = code || 2;
+process.exit(code);

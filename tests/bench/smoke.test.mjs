@@ -1,0 +1,111 @@
+// Smoke run of the benchmark harness (bench/run.mjs) so it cannot rot: the real harness, real
+// servers (fake upstream, floor Worker, Darkroom, Portkey), tiny durations and one cell per
+// section. It checks the shape of the JSON — every figure and every ratio — not the numbers.
+//   node --test tests/bench/          (about 30 s; not part of the full `npm run bench`)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// wrangler needs Node >= 22.12: use the pinned node from node_modules when this runs under Node 20.
+const NODE = existsSync(join(ROOT, 'node_modules/.bin/node')) ? join(ROOT, 'node_modules/.bin/node') : process.execPath;
+
+const isNum = (x) => typeof x === 'number' && Number.isFinite(x);
+
+test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }, () => {
+  const dir = mkdtempSync(join(os.tmpdir(), 'bench-smoke-'));
+  const out = join(dir, 'smoke.json');
+  try {
+    const r = spawnSync(NODE, [join(ROOT, 'bench/run.mjs')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 230_000,
+      env: {
+        ...process.env,
+        PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`,
+        BENCH_OUT: out,
+        BENCH_DURATION: '1',
+        BENCH_WARMUP: '0',
+        BENCH_TTFB_DURATION: '0.5',
+        BENCH_CONCURRENCY: '2',
+        BENCH_IMAGE_MB: '1',
+        BENCH_IMAGE_CONCURRENCY: '2',
+        BENCH_IMAGE_FORMATS: 'default url',
+        BENCH_MEM_STREAMS: '2',
+        BENCH_MEM_IMAGE_MB: '1',
+        BENCH_MEM_DURATION: '1',
+        BENCH_MINIFIED_SIZE: '0',
+        BENCH_REPEAT: '1',
+        BENCH_BUILD: process.env.BENCH_BUILD ?? (existsSync(join(ROOT, 'dist/web/index.html')) ? '0' : '1'),
+        BENCH_TIMEOUT: '220',
+      },
+    });
+    assert.ok(existsSync(out), `no JSON written; exit ${r.status}\n${r.stderr}\n${r.stdout}`);
+    const res = JSON.parse(readFileSync(out, 'utf8'));
+    assert.deepEqual(res.errors, [], `harness errors:\n${res.errors.join('\n')}\n${r.stderr.slice(-3000)}`);
+    assert.equal(r.status, 0, r.stderr.slice(-3000));
+
+    // Every cell the sections promise is there, measured, and has its ratios to the floor.
+    const want = [
+      ...['floor', 'darkroom', 'direct', 'portkey'].map((t) => `stream.sse.64px.c2.${t}`),
+      'hit.sse.64px.c2.darkroom-hit',
+      ...['floor', 'darkroom', 'darkroom-url'].map((t) => `image.json.1MiB.c2.${t}`),
+    ];
+    const ids = res.cells.map((c) => c.id);
+    for (const id of want) assert.ok(ids.includes(id), `missing cell ${id} (have ${ids.join(', ')})`);
+    for (const c of res.cells) {
+      for (const k of ['rps', 'p50_ms', 'p90_ms', 'p99_ms', 'max_ms']) assert.ok(isNum(c[k]), `${c.id}.${k} = ${c[k]}`);
+      assert.ok(c.requests > 0, `${c.id}: no requests`);
+      assert.equal(c.non2xx + c.socket_errors, 0, `${c.id}: ${c.non2xx} non-2xx, ${c.socket_errors} socket errors`);
+      for (const k of ['rps', 'p50_ms', 'p99_ms']) assert.ok(isNum(c.ratio_to_floor?.[k]), `${c.id}.ratio_to_floor.${k}`);
+      if (c.section !== 'image') {
+        assert.ok(isNum(c.ttfb_p50_ms) && isNum(c.ttfb_p99_ms), `${c.id}: ttfb`);
+        assert.ok(isNum(c.ratio_to_floor.ttfb_p50_ms), `${c.id}.ratio_to_floor.ttfb_p50_ms`);
+      }
+      if (c.target === 'floor') assert.equal(c.ratio_to_floor.p50_ms, 1);
+    }
+    // Cache hits never reach the upstream.
+    assert.equal(res.cells.find((c) => c.section === 'hit').upstream_requests, 0, 'cache-hit cell reached the upstream');
+
+    // Memory: floor and Darkroom, peak and growth, as ratios to the floor and to the bytes in flight.
+    for (const t of ['floor', 'darkroom']) {
+      const m = res.memory.find((x) => x.target === t);
+      assert.ok(m, `memory ${t} missing`);
+      for (const k of ['idle_rss_bytes', 'peak_rss_bytes', 'growth_bytes', 'in_flight_bytes', 'peak_per_in_flight', 'growth_per_in_flight']) {
+        assert.ok(isNum(m[k]), `memory.${t}.${k} = ${m[k]}`);
+      }
+      assert.ok(m.processes >= 1 && m.requests > 0, `memory.${t}: ${m.processes} workerd processes, ${m.requests} answers`);
+      assert.ok(isNum(m.ratio_to_floor.peak_rss_bytes), `memory.${t}.ratio_to_floor`);
+    }
+
+    // Sizes: present with gzip figures, or explicitly missing (never zero).
+    for (const name of ['worker_bundle', 'floor_bundle', 'widget', 'playground_js']) {
+      const s = res.sizes.find((x) => x.name === name);
+      assert.ok(s, `size ${name} missing from the JSON`);
+      if (s.missing) assert.equal(s.gzip_bytes, null);
+      else assert.ok(s.gzip_bytes > 0 && s.bytes >= s.gzip_bytes && isNum(s.ratio_to_floor), `size ${name}`);
+    }
+    assert.equal(res.sizes.find((x) => x.name === 'worker_bundle').missing, false, 'the Worker bundle must be measured');
+
+    // Every target is evaluated, with its value, limit and verdict.
+    const targets = res.targets.map((t) => t.name);
+    for (const name of ['stream_miss_p50_vs_floor', 'stream_miss_p50_vs_portkey', 'image_p50_vs_floor',
+      'cache_hit_p50_vs_floor_miss', 'rss_growth_vs_in_flight', 'worker_bundle_gzip_kb', 'widget_gzip_kb']) {
+      assert.ok(targets.includes(name), `target ${name} missing`);
+    }
+    for (const t of res.targets) {
+      if (t.name === 'widget_gzip_kb' && res.sizes.find((x) => x.name === 'widget').missing) continue;
+      assert.ok(isNum(t.value) && isNum(t.limit) && typeof t.met === 'boolean', `target ${t.name}: ${JSON.stringify(t)}`);
+    }
+
+    // The terminal table is printed.
+    assert.match(r.stdout, /### 1\. Streaming, cache miss/);
+    assert.match(r.stdout, /### Targets/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
