@@ -26,8 +26,7 @@ const app = new Hono<AppEnv>();
 
 app.use('*', requestContext(), securityHeaders());
 app.use('/v1/*', preflight());
-app.use('/v1/chat/completions', generationAccess());
-app.use('/v1/images/generations', generationAccess());
+app.on('POST', ['/v1/chat/completions', '/v1/images/generations'], generationAccess());
 
 app.route('/v1/chat/completions', chatRoutes);
 app.route('/v1/images/generations', imagesApiRoutes);

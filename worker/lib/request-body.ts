@@ -64,9 +64,9 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infe
 }
 
 function issueToError(issue: z.core.$ZodIssue): ApiError {
-  const path = issue.path.map(String);
+  const path = issue.path;
   if (issue.code === 'unrecognized_keys') {
-    const key = [...path, issue.keys[0]].join('.');
+    const key = formatPath([...issue.path, issue.keys[0]]);
     return badRequest(`Unrecognized request argument supplied: ${key}`, key, 'unknown_parameter');
   }
   const param = path.length ? formatPath(issue.path) : null;

@@ -1,10 +1,12 @@
 // GET /embed?key=pk_...&theme=auto&aspect=1:1[&placeholder=...]: the iframe variant of the widget,
 // for sites whose Content-Security-Policy forbids third-party scripts. It is the same
 // <darkroom-widget> (served from our own origin), and widget.js relays its `darkroom:image` event
-// and the page height to the parent with postMessage. The only page that may be framed.
+// and the page height to the parent with postMessage. The only page that may be framed, and only
+// by the sites its publishable key lists.
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ASPECT_RATIOS } from '../../shared/model';
+import { findKey } from '../access/keys';
 import { escapeHtml } from './share';
 
 export const embedRoutes = new Hono<AppEnv>();
@@ -40,13 +42,23 @@ export function renderEmbed(q: { key?: string; theme?: string; aspect?: string; 
 </html>`;
 }
 
-embedRoutes.get('/', (c) => {
+/** Who may frame the page: the sites a known publishable key lists, else anyone (it then works like the playground). */
+async function frameAncestors(env: AppEnv['Bindings'], key: string | undefined): Promise<string> {
+  if (!key || !KEY.test(key)) return '*';
+  const record = await findKey(env, key).catch(() => null);
+  const origins = record?.type === 'publishable' && !record.revoked ? (record.origins ?? []) : [];
+  // Origin patterns ("https://a.example", "*.example.com") are valid CSP host sources; anything else is dropped.
+  const sources = origins.filter((o) => /^(https?:\/\/)?(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(o));
+  return sources.length ? `'self' ${sources.join(' ')}` : '*';
+}
+
+embedRoutes.get('/', async (c) => {
   const q = c.req.query();
-  // Framable by any site (the publishable key's origin list decides who may generate);
-  // Svelte's custom element puts its styles in a <style> inside its shadow root.
+  // Svelte's custom element puts its styles in a <style> inside its shadow root: 'unsafe-inline' styles.
   c.header(
     'content-security-policy',
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; " +
+      `object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors ${await frameAncestors(c.env, q.key)}`,
   );
   c.header('cache-control', 'public, max-age=300');
   c.header('referrer-policy', 'strict-origin-when-cross-origin');

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm test`: every test, in order: type check, workerd + Node suites (vitest), the benchmark's
+// smoke run, then the browser tests (which build the site and install Chromium if missing).
+// Prints one closing line "N passed, N failed" over all suites.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const suites = [
+  { name: 'typecheck', cmd: 'tsc', args: ['--noEmit', '-p', 'tsconfig.json'] },
+  { name: 'vitest', cmd: 'vitest', args: ['run'] },
+  { name: 'bench smoke', cmd: 'node', args: ['--test', 'tests/bench/'], when: () => existsSync('tests/bench') },
+  { name: 'browser (e2e)', cmd: 'node', args: ['tests/e2e/run.mjs'], when: () => existsSync('tests/e2e/run.mjs') },
+];
+
+let passed = 0;
+let failed = 0;
+for (const s of suites) {
+  if (s.when && !s.when()) continue;
+  console.log(`\n=== ${s.name}: ${s.cmd} ${s.args.join(' ')}`);
+  const r = spawnSync(s.cmd, s.args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' } });
+  if (r.status === 0) passed++;
+  else {
+    failed++;
+    console.error(`=== ${s.name} FAILED (exit ${r.status ?? r.signal})`);
+  }
+}
+console.log(`\nsuites: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

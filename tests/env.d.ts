@@ -1,0 +1,10 @@
+// Bindings the tests see (wrangler.toml plus the test vars in vitest.config.ts).
+import type { Env as WorkerEnv } from '../worker/env';
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {
+      FAKE_UPSTREAM: string;
+    }
+  }
+}
