@@ -4,6 +4,8 @@
 // still lands in the cache. Late joiners get the events so far, then the live ones.
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
+import { entryFrom } from '../cache/entry';
+import { addEvent, emptyCollected } from '../stream/collect';
 import type { GenEvent } from '../stream/events';
 import { encodeEvent } from './event-codec';
 import type { GenerationPlan } from './plan';
@@ -19,6 +21,8 @@ interface Flight {
   meta?: Extract<GenEvent, { type: 'meta' }>;
   subscribers: Set<Subscriber>;
   done: boolean;
+  /** True when it ended with [DONE] after a normal finish: only then may it answer late joiners. */
+  succeeded: boolean;
   finishedAt?: number;
 }
 
@@ -29,16 +33,17 @@ export class GenerationCoordinator extends DurableObject<Env> {
   private flight?: Flight;
 
   async join(plan: GenerationPlan): Promise<ReadableStream<Uint8Array>> {
-    const reusable =
-      this.flight && (!this.flight.done || (plan.readCache && Date.now() - (this.flight.finishedAt ?? 0) < LINGER_MS));
-    const joined = Boolean(reusable);
-    if (!reusable) this.start(plan);
+    const f = this.flight;
+    const lingering = Boolean(f?.done && f.succeeded && plan.readCache && Date.now() - (f.finishedAt ?? 0) < LINGER_MS);
+    const joined = Boolean(f && !f.done) || lingering;
+    if (!joined) this.start(plan);
     const flight = this.flight!;
     let me: Subscriber;
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         me = { controller, joined };
-        if (flight.meta) controller.enqueue(encodeMeta(flight.meta, joined));
+        // A finished generation still in memory is a cache hit in all but storage.
+        if (flight.meta) controller.enqueue(lingering ? encodeHit(flight) : encodeMeta(flight.meta, joined));
         for (const bytes of flight.log) controller.enqueue(bytes);
         if (flight.done) controller.close();
         else flight.subscribers.add(me);
@@ -50,8 +55,9 @@ export class GenerationCoordinator extends DurableObject<Env> {
   }
 
   private start(plan: GenerationPlan) {
-    const flight: Flight = { log: [], subscribers: new Set(), done: false };
+    const flight: Flight = { log: [], subscribers: new Set(), done: false, succeeded: false };
     this.flight = flight;
+    const acc = emptyCollected();
     const events = runGeneration(plan, { env: this.env, waitUntil: (p) => this.ctx.waitUntil(p) });
     const pump = async () => {
       try {
@@ -61,6 +67,9 @@ export class GenerationCoordinator extends DurableObject<Env> {
             for (const s of flight.subscribers) s.controller.enqueue(encodeMeta(event, s.joined));
             continue;
           }
+          addEvent(acc, event);
+          // Late joiners may only see what the cache itself would have stored.
+          if (event.type === 'end') flight.succeeded = entryFrom(acc, '', '') !== null;
           const bytes = encodeEvent(event);
           flight.log.push(bytes);
           for (const s of flight.subscribers) safeEnqueue(s, bytes, flight);
@@ -86,6 +95,11 @@ export class GenerationCoordinator extends DurableObject<Env> {
 
 function encodeMeta(event: Extract<GenEvent, { type: 'meta' }>, joined: boolean): Uint8Array {
   return encodeEvent({ type: 'meta', meta: { ...event.meta, ...(joined ? { joined: true } : {}) } });
+}
+
+function encodeHit(flight: Flight): Uint8Array {
+  const age = Math.round((Date.now() - (flight.finishedAt ?? Date.now())) / 1000);
+  return encodeEvent({ type: 'meta', meta: { ...flight.meta!.meta, cache: 'HIT', age, joined: true } });
 }
 
 function safeEnqueue(s: Subscriber, bytes: Uint8Array, flight: Flight) {
