@@ -14,10 +14,12 @@ import { runGeneration } from './run';
 export async function generationEvents(
   env: Env,
   plan: GenerationPlan,
-  opts: { withImageData: boolean; waitUntil(p: Promise<unknown>): void },
+  opts: { withImageData: boolean; waitUntil(p: Promise<unknown>): void; timing?: { lookupMs?: number } },
 ): Promise<ReadableStream<GenEvent>> {
   if (plan.readCache) {
+    const started = performance.now();
     const hit = await cachedEvents(env, plan, opts.withImageData);
+    if (opts.timing) opts.timing.lookupMs = performance.now() - started;
     if (hit) return hit;
   }
   if (plan.cacheKey) {

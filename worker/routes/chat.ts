@@ -33,10 +33,14 @@ chatRoutes.post('/', async (c) => {
     headers[H.deprecation] = 'true';
     headers.warning = '299 - "max_tokens is deprecated; use max_completion_tokens"';
   }
+  const timing: { lookupMs?: number } = {};
   const events = await generationEvents(c.env, plan, {
     withImageData: imageFormat !== 'url',
     waitUntil: (p) => c.executionCtx.waitUntil(p),
+    timing,
   });
+  // Workers freeze timers during I/O, so this is coarse in production; it is exact locally.
+  if (timing.lookupMs !== undefined) headers['server-timing'] = `cache;desc="cache lookup";dur=${timing.lookupMs.toFixed(2)}`;
   return respondWithEvents(events, {
     origin: new URL(c.req.url).origin,
     imageFormat,
