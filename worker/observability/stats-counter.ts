@@ -28,16 +28,18 @@ const EMPTY = (): StatsTotals => ({
 });
 
 export class StatsCounter extends DurableObject<Env> {
-  async add(s: StatsSample): Promise<void> {
+  async addBatch(samples: StatsSample[]): Promise<void> {
     const t = (await this.ctx.storage.get<StatsTotals>('totals')) ?? EMPTY();
-    t.requests++;
-    if (s.status >= 400) t.errors++;
-    if (s.cache === 'HIT') t.cache_hits++;
-    if (s.cache === 'MISS') t.cache_misses++;
-    if (s.joined) t.coalesced++;
-    t.tokens += s.tokens;
-    t.cost_spent_usd = round(t.cost_spent_usd + s.costUsd);
-    t.cost_saved_usd = round(t.cost_saved_usd + s.savedUsd);
+    for (const s of samples) {
+      t.requests++;
+      if (s.status >= 400) t.errors++;
+      if (s.cache === 'HIT') t.cache_hits++;
+      if (s.cache === 'MISS') t.cache_misses++;
+      if (s.joined) t.coalesced++;
+      t.tokens += s.tokens;
+      t.cost_spent_usd = round(t.cost_spent_usd + s.costUsd);
+      t.cost_saved_usd = round(t.cost_saved_usd + s.savedUsd);
+    }
     await this.ctx.storage.put('totals', t);
   }
 
