@@ -1,61 +1,40 @@
 // API keys. Only a SHA-256 of a key is ever stored (RECORDS `k:<hash>`), with its name,
-// creation time, limits and, for publishable keys, the origins it may be used from.
-// An origin index (`o:<pattern>`) lets a CORS preflight, which carries no key, be answered.
+// creation time, limits and, for publishable keys, the origins it may be used from. The format
+// lives in ./records (shared with scripts/keys.mjs); this file reads and writes it.
 import type { Env } from '../env';
-import { sha256Hex, shortId } from '../lib/bytes';
+import { originCandidates } from './origins';
+import {
+  type KeyLimits,
+  type KeyRecord,
+  type KeyType,
+  type SpendSnapshot,
+  generateKey,
+  hashKey,
+  indexWith,
+  indexWithout,
+  kvKey,
+  newKeyRecord,
+} from './records';
 
-export type KeyType = 'secret' | 'publishable';
+export { DEFAULT_LIMITS, KEY_FORMAT, hashKey, type KeyLimits, type KeyRecord, type KeyType } from './records';
 
-export interface KeyLimits {
-  rpm: number;
-  concurrency: number;
-  daily_usd: number;
-}
-
-export interface KeyRecord {
-  id: string;
-  type: KeyType;
-  name: string;
-  created: number;
-  revoked?: number;
-  origins?: string[];
-  limits: KeyLimits;
-  /** The first characters of the key, to recognise it in listings. */
-  prefix: string;
-}
-
-export const DEFAULT_LIMITS: Record<KeyType, KeyLimits> = {
-  secret: { rpm: 60, concurrency: 4, daily_usd: 50 },
-  publishable: { rpm: 20, concurrency: 2, daily_usd: 5 },
-};
-
-export const KEY_FORMAT = /^(sk|pk)_[0-9A-Za-z]{24,64}$/;
-const keyRecordKey = (hash: string) => `k:${hash}`;
-const keyIdKey = (id: string) => `kid:${id}`;
-const originKey = (pattern: string) => `o:${pattern}`;
-
-export async function hashKey(key: string): Promise<string> {
-  return sha256Hex(key);
-}
+/** How long an isolate trusts what it read about a key (revocation takes at most this long here). */
+const KEY_CACHE_MS = 5_000;
 
 export async function createKey(
   env: Env,
   opts: { type: KeyType; name: string; origins?: string[]; limits?: Partial<KeyLimits> },
 ): Promise<{ key: string; record: KeyRecord }> {
-  const key = `${opts.type === 'secret' ? 'sk' : 'pk'}_${shortId(32)}`;
+  const key = generateKey(opts.type);
   const hash = await hashKey(key);
-  const record: KeyRecord = {
-    id: hash.slice(0, 16),
-    type: opts.type,
-    name: opts.name,
-    created: Math.floor(Date.now() / 1000),
-    ...(opts.type === 'publishable' ? { origins: opts.origins ?? [] } : {}),
-    limits: { ...DEFAULT_LIMITS[opts.type], ...opts.limits },
-    prefix: key.slice(0, 7),
-  };
-  await env.RECORDS.put(keyRecordKey(hash), JSON.stringify(record));
-  await env.RECORDS.put(keyIdKey(record.id), hash);
-  for (const pattern of record.origins ?? []) await addToOriginIndex(env, pattern, record.id);
+  const record = newKeyRecord(key, hash, opts);
+  await env.RECORDS.put(kvKey.record(hash), JSON.stringify(record));
+  await env.RECORDS.put(kvKey.id(record.id), hash);
+  for (const pattern of record.origins ?? []) {
+    const ids = await env.RECORDS.get<string[]>(kvKey.origin(pattern), 'json');
+    await env.RECORDS.put(kvKey.origin(pattern), JSON.stringify(indexWith(ids, record.id)));
+    originCache.delete(pattern);
+  }
   return { key, record };
 }
 
@@ -64,57 +43,67 @@ const recent = new Map<string, { record: KeyRecord | null; until: number }>();
 /** The record of a presented key; null when unknown. Cached per isolate for a few seconds. */
 export async function findKey(env: Env, key: string): Promise<KeyRecord | null> {
   const hash = await hashKey(key);
+  const now = Date.now();
   const hit = recent.get(hash);
-  if (hit && hit.until > Date.now()) return hit.record;
-  const record = await env.RECORDS.get<KeyRecord>(keyRecordKey(hash), 'json');
-  recent.set(hash, { record, until: Date.now() + 5_000 });
+  if (hit && hit.until > now) return hit.record;
+  const record = await env.RECORDS.get<KeyRecord>(kvKey.record(hash), 'json');
+  recent.delete(hash);
+  recent.set(hash, { record, until: now + KEY_CACHE_MS });
   if (recent.size > 1000) recent.delete(recent.keys().next().value!);
   return record;
 }
 
 export async function listKeys(env: Env): Promise<KeyRecord[]> {
-  const out: KeyRecord[] = [];
+  const names: string[] = [];
   let cursor: string | undefined;
   do {
     const page = await env.RECORDS.list({ prefix: 'k:', cursor });
-    for (const k of page.keys) {
-      const r = await env.RECORDS.get<KeyRecord>(k.name, 'json');
-      if (r) out.push(r);
-    }
+    names.push(...page.keys.map((k) => k.name));
     cursor = page.list_complete ? undefined : page.cursor;
   } while (cursor);
-  return out.sort((a, b) => a.created - b.created);
+  const records = await Promise.all(names.map((n) => env.RECORDS.get<KeyRecord>(n, 'json')));
+  return records.filter((r): r is KeyRecord => r !== null).sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
+}
+
+export async function spendSnapshot(env: Env, id: string): Promise<SpendSnapshot | null> {
+  return env.RECORDS.get<SpendSnapshot>(kvKey.spend(id), 'json');
 }
 
 export async function revokeKey(env: Env, id: string): Promise<KeyRecord | null> {
-  const hash = await env.RECORDS.get(keyIdKey(id));
+  if (!/^[0-9a-f]{16}$/.test(id)) return null;
+  const hash = await env.RECORDS.get(kvKey.id(id));
   if (!hash) return null;
-  const record = await env.RECORDS.get<KeyRecord>(keyRecordKey(hash), 'json');
+  const record = await env.RECORDS.get<KeyRecord>(kvKey.record(hash), 'json');
   if (!record) return null;
-  record.revoked ??= Math.floor(Date.now() / 1000);
-  await env.RECORDS.put(keyRecordKey(hash), JSON.stringify(record));
-  for (const pattern of record.origins ?? []) await removeFromOriginIndex(env, pattern, record.id);
+  if (!record.revoked) {
+    record.revoked = Math.floor(Date.now() / 1000);
+    await env.RECORDS.put(kvKey.record(hash), JSON.stringify(record));
+  }
+  for (const pattern of record.origins ?? []) {
+    const ids = indexWithout(await env.RECORDS.get<string[]>(kvKey.origin(pattern), 'json'), record.id);
+    if (ids.length) await env.RECORDS.put(kvKey.origin(pattern), JSON.stringify(ids));
+    else await env.RECORDS.delete(kvKey.origin(pattern));
+    originCache.delete(pattern);
+  }
   recent.delete(hash);
   return record;
 }
 
-async function addToOriginIndex(env: Env, pattern: string, id: string) {
-  const ids = new Set((await env.RECORDS.get<string[]>(originKey(pattern), 'json')) ?? []);
-  ids.add(id);
-  await env.RECORDS.put(originKey(pattern), JSON.stringify([...ids]));
-}
+const originCache = new Map<string, { live: boolean; until: number }>();
 
-async function removeFromOriginIndex(env: Env, pattern: string, id: string) {
-  const ids = ((await env.RECORDS.get<string[]>(originKey(pattern), 'json')) ?? []).filter((x) => x !== id);
-  if (ids.length) await env.RECORDS.put(originKey(pattern), JSON.stringify(ids));
-  else await env.RECORDS.delete(originKey(pattern));
+async function patternIsLive(env: Env, pattern: string): Promise<boolean> {
+  const now = Date.now();
+  const hit = originCache.get(pattern);
+  if (hit && hit.until > now) return hit.live;
+  const ids = await env.RECORDS.get<string[]>(kvKey.origin(pattern), 'json');
+  const live = Boolean(ids?.length);
+  originCache.set(pattern, { live, until: now + KEY_CACHE_MS });
+  if (originCache.size > 1000) originCache.delete(originCache.keys().next().value!);
+  return live;
 }
 
 /** Whether any live publishable key allows this origin (answers CORS preflights). */
-export async function originHasKeys(env: Env, origin: string, candidates: string[]): Promise<boolean> {
-  for (const pattern of candidates) {
-    const ids = await env.RECORDS.get<string[]>(originKey(pattern), 'json');
-    if (ids?.length) return true;
-  }
-  return false;
+export async function originHasKeys(env: Env, origin: string): Promise<boolean> {
+  const live = await Promise.all(originCandidates(origin).map((p) => patternIsLive(env, p)));
+  return live.some(Boolean);
 }

@@ -1,6 +1,8 @@
 // Access control for the generation routes: who is calling, CORS for allowed origins only,
 // then rate, concurrency and spend limits. Over a limit: 429 with Retry-After and
 // x-ratelimit-* headers, in OpenAI's error shape.
+// Cost on the hot path: a secret key is one cached KV lookup (per isolate, 5 s) and one Durable
+// Object call; the lease goes back in waitUntil when the generation is over.
 import { createMiddleware } from 'hono/factory';
 import type { ChatCompletionRequest } from '../../shared/schemas';
 import type { AppEnv, Env } from '../env';
@@ -8,8 +10,9 @@ import { ApiError } from '../lib/errors';
 import type { AccessContext } from './context';
 import { originHasKeys } from './keys';
 import type { Acquired, LimitSpec } from './limit-counter';
-import { originCandidates } from './origins';
-import { clientIp, resolvePrincipal } from './principal';
+import { normaliseOrigin } from './origins';
+import { clientIp, num, resolvePrincipal } from './principal';
+import type { KeyLimits } from './records';
 
 const EXPOSED = [
   'x-request-id', 'x-cache', 'x-cache-age', 'x-cache-saved-usd', 'x-darkroom-provider', 'x-darkroom-generation',
@@ -30,13 +33,14 @@ export const preflight = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     if (c.req.method !== 'OPTIONS') return next();
     const origin = c.req.header('origin');
-    if (origin && (await originHasKeys(c.env, origin, originCandidates(origin)))) {
+    const o = origin ? normaliseOrigin(origin) : null;
+    if (o && o === origin && (await originHasKeys(c.env, o))) {
       return new Response(null, {
         status: 204,
         headers: {
-          ...corsHeaders(origin),
+          ...corsHeaders(o),
           'access-control-allow-methods': 'POST, GET, OPTIONS',
-          'access-control-allow-headers': 'authorization, content-type, x-image-format',
+          'access-control-allow-headers': 'authorization, content-type, accept, x-image-format',
           'access-control-max-age': '600',
         },
       });
@@ -46,18 +50,25 @@ export const preflight = () =>
 
 const limiter = (env: Env, name: string) => env.LIMITS.get(env.LIMITS.idFromName(name));
 
-function spec(env: Env, l: { rpm: number; concurrency: number; daily_usd: number }): LimitSpec {
-  const windowS = Number(env.RATE_LIMIT_WINDOW_S ?? 60) || 60;
-  return { rpm: l.rpm, concurrency: l.concurrency, dailyUsd: l.daily_usd, windowS };
+function spec(env: Env, l: KeyLimits, spendId?: string): LimitSpec {
+  const windowS = l.window_s ?? (num(env.RATE_LIMIT_WINDOW_S, 60) || 60);
+  return { rpm: l.rpm, concurrency: l.concurrency, dailyUsd: l.daily_usd, windowS, ...(spendId ? { spendId } : {}) };
 }
 
-function refuse(a: Extract<Acquired, { ok: false }>, cors: Record<string, string>): ApiError {
+interface Counter {
+  name: string;
+  spec: LimitSpec;
+  /** Who is over the limit, for the message: "this key", "your IP address", ... */
+  who: string;
+}
+
+function refuse(a: Extract<Acquired, { ok: false }>, who: string, cors: Record<string, string>): ApiError {
   const message =
     a.reason === 'spend'
-      ? `The daily spend cap of this key is used up; it resets at 00:00 UTC (in ${a.retryAfterS} s).`
+      ? `The daily spend cap of ${who} is used up; it resets at 00:00 UTC (in ${a.retryAfterS} s).`
       : a.reason === 'concurrency'
-        ? 'Too many generations are running at once for this key; wait for one to finish.'
-        : `Rate limit reached (${a.limit} requests per window); retry in ${a.retryAfterS} s.`;
+        ? `Too many generations are running at once for ${who}; wait for one to finish.`
+        : `Rate limit reached for ${who} (${a.limit} requests per window); retry in ${a.retryAfterS} s.`;
   return new ApiError(429, message, 'rate_limit_error', a.reason === 'spend' ? 'spend_cap_reached' : 'rate_limit_exceeded', null, {
     ...cors,
     'retry-after': String(a.retryAfterS),
@@ -67,28 +78,52 @@ function refuse(a: Extract<Acquired, { ok: false }>, cors: Record<string, string
   });
 }
 
+function countersFor(env: Env, req: Request, who: Awaited<ReturnType<typeof resolvePrincipal>>): Counter[] {
+  const p = who.principal;
+  if (p.kind === 'playground') {
+    // Per visitor, and one budget for the whole keyless playground so rotating IPs cannot drain it.
+    const total: KeyLimits = {
+      rpm: num(env.PLAYGROUND_TOTAL_RPM, 600),
+      concurrency: num(env.PLAYGROUND_TOTAL_CONCURRENCY, 32),
+      daily_usd: num(env.PLAYGROUND_TOTAL_DAILY_USD, 20),
+    };
+    return [
+      { name: `playground:${p.id}`, spec: spec(env, who.limits), who: 'your IP address' },
+      { name: 'playground:*', spec: spec(env, total), who: 'the public playground' },
+    ];
+  }
+  const own: Counter = { name: `${p.kind}:${p.id}`, spec: spec(env, who.limits, who.record?.id), who: 'this key' };
+  if (p.kind !== 'publishable') return [own];
+  // A public widget is also limited per visitor, so one visitor cannot drain the key.
+  const perIp: KeyLimits = { rpm: num(env.IP_RPM, 10), concurrency: num(env.IP_CONCURRENCY, 2), daily_usd: -1 };
+  return [own, { name: `ip:${clientIp(req, env)}`, spec: spec(env, perIp), who: 'your IP address' }];
+}
+
+function setHeaders(c: { res: Response }, headers: Record<string, string>) {
+  try {
+    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+  } catch {
+    c.res = new Response(c.res.body, c.res); // immutable headers (a passed-through Response)
+    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+  }
+}
+
 /** For routes that generate: authenticate, then hold a limit lease until the generation settles. */
 export const generationAccess = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const env = c.env;
     const who = await resolvePrincipal(env, c.req.raw);
     const cors = who.corsOrigin ? corsHeaders(who.corsOrigin) : {};
-    const counters = [{ name: `${who.principal.kind}:${who.principal.id}`, spec: spec(env, who.limits) }];
-    if (who.principal.kind === 'publishable') {
-      // A public widget is also limited per visitor, so one visitor cannot drain the key.
-      const ip = clientIp(c.req.raw);
-      const perIp = { rpm: Number(env.IP_RPM ?? 10) || 10, concurrency: Number(env.IP_CONCURRENCY ?? 2) || 2, daily_usd: -1 };
-      counters.push({ name: `ip:${ip}`, spec: spec(env, perIp) });
-    }
+    const counters = countersFor(env, c.req.raw, who);
     const results = await Promise.all(counters.map((k) => limiter(env, k.name).acquire(k.spec)));
     const leases = results.flatMap((r, i) => (r.ok ? [{ name: counters[i].name, lease: r.lease }] : []));
-    const refused = results.find((r): r is Extract<Acquired, { ok: false }> => !r.ok);
     const release = (cost: number) => {
       for (const l of leases) c.executionCtx.waitUntil(limiter(env, l.name).release(l.lease, cost).catch(() => {}));
     };
-    if (refused) {
+    const refusedAt = results.findIndex((r) => !r.ok);
+    if (refusedAt >= 0) {
       release(0);
-      throw refuse(refused, cors);
+      throw refuse(results[refusedAt] as Extract<Acquired, { ok: false }>, counters[refusedAt].who, cors);
     }
     const first = results[0] as Extract<Acquired, { ok: true }>;
     let settled = false;
@@ -96,7 +131,7 @@ export const generationAccess = () =>
       principal: who.principal,
       mayControlCache: who.principal.kind !== 'publishable',
       checkRequest(req: ChatCompletionRequest) {
-        if (who.principal.kind === 'publishable' && req.logit_bias) {
+        if (who.principal.kind === 'publishable' && req.logit_bias !== undefined) {
           throw new ApiError(403, 'Publishable keys may not set logit_bias.', 'permission_error', 'not_allowed', 'logit_bias');
         }
       },
@@ -112,9 +147,11 @@ export const generationAccess = () =>
     } finally {
       // Errors thrown before a generation started still free the slot.
       if (c.error || c.res.status >= 400) access.settle?.(0);
-      for (const [k, v] of Object.entries(cors)) c.res.headers.set(k, v);
-      c.res.headers.set('x-ratelimit-limit', String(first.limit));
-      c.res.headers.set('x-ratelimit-remaining', String(first.remaining));
-      c.res.headers.set('x-ratelimit-reset', String(first.resetS));
+      setHeaders(c, {
+        ...cors,
+        'x-ratelimit-limit': String(first.limit),
+        'x-ratelimit-remaining': String(first.remaining),
+        'x-ratelimit-reset': String(first.resetS),
+      });
     }
   });

@@ -3,7 +3,7 @@
 import type { Env } from '../env';
 import { ApiError } from '../lib/errors';
 import type { Principal } from './context';
-import { findKey, type KeyLimits, type KeyRecord } from './keys';
+import { findKey, KEY_FORMAT, type KeyLimits, type KeyRecord } from './keys';
 import { originMatches } from './origins';
 
 export const DEV_KEY = 'sk-local-dev';
@@ -16,59 +16,73 @@ export interface Resolved {
   corsOrigin?: string;
 }
 
-const num = (v: unknown, d: number) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : d);
+export const num = (v: unknown, d: number) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : d);
 
 export function isDevelopment(env: Env): boolean {
   return env.DARKROOM_ENV === 'development';
 }
 
-export const clientIp = (req: Request) =>
-  req.headers.get('cf-connecting-ip') ?? req.headers.get('x-real-ip') ?? '127.0.0.1';
+/**
+ * The client's IP. On Cloudflare `cf-connecting-ip` is set by the edge and cannot be forged;
+ * `x-real-ip` is trusted only in development (tests and local tools use it to pose as visitors).
+ */
+export function clientIp(req: Request, env: Env): string {
+  const ip = req.headers.get('cf-connecting-ip') ?? (isDevelopment(env) ? req.headers.get('x-real-ip') : null);
+  return ip?.trim().slice(0, 64) || 'unknown';
+}
 
+/** A browser request from the page's own origin (Origin is sent by browsers on every POST). */
 export function isSameOrigin(req: Request): boolean {
   const origin = req.headers.get('origin');
-  const own = new URL(req.url).origin;
-  if (origin) return origin === own;
-  return req.headers.get('sec-fetch-site') === 'same-origin';
+  if (!origin || origin !== new URL(req.url).origin) return false;
+  const site = req.headers.get('sec-fetch-site');
+  return site === null || site === 'same-origin';
 }
 
 const unauthorized = (message: string, code: string) =>
   new ApiError(401, message, 'authentication_error', code, null, { 'www-authenticate': 'Bearer realm="darkroom"' });
 
+export function playgroundLimits(env: Env): KeyLimits {
+  return { rpm: num(env.PLAYGROUND_RPM, 10), concurrency: num(env.PLAYGROUND_CONCURRENCY, 2), daily_usd: num(env.PLAYGROUND_DAILY_USD, 2) };
+}
+
 export async function resolvePrincipal(env: Env, req: Request): Promise<Resolved> {
   const auth = req.headers.get('authorization');
   const origin = req.headers.get('origin');
-  if (!auth) {
-    if (isSameOrigin(req) && origin !== null) {
-      const ip = clientIp(req);
-      return {
-        principal: { kind: 'playground', id: ip },
-        limits: { rpm: num(env.PLAYGROUND_RPM, 10), concurrency: num(env.PLAYGROUND_CONCURRENCY, 2), daily_usd: num(env.PLAYGROUND_DAILY_USD, 2) },
-      };
+  if (auth === null || auth.trim() === '') {
+    if (isSameOrigin(req)) {
+      return { principal: { kind: 'playground', id: clientIp(req, env) }, limits: playgroundLimits(env) };
     }
     throw unauthorized('Missing API key. Send "Authorization: Bearer <key>" (see the README to create one).', 'missing_api_key');
   }
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
   if (!m) throw unauthorized('Malformed Authorization header; expected "Bearer <key>".', 'invalid_api_key');
   const key = m[1];
   if (key === DEV_KEY) {
     if (!isDevelopment(env)) {
-      throw unauthorized('The development key sk-local-dev only works on a local development server.', 'invalid_api_key');
+      throw unauthorized('The development key sk-local-dev only works on a local development server (npm start).', 'invalid_api_key');
     }
     return {
       principal: { kind: 'dev', id: 'dev', name: 'local development' },
       limits: { rpm: num(env.DEV_RPM, 600), concurrency: num(env.DEV_CONCURRENCY, 64), daily_usd: num(env.DEV_DAILY_USD, 1000) },
     };
   }
-  if (!/^(sk|pk)_[0-9A-Za-z]{24,64}$/.test(key)) throw unauthorized('Malformed API key.', 'invalid_api_key');
+  if (!KEY_FORMAT.test(key)) throw unauthorized('Malformed API key; Darkroom keys start with sk_ or pk_.', 'invalid_api_key');
   const record = await findKey(env, key);
-  if (!record) throw unauthorized('Unknown API key.', 'invalid_api_key');
+  if (!record || record.type !== (key.startsWith('sk_') ? 'secret' : 'publishable')) throw unauthorized('Unknown API key.', 'invalid_api_key');
   if (record.revoked) throw unauthorized('This API key has been revoked.', 'revoked_api_key');
   if (record.type === 'publishable') {
-    if (!origin || !(record.origins ?? []).some((p) => originMatches(origin, p))) {
+    // The site's own pages (the /embed iframe, whose framing the key's origins restrict) count as allowed.
+    const allowed = origin !== null && (isSameOrigin(req) || (record.origins ?? []).some((p) => originMatches(origin, p)));
+    if (!allowed) {
       throw new ApiError(403, 'This publishable key is not allowed from this origin.', 'permission_error', 'origin_not_allowed');
     }
-    return { principal: { kind: 'publishable', id: record.id, name: record.name }, limits: record.limits, record, corsOrigin: origin };
+    return {
+      principal: { kind: 'publishable', id: record.id, name: record.name },
+      limits: record.limits,
+      record,
+      ...(isSameOrigin(req) ? {} : { corsOrigin: origin }),
+    };
   }
   return { principal: { kind: 'secret', id: record.id, name: record.name }, limits: record.limits, record };
 }

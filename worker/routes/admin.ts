@@ -2,9 +2,10 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { adminAuth } from '../access/admin-auth';
-import { createKey, listKeys, revokeKey } from '../access/keys';
-import { isValidOriginPattern, normaliseOrigin } from '../access/origins';
-import type { AppEnv } from '../env';
+import { createKey, listKeys, revokeKey, spendSnapshot } from '../access/keys';
+import { parseOriginPattern } from '../access/origins';
+import { limitsProblem, type KeyRecord } from '../access/records';
+import type { AppEnv, Env } from '../env';
 import { ApiError, badRequest } from '../lib/errors';
 import { readJsonBody, validate } from '../lib/request-body';
 import { statsStub } from '../observability/stats';
@@ -12,11 +13,12 @@ import { statsStub } from '../observability/stats';
 export const CreateKeyRequest = z
   .strictObject({
     type: z.enum(['secret', 'publishable']),
-    name: z.string().min(1).max(100),
+    name: z.string().trim().min(1).max(100),
     origins: z.array(z.string().max(300)).max(100).optional(),
     rpm: z.number().int().min(1).max(1_000_000).optional(),
     concurrency: z.number().int().min(1).max(10_000).optional(),
-    daily_usd: z.number().min(0).max(1_000_000).optional(),
+    daily_usd: z.number().max(1_000_000).optional(),
+    window_s: z.number().int().min(1).max(86_400).optional(),
   })
   .superRefine((r, ctx) => {
     if (r.type === 'publishable' && !r.origins?.length) {
@@ -30,18 +32,39 @@ adminRoutes.use('*', adminAuth());
 
 adminRoutes.post('/keys', async (c) => {
   const req = validate(CreateKeyRequest, await readJsonBody(c.req.raw, 64 * 1024));
-  const origins = (req.origins ?? []).map((o) => {
-    if (!isValidOriginPattern(o)) throw badRequest(`'${o}' is not an origin or a *.domain wildcard.`, 'origins');
-    return normaliseOrigin(o) ?? o.trim().toLowerCase();
+  const origins = (req.origins ?? []).map((o, i) => {
+    const p = parseOriginPattern(o);
+    if (!p) throw badRequest(`origins[${i}] is not an http(s) origin or a *.domain wildcard (e.g. https://shop.example.com, *.example.com).`, 'origins');
+    return p;
   });
-  const limits = Object.fromEntries(
-    Object.entries({ rpm: req.rpm, concurrency: req.concurrency, daily_usd: req.daily_usd }).filter(([, v]) => v !== undefined),
-  );
+  const limits = { rpm: req.rpm, concurrency: req.concurrency, daily_usd: req.daily_usd, window_s: req.window_s };
+  const problem = limitsProblem(limits);
+  if (problem) throw badRequest(problem);
   const { key, record } = await createKey(c.env, { type: req.type, name: req.name, origins, limits });
+  // The only time the key is ever shown.
   return c.json({ object: 'api_key', key, ...record }, 201);
 });
 
-adminRoutes.get('/keys', async (c) => c.json({ object: 'list', data: await listKeys(c.env) }));
+/** A key as listed: its record plus today's spend (live from its counter, else the last snapshot). */
+async function withUsage(env: Env, r: KeyRecord) {
+  const live = await env.LIMITS.get(env.LIMITS.idFromName(`${r.type}:${r.id}`))
+    .usage()
+    .catch(() => null);
+  const snap = live ? null : await spendSnapshot(env, r.id);
+  const today = new Date().toISOString().slice(0, 10);
+  return {
+    object: 'api_key',
+    ...r,
+    spent_today_usd: live?.spentTodayUsd ?? (snap?.day === today ? snap.usd : 0),
+    spent_total_usd: live?.totalUsd ?? snap?.total_usd ?? 0,
+    ...(live ? { active: live.active } : {}),
+  };
+}
+
+adminRoutes.get('/keys', async (c) => {
+  const records = await listKeys(c.env);
+  return c.json({ object: 'list', data: await Promise.all(records.map((r) => withUsage(c.env, r))) });
+});
 
 adminRoutes.delete('/keys/:id', async (c) => {
   const record = await revokeKey(c.env, c.req.param('id'));
