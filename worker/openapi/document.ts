@@ -1,0 +1,350 @@
+// GET /openapi.json: an OpenAPI 3.1 document generated from the zod schemas that validate the
+// requests (shared/schemas.ts, the admin key schema), so the reference and the validation cannot
+// drift. Prose (descriptions) is added here; structure comes from the schemas, plus the few
+// rules zod expresses as refinements, written once below and checked against the validators by
+// tests/worker/docs.test.ts.
+import { extendZodWithOpenApi, OpenAPIHono } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { LIMITS } from '../../shared/limits';
+import { MODEL_ALIASES, MODEL_ID } from '../../shared/model';
+import { ChatCompletionRequest, IMAGE_SIZES, ImageGenerationRequest } from '../../shared/schemas';
+import { CreateKeyRequest } from '../routes/admin';
+import * as R from './responses';
+
+type Json = Record<string, any>;
+
+// The registry names schemas through zod's `.openapi()`, which zod gives only to schemas made
+// after the extension: schemas made earlier are named through the prototype's method.
+extendZodWithOpenApi(z);
+const openapiOf = (schema: z.ZodType, name: string): z.ZodType =>
+  typeof (schema as any).openapi === 'function' ? schema : (z.ZodType.prototype as any).openapi.call(schema, name);
+
+/** Descriptions of request fields. The docs test fails when a field has none. */
+export const FIELD_DOCS: Record<'ChatCompletionRequest' | 'ImageGenerationRequest', Record<string, string>> = {
+  ChatCompletionRequest: {
+    model: `\`${MODEL_ID}\` (default) or an alias: ${Object.keys(MODEL_ALIASES).map((a) => `\`${a}\``).join(', ')}.`,
+    messages: 'The conversation, OpenAI style. User content may mix text, `image_url` parts (https or data URLs: image editing) and `file` parts.',
+    modalities: 'What the model may answer with. Default `["image","text"]`; `["image"]` for images only.',
+    image_config: 'Image options passed to the model: `aspect_ratio` (one of the listed ratios) and other scalar keys such as `quality`.',
+    stream: 'Answer as server-sent events (`chat.completion.chunk`), ending with `data: [DONE]`.',
+    stream_options: 'Accepted for compatibility; usage is always sent in the last chunk.',
+    seed: 'Seeded requests (>= 0) are cached: the same request is answered again instantly and for free. `-1` or no seed: a fresh result.',
+    frequency_penalty: 'Passed to the model.',
+    presence_penalty: 'Passed to the model.',
+    include_reasoning: 'Include the model\'s reasoning text (`message.reasoning`).',
+    logit_bias: 'Token id (as a string) to bias from -100 to 100; at most 1024 entries. Not allowed for publishable keys.',
+    logprobs: 'Passed to the model.',
+    top_logprobs: 'Requires `logprobs: true`.',
+    max_completion_tokens: 'Upper bound on generated tokens (images count as output tokens).',
+    max_tokens: 'Deprecated alias of `max_completion_tokens` (answered with a `Deprecation` header).',
+    reasoning: 'Reasoning controls passed to the model.',
+    response_format: 'Text, JSON object or JSON schema output for the text part.',
+    structured_outputs: 'Passed to the model.',
+    stop: 'Up to 4 stop sequences.',
+    user: 'Your end-user id, for your own tracing. Not part of the cache key.',
+  },
+  ImageGenerationRequest: {
+    prompt: 'What to draw.',
+    model: `\`${MODEL_ID}\` (default) or an alias. Other image models (dall-e-3, gpt-image-1) are refused with a 400.`,
+    n: `How many images, 1 to ${LIMITS.maxImagesPerRequest}. Each one is its own generation (seeded: seed, seed+1, ...).`,
+    size: `Mapped to the model's aspect ratios: ${Object.entries(IMAGE_SIZES).map(([s, r]) => `\`${s}\` → ${r}`).join(', ')} (auto: the model's default).`,
+    aspect_ratio: 'Darkroom extension: any of the model\'s aspect ratios directly. Must agree with `size` when both are sent.',
+    quality: 'Passed to the model (`standard` → medium, `hd` → high).',
+    background: 'Passed to the model.',
+    output_format: 'Passed to the model; the format actually produced is echoed as `output_format`.',
+    output_compression: 'Passed to the model.',
+    moderation: 'Passed to the model.',
+    response_format: 'Default: every `data[]` item has both `url` (ours, immutable) and `b64_json`. `url`: leave out the base64.',
+    partial_images: 'Accepted. The model sends no previews today, so streams carry only `image_generation.completed` events.',
+    style: 'Accepted for dall-e-3 compatibility; ignored.',
+    seed: 'Darkroom extension: as in chat. Seeded requests are cached and share cache entries with the equivalent chat request.',
+    stream: 'Answer as server-sent events: one `image_generation.completed` event per image, then `data: [DONE]`.',
+    user: 'Your end-user id.',
+  },
+};
+
+/** Rules the zod schemas express as refinements, in JSON Schema. */
+function refine(schemas: Json) {
+  const chat = schemas.ChatCompletionRequest;
+  const images = schemas.ImageGenerationRequest;
+  for (const s of [chat, images]) s.properties.model.enum = Object.keys(MODEL_ALIASES);
+  Object.assign(chat.properties.logit_bias, { propertyNames: { pattern: '^\\d{1,7}$' }, maxProperties: 1024 });
+  chat.properties.image_config.additionalProperties = { type: ['string', 'number', 'boolean'] };
+  chat.dependentSchemas = { top_logprobs: { properties: { logprobs: { const: true } }, required: ['logprobs'] } };
+}
+
+const headers = {
+  'x-request-id': { description: 'Id of this request (also in the log line).', schema: { type: 'string' } },
+  'x-cache': { description: '`HIT` (answered from the cache, free), `MISS` (generated, now cached) or `BYPASS` (not cacheable: unseeded or no-store).', schema: { type: 'string' } },
+  'x-darkroom-provider': { description: 'The upstream that generated it: `openrouter`, `custom` or `demo`.', schema: { type: 'string' } },
+  'x-darkroom-generation': { description: 'Generation id (comma-separated list for several images): `GET /v1/generations/{id}`.', schema: { type: 'string' } },
+  'x-darkroom-share-url': { description: 'The share page of the (first) generation.', schema: { type: 'string' } },
+  'x-cache-age': { description: 'Seconds since the cached answer was made (hits only).', schema: { type: 'string' } },
+  'x-cache-saved-usd': { description: 'What the hit saved (hits only).', schema: { type: 'string' } },
+} as const;
+
+const errorResponses = (codes: number[]) =>
+  Object.fromEntries(
+    codes.map((code) => [
+      code,
+      {
+        description: ERROR_TEXT[code] ?? 'Error',
+        content: { 'application/json': { schema: R.ErrorResponse } },
+      },
+    ]),
+  );
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'Invalid request: `error.param` names the parameter, `error.code` is `unknown_parameter`, `missing_required_parameter` or `invalid_value`.',
+  401: 'Missing, malformed, unknown or revoked key.',
+  403: 'A publishable key used from an origin it does not list, or for something it may not do.',
+  404: 'Not found.',
+  413: 'Body or inline image too large.',
+  415: 'Content-Type is not application/json.',
+  429: 'Rate, concurrency or daily spend limit reached; see `Retry-After` and `x-ratelimit-*`.',
+  502: 'The upstream failed or answered something unusable.',
+  504: 'The upstream did not answer in time.',
+};
+
+const cacheHeaderParams = [
+  { in: 'header', name: 'x-image-format', required: false, schema: { type: 'string', enum: ['data_url', 'url'] }, description: 'Chat only. `url`: images carry only our URL, no base64 (lean answers).' },
+  { in: 'header', name: 'cache-control', required: false, schema: { type: 'string' }, description: '`no-cache`: skip the cache lookup but store the result. `no-store`: neither.' },
+  { in: 'header', name: 'x-cache-ttl', required: false, schema: { type: 'string' }, description: 'Seconds to keep this answer cached (60 to 31536000).' },
+];
+
+function build(): Json {
+  const app = new OpenAPIHono();
+  const reg = app.openAPIRegistry;
+  reg.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A secret key (`sk_...`), a publishable key (`pk_...`, from allowed origins only), or `sk-local-dev` on a local development server.',
+  });
+  reg.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN secret.' });
+  const named = <S extends z.ZodType>(name: string, schema: S) => reg.register(name, openapiOf(schema, name)) as S;
+  const schemas = {
+    ChatCompletionRequest: named('ChatCompletionRequest', ChatCompletionRequest),
+    ImageGenerationRequest: named('ImageGenerationRequest', ImageGenerationRequest),
+    CreateKeyRequest: named('CreateKeyRequest', CreateKeyRequest),
+    Error: named('Error', R.ErrorResponse),
+    ChatCompletion: named('ChatCompletion', R.ChatCompletion),
+    ChatCompletionChunk: named('ChatCompletionChunk', R.ChatCompletionChunk),
+    ImagesResponse: named('ImagesResponse', R.ImagesResponse),
+    ImageGenerationCompletedEvent: named('ImageGenerationCompletedEvent', R.ImageGenerationCompletedEvent),
+    ImageGenerationPartialEvent: named('ImageGenerationPartialEvent', R.ImageGenerationPartialEvent),
+    StreamErrorEvent: named('StreamErrorEvent', R.StreamErrorEvent),
+    GenerationRecord: named('GenerationRecord', R.GenerationRecord),
+    Model: named('Model', R.Model),
+    ModelList: named('ModelList', R.ModelList),
+  };
+  const security = [{ bearer: [] }];
+  const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/chat/completions',
+    operationId: 'createChatCompletion',
+    tags: ['Generation'],
+    summary: 'Generate text and images (OpenAI chat completions)',
+    description:
+      'OpenAI\'s chat completions, with images in `choices[0].message.images` (streamed: `choices[0].delta.images`) as OpenRouter sends them: ' +
+      '`{type:"image_url", image_url:{url:"data:image/png;base64,..."}}`, plus `darkroom.url`: our copy, stored once and served from an immutable URL. ' +
+      'Unknown parameters are refused (400 `unknown_parameter`). Seeded requests are cached and identical requests in flight share one generation.',
+    security,
+    request: { body: { required: true, content: json(schemas.ChatCompletionRequest) } },
+    parameters: cacheHeaderParams,
+    responses: {
+      200: {
+        description: 'A `chat.completion` object, or with `stream: true` server-sent `chat.completion.chunk` events ending with `data: [DONE]`. A failure after the stream began arrives as a `data: {"error":{...}}` event.',
+        headers,
+        content: { ...json(schemas.ChatCompletion), 'text/event-stream': { schema: schemas.ChatCompletionChunk } },
+      },
+      ...errorResponses([400, 401, 403, 413, 415, 429, 502, 504]),
+    },
+  } as any);
+
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/images/generations',
+    operationId: 'createImage',
+    tags: ['Generation'],
+    summary: 'Generate images (OpenAI Images API)',
+    description:
+      'OpenAI\'s Images API served by the same model through the same path as chat: each image is one chat generation, with the same validation, cache, storage and limits. ' +
+      'Every `data[]` item has our `url` and, unless `response_format` is `url`, the image as `b64_json`, so apps written for either generation of OpenAI\'s image models work unchanged. ' +
+      '`usage` has OpenAI\'s token counts plus `cost` in USD. With `stream: true`: `event: image_generation.completed` per image (with `index` and `url`), then `data: [DONE]`; a failure is an `event: error`.',
+    security,
+    request: { body: { required: true, content: json(schemas.ImageGenerationRequest) } },
+    parameters: cacheHeaderParams.slice(1),
+    responses: {
+      200: {
+        description: 'An ImagesResponse, or with `stream: true` server-sent image_generation events.',
+        headers,
+        content: {
+          ...json(schemas.ImagesResponse),
+          'text/event-stream': {
+            schema: z.union([schemas.ImageGenerationCompletedEvent, schemas.ImageGenerationPartialEvent, schemas.StreamErrorEvent]),
+          },
+        },
+      },
+      ...errorResponses([400, 401, 403, 413, 415, 429, 502, 504]),
+    },
+  } as any);
+
+  const idParam = (name: string, description: string) => ({ in: 'path', name, required: true, schema: { type: 'string' }, description });
+
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/generations/{id}',
+    operationId: 'getGeneration',
+    tags: ['Generation'],
+    summary: 'A past generation',
+    description: 'The record of a finished generation: prompt, seed, aspect ratio, text, images (our URLs) and usage. The id is in `x-darkroom-generation` and `darkroom.generation_id`. Written when the generation finished well; public (share pages read it).',
+    parameters: [idParam('id', 'Generation id.')],
+    responses: { 200: { description: 'The record.', content: json(schemas.GenerationRecord) }, ...errorResponses([404]) },
+  } as any);
+
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/models',
+    operationId: 'listModels',
+    tags: ['Models'],
+    summary: 'List models',
+    description: 'The one model, with context length, prices and aliases.',
+    responses: { 200: { description: 'A list.', content: json(schemas.ModelList) } },
+  } as any);
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/models/{model}',
+    operationId: 'retrieveModel',
+    tags: ['Models'],
+    summary: 'One model',
+    parameters: [idParam('model', 'Model id or alias.')],
+    responses: { 200: { description: 'The model card.', content: json(schemas.Model) }, ...errorResponses([404]) },
+  } as any);
+
+  reg.registerPath({
+    method: 'get',
+    path: '/i/{name}',
+    operationId: 'getImage',
+    tags: ['Images'],
+    summary: 'An image',
+    description: 'A generated image by content hash (`<sha256>.<ext>`): immutable, strong ETag, `If-None-Match` (304) and `Range` requests. No key needed.',
+    parameters: [idParam('name', '`<sha256>.png` (or .jpg, .webp, ...).')],
+    responses: {
+      200: { description: 'The image bytes.', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+      206: { description: 'A range of the bytes.' },
+      304: { description: 'Not modified.' },
+      ...errorResponses([400, 404]),
+    },
+  } as any);
+
+  reg.registerPath({
+    method: 'get',
+    path: '/s/{id}',
+    operationId: 'sharePage',
+    tags: ['Pages'],
+    summary: 'Share page',
+    description: 'An HTML page for one generation, with link previews (OpenGraph, Twitter cards).',
+    parameters: [idParam('id', 'Generation id.')],
+    responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } }, 404: { description: 'An HTML not-found page.' } },
+  } as any);
+
+  reg.registerPath({
+    method: 'get',
+    path: '/embed',
+    operationId: 'embedPage',
+    tags: ['Pages'],
+    summary: 'Embeddable widget (iframe)',
+    description: 'The `<darkroom-widget>` as a page for an iframe, for sites whose CSP forbids third-party scripts. Query: `key` (a publishable key), `theme`, `aspect`, `placeholder`. Frameable only by the origins its key lists.',
+    responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } } },
+  } as any);
+
+  const admin = [{ admin: [] }];
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/admin/keys',
+    operationId: 'createKey',
+    tags: ['Admin'],
+    summary: 'Create a key',
+    description: 'Secret keys for servers, publishable keys for browsers (locked to `origins`), each with its own limits. The key is shown only in this answer. (Also: `npm run keys`.)',
+    security: admin,
+    request: { body: { required: true, content: json(schemas.CreateKeyRequest) } },
+    responses: { 201: { description: 'The key and its record.' }, ...errorResponses([400, 401]) },
+  } as any);
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/admin/keys',
+    operationId: 'listKeys',
+    tags: ['Admin'],
+    summary: 'List keys',
+    description: 'Every key with its limits and spend (today and total). Keys themselves are never shown again.',
+    security: admin,
+    responses: { 200: { description: 'A list of keys.' }, ...errorResponses([401]) },
+  } as any);
+  reg.registerPath({
+    method: 'delete',
+    path: '/v1/admin/keys/{id}',
+    operationId: 'revokeKey',
+    tags: ['Admin'],
+    summary: 'Revoke a key',
+    security: admin,
+    parameters: [idParam('id', 'Key id.')],
+    responses: { 200: { description: 'The revoked key\'s record.' }, ...errorResponses([401, 404]) },
+  } as any);
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/stats',
+    operationId: 'getStats',
+    tags: ['Admin'],
+    summary: 'Usage totals',
+    description: 'Requests, cache hits, tokens, cost and errors since the start.',
+    security: admin,
+    responses: { 200: { description: 'Totals.' }, ...errorResponses([401]) },
+  } as any);
+
+  for (const [path, summary, description] of [
+    ['/healthz', 'Health check', '`{"ok":true}`.'],
+    ['/openapi.json', 'This document', 'OpenAPI 3.1, generated from the schemas that validate requests.'],
+    ['/docs', 'The API reference', 'This document as a readable page, with examples.'],
+  ] as const) {
+    reg.registerPath({ method: 'get', path, tags: ['Meta'], summary, description, responses: { 200: { description: 'OK' } } } as any);
+  }
+
+  const doc = app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'Darkroom API',
+      version: '1',
+      description:
+        `An OpenAI-compatible gateway for the image model \`${MODEL_ID}\`. Point an OpenAI client at \`<origin>/v1\` and change nothing else. ` +
+        'Errors always have OpenAI\'s shape: `{"error":{"message","type","param","code"}}`.',
+    },
+    tags: [
+      { name: 'Generation', description: 'Generate and look up generations.' },
+      { name: 'Models', description: 'The model card.' },
+      { name: 'Images', description: 'Stored images.' },
+      { name: 'Pages', description: 'HTML pages served by the Worker.' },
+      { name: 'Admin', description: 'Keys and stats; `Authorization: Bearer <ADMIN_TOKEN>`.' },
+      { name: 'Meta', description: 'Health and documentation.' },
+    ],
+  }) as unknown as Json;
+
+  const comps = doc.components.schemas as Json;
+  refine(comps);
+  for (const [name, fields] of Object.entries(FIELD_DOCS)) {
+    for (const [field, text] of Object.entries(fields)) {
+      const prop = comps[name].properties[field];
+      if (prop) prop.description = text;
+    }
+  }
+  return doc;
+}
+
+let cached: Json | undefined;
+
+/** The document (built once per isolate). `servers` is the origin it is served from. */
+export function openApiDocument(origin?: string): Json {
+  cached ??= build();
+  return origin ? { ...cached, servers: [{ url: origin }] } : cached;
+}
