@@ -5,7 +5,7 @@ import type { Env } from '../env';
 import { ApiError, toApiError } from '../lib/errors';
 import { logLine } from '../observability/log';
 import { numberOr, selectProviders } from '../providers';
-import { r2ImageStore } from '../storage/image-store';
+import { R2_TIMEOUT_MS, r2ImageStore } from '../storage/image-store';
 import { addEvent, emptyCollected } from '../stream/collect';
 import type { GenEvent, StreamError } from '../stream/events';
 import { upstreamEvents } from '../stream/pipeline';
@@ -29,6 +29,7 @@ export function settings(env: Env) {
     },
     idleMs: numberOr(env.IDLE_TIMEOUT_MS, 150_000),
     progressMs: numberOr(env.PROGRESS_TIMEOUT_MS, 600_000),
+    storageMs: numberOr(env.STORAGE_TIMEOUT_MS, R2_TIMEOUT_MS),
   };
 }
 
@@ -42,24 +43,37 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
   const { env } = ctx;
   const s = settings(env);
   const acc = emptyCollected();
+  // Cancelling this stream (the only reader went away) aborts the upstream request, whether it is
+  // still being retried, streaming, or not yet started.
+  const abort = new AbortController();
+  if (ctx.signal) {
+    if (ctx.signal.aborted) abort.abort(ctx.signal.reason);
+    else ctx.signal.addEventListener('abort', () => abort.abort(ctx.signal!.reason), { once: true });
+  }
   let inner: ReadableStreamDefaultReader<GenEvent> | undefined;
   let provider = '';
   return new ReadableStream<GenEvent>({
     async start(c) {
       try {
-        const started = await startUpstream(selectProviders(env), plan.upstreamBody, s.retry, ctx.signal, (a) =>
+        const started = await startUpstream(selectProviders(env), plan.upstreamBody, s.retry, abort.signal, (a) =>
           logLine({ level: 'warn', msg: 'upstream attempt failed', generation: plan.generationId, ...a }),
         );
+        if (abort.signal.aborted) {
+          started.res.body?.cancel().catch(() => {});
+          return c.close();
+        }
         provider = started.provider.name;
         c.enqueue({ type: 'meta', meta: { generationId: plan.generationId, provider, cache: plan.readCache ? 'MISS' : 'BYPASS' } });
-        const store = r2ImageStore(env.IMAGES);
+        const store = r2ImageStore(env.IMAGES, { timeoutMs: s.storageMs });
         inner = upstreamEvents(started.res, {
           store,
           idleMs: s.idleMs,
           progressMs: s.progressMs,
-          onFallback: (err) => logLine({ level: 'error', msg: 'R2 write failed; image served as data URL', error: String(err) }),
+          onFallback: (err) =>
+            logLine({ level: 'error', msg: 'R2 write failed; image served as data URL', generation: plan.generationId, error: String(err) }),
         }).getReader();
       } catch (err) {
+        if (abort.signal.aborted) return c.close();
         c.enqueue({ type: 'error', error: toStreamError(err) });
         c.close();
       }
@@ -69,14 +83,19 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
       const { done, value } = await inner.read();
       if (done) {
         inner = undefined;
-        ctx.waitUntil(finishGeneration(env, plan, acc, provider));
+        ctx.waitUntil(finishGeneration(env, plan, acc, provider).catch((err) => {
+          logLine({ level: 'error', msg: 'finishing the generation failed', generation: plan.generationId, error: String(err) });
+        }));
         return c.close();
       }
       addEvent(acc, value);
       c.enqueue(value);
     },
     cancel(reason) {
-      return inner?.cancel(reason);
+      abort.abort(reason);
+      const reader = inner;
+      inner = undefined;
+      return reader?.cancel(reason).catch(() => {});
     },
   });
 }

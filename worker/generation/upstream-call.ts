@@ -1,17 +1,25 @@
 // Getting an answer started: retries with exponential backoff and jitter on connection errors,
-// first-byte timeouts, 408/429/500/502/503 and OpenRouter's retryable availability errors; a
-// bounded number of attempts and total time per upstream; then the next upstream. Everything
-// here happens before the client has been sent a byte, so a retry is never visible to it.
+// first-byte timeouts, 408/429/500/502/503, OpenRouter's retryable availability errors and
+// answers that are broken from their first byte (an HTML or empty 200); a bounded number of
+// attempts and total time per upstream; then the next upstream. An attempt counts as started
+// only once the first byte of its body arrived, so everything here happens before the client
+// has been sent a byte: a retry is never visible to it, and nothing after this ever restarts.
 import { ApiError } from '../lib/errors';
 import type { Provider } from '../providers/types';
 import { readTextCapped } from '../stream/json-completion';
-import { mapUpstreamError } from '../stream/upstream-errors';
+import { describeType } from '../stream/pipeline';
+import { mapUpstreamError, scrub } from '../stream/upstream-errors';
 
 export interface RetryPolicy {
+  /** Time to the first byte of the upstream body (headers alone do not count). */
   firstByteMs: number;
+  /** Attempts per upstream. */
   maxAttempts: number;
   baseMs: number;
+  /** Time budget per upstream for its attempts and the waits between them. */
   maxTotalMs: number;
+  /** Longest backoff, and longest Retry-After we are willing to wait. */
+  maxDelayMs?: number;
 }
 
 export interface Started {
@@ -20,7 +28,7 @@ export interface Started {
   attempts: number;
 }
 
-export type AttemptLog = (entry: { provider: string; attempt: number; outcome: string }) => void;
+export type AttemptLog = (entry: { provider: string; attempt: number; outcome: string; wait_ms?: number }) => void;
 
 export async function startUpstream(
   providers: Provider[],
@@ -31,68 +39,143 @@ export async function startUpstream(
 ): Promise<Started> {
   let last: ApiError | undefined;
   let attempts = 0;
+  const maxDelay = policy.maxDelayMs ?? 30_000;
   for (const provider of providers) {
     const deadline = Date.now() + policy.maxTotalMs;
     for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
       attempts++;
-      if (signal?.aborted) throw new ApiError(499 as never, 'The client went away.', 'invalid_request_error', 'client_closed');
+      if (signal?.aborted) throw clientGone();
       const outcome = await tryOnce(provider, body, policy.firstByteMs, signal);
       if (outcome.ok) return { res: outcome.res, provider, attempts };
-      log?.({ provider: provider.name, attempt, outcome: `${outcome.error.status} ${outcome.error.code}` });
       last = outcome.error;
-      if (!outcome.retryable && !outcome.fallback) throw outcome.error;
-      if (!outcome.retryable || attempt === policy.maxAttempts) break;
-      const backoff = Math.min(policy.baseMs * 2 ** (attempt - 1), 30_000) * (0.5 + Math.random() * 0.5);
-      const wait = Math.max(backoff, (outcome.retryAfterS ?? 0) * 1000);
-      if (Date.now() + wait > deadline) break;
+      if (!outcome.retryable && !outcome.fallback) {
+        log?.({ provider: provider.name, attempt, outcome: `${outcome.error.status} ${outcome.error.code} (final)` });
+        throw outcome.error;
+      }
+      const backoff = Math.min(policy.baseMs * 2 ** (attempt - 1), maxDelay) * (0.5 + Math.random() * 0.5);
+      const wait = Math.max(backoff, Math.min((outcome.retryAfterS ?? 0) * 1000, maxDelay + 1));
+      const again = outcome.retryable && attempt < policy.maxAttempts && Date.now() + wait < deadline && wait <= maxDelay;
+      log?.({ provider: provider.name, attempt, outcome: `${outcome.error.status} ${outcome.error.code}`, ...(again ? { wait_ms: Math.round(wait) } : {}) });
+      if (!again) break;
       await sleep(wait, signal);
     }
   }
-  throw last ?? new ApiError(502, 'No upstream is configured.', 'upstream_error', 'no_upstream');
+  throw last ?? new ApiError(502, 'No upstream is configured.', 'upstream_error', 'no_upstream', null, NO_RETRY);
 }
+
+const NO_RETRY = { 'x-should-retry': 'false' };
+
+const clientGone = () => new ApiError(499 as never, 'The client went away.', 'invalid_request_error', 'client_closed');
 
 type Outcome =
   | { ok: true; res: Response }
   | { ok: false; error: ApiError; retryable: boolean; fallback: boolean; retryAfterS?: number };
 
 async function tryOnce(provider: Provider, body: Record<string, unknown>, firstByteMs: number, outer?: AbortSignal): Promise<Outcome> {
+  // One controller per attempt, linked to the caller's signal for the attempt's whole life:
+  // aborting the generation later still cancels this upstream request.
   const controller = new AbortController();
   const onAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) throw clientGone();
   outer?.addEventListener('abort', onAbort, { once: true });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort(new Error('first byte timeout'));
   }, firstByteMs);
+  let started = false;
   try {
     const res = await provider.chat({ body, signal: controller.signal });
-    if (res.ok) return { ok: true, res };
-    const text = (await readTextCapped(res, 64 * 1024).catch(() => '')) ?? '';
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = { message: text.slice(0, 300) || res.statusText };
+    if (!res.ok) return await failed(provider, res);
+    const type = res.headers.get('content-type') ?? '';
+    if (!type.includes('text/event-stream') && !type.includes('json')) {
+      // An HTML error page or a bare 200 from something in front of the upstream: nothing was generated.
+      res.body?.cancel().catch(() => {});
+      return broken(`The upstream answered with ${describeType(type)} instead of JSON or an event stream.`, 'upstream_invalid_response');
     }
-    const raw = (parsed as { error?: unknown })?.error ?? parsed;
-    const mapped = mapUpstreamError(raw, res.status, provider.secrets);
-    const retryAfterHeader = Number(res.headers.get('retry-after'));
-    const retryAfterS = Number.isFinite(retryAfterHeader) && retryAfterHeader > 0 ? retryAfterHeader : mapped.retryAfter;
-    const headers: Record<string, string> = { 'x-should-retry': 'false' };
-    if (mapped.status === 429 && retryAfterS) headers['retry-after'] = String(Math.ceil(retryAfterS));
-    const error = new ApiError(mapped.status as never, mapped.error.message, mapped.error.type as never, mapped.error.code, null, headers);
-    const fallback = mapped.retryable || [401, 402, 404].includes(res.status) || res.status >= 500;
-    return { ok: false, error, retryable: mapped.retryable, fallback, retryAfterS };
+    const first = await firstChunk(res);
+    if (!first) return broken('The upstream answered with an empty body.', 'upstream_empty');
+    started = true;
+    return { ok: true, res: first };
   } catch (err) {
-    if (outer?.aborted) throw err;
+    if (outer?.aborted) throw clientGone();
     const error = timedOut
-      ? new ApiError(504, `The upstream did not answer within ${Math.round(firstByteMs / 1000)} s.`, 'timeout_error', 'upstream_timeout', null, { 'x-should-retry': 'false' })
-      : new ApiError(502, 'Could not connect to the upstream.', 'upstream_error', 'upstream_unreachable', null, { 'x-should-retry': 'false' });
+      ? new ApiError(504, `The upstream sent nothing within ${Math.round(firstByteMs / 1000)} s.`, 'timeout_error', 'upstream_timeout', null, NO_RETRY)
+      : new ApiError(502, 'Could not connect to the upstream.', 'upstream_error', 'upstream_unreachable');
     return { ok: false, error, retryable: true, fallback: true };
   } finally {
     clearTimeout(timer);
-    outer?.removeEventListener('abort', onAbort);
+    if (!started) outer?.removeEventListener('abort', onAbort);
   }
+}
+
+function broken(message: string, code: string): Outcome {
+  return { ok: false, error: new ApiError(502, message, 'upstream_error', code), retryable: true, fallback: true };
+}
+
+async function failed(provider: Provider, res: Response): Promise<Outcome> {
+  const text = (await readTextCapped(res, 64 * 1024).catch(() => '')) ?? '';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { message: text.trim().slice(0, 300) || res.statusText || `HTTP ${res.status}` };
+  }
+  const raw = (parsed as { error?: unknown })?.error ?? parsed;
+  const mapped = mapUpstreamError(raw, res.status, provider.secrets);
+  const retryAfterS = parseRetryAfter(res.headers.get('retry-after')) ?? mapped.retryAfter;
+  const retryable = mapped.retryable || [408, 429, 500, 502, 503].includes(res.status);
+  const headers: Record<string, string> = {};
+  // Nothing was generated for a 429/503 or an availability error: a client retry later costs
+  // nothing, so the SDK may decide. Everything else would fail again or pay again.
+  if (!(retryable && [429, 503].includes(mapped.status))) Object.assign(headers, NO_RETRY);
+  if ([429, 503].includes(mapped.status) && retryAfterS) headers['retry-after'] = String(Math.ceil(retryAfterS));
+  const message = scrub(mapped.error.message, provider.secrets);
+  const error = new ApiError(mapped.status as never, message, mapped.error.type as never, mapped.error.code, null, headers);
+  // Our configuration or account at this upstream (auth, credits, model gone) or its failure:
+  // another upstream may do better. The request itself (400, 403 moderation) would fail anywhere.
+  const fallback = retryable || [401, 402, 404].includes(res.status) || res.status >= 500;
+  return { ok: false, error, retryable, fallback, retryAfterS };
+}
+
+/** Waits for the first byte of the body; the Response handed on still holds every byte. */
+async function firstChunk(res: Response): Promise<Response | null> {
+  if (!res.body) return null;
+  const reader = res.body.getReader();
+  let first: Uint8Array | undefined;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return null;
+    if (value.byteLength) {
+      first = value;
+      break;
+    }
+  }
+  let sentFirst = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (!sentFirst) {
+        sentFirst = true;
+        return c.enqueue(first!);
+      }
+      const { done, value } = await reader.read();
+      if (done) c.close();
+      else c.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/** Retry-After as seconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const s = Number(value);
+  if (Number.isFinite(s) && s >= 0) return s;
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, (at - Date.now()) / 1000) : undefined;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

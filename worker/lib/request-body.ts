@@ -33,11 +33,45 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
     throw badRequest('The request body is not valid UTF-8.', null, 'invalid_json');
   }
   if (!text.trim()) throw badRequest('The request body is empty; send a JSON object.', null, 'invalid_json');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
-    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`, null, 'invalid_json');
+    throw badRequest(`The request body is not valid JSON: ${String((err as Error).message).slice(0, 200)}`, null, 'invalid_json');
   }
+  // JSON.parse copes with any depth, but everything after it (validation, the cache key,
+  // JSON.stringify for the upstream) recurses: a deep body must be refused here, not crash there.
+  if (nestedDeeperThan(text, MAX_DEPTH)) {
+    throw badRequest(`The request body is nested deeper than ${MAX_DEPTH} levels.`, null, 'invalid_json');
+  }
+  return value;
+}
+
+export const MAX_DEPTH = 64;
+
+/** True when arrays/objects nest deeper than limit. Linear: strings are skipped with indexOf. */
+export function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      for (;;) {
+        j = text.indexOf('"', j);
+        if (j < 0) return false;
+        let k = j - 1;
+        while (text.charCodeAt(k) === 0x5c) k--;
+        if ((j - 1 - k) % 2 === 0) break; // an even run of backslashes: the quote is real
+        j++;
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function concat(parts: Uint8Array[], size: number): Uint8Array {

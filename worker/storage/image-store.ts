@@ -25,24 +25,52 @@ function remember(key: string, value: { bytes: Uint8Array; contentType: string }
   }
 }
 
-export function r2ImageStore(bucket: R2Bucket): ImageStore {
+/** How long one R2 operation may take before it counts as failed (a put then falls back to a data URL). */
+export const R2_TIMEOUT_MS = 20_000;
+
+export function r2ImageStore(bucket: R2Bucket, opts: { timeoutMs?: number } = {}): ImageStore {
+  const timeoutMs = opts.timeoutMs ?? R2_TIMEOUT_MS;
   return {
     async put(key, bytes, contentType) {
-      await bucket.put(key, bytes, {
-        httpMetadata: { contentType, cacheControl: 'public, max-age=31536000, immutable' },
-      });
+      await bounded(
+        bucket.put(key, bytes, { httpMetadata: { contentType, cacheControl: 'public, max-age=31536000, immutable' } }),
+        timeoutMs,
+        `R2 put ${key}`,
+      );
     },
     async get(key) {
       const hit = recentBytes.get(key);
       if (hit) return hit;
-      const obj = await bucket.get(key);
-      if (!obj) return null;
-      const value = {
-        bytes: new Uint8Array(await obj.arrayBuffer()),
-        contentType: obj.httpMetadata?.contentType ?? 'application/octet-stream',
-      };
-      remember(key, value);
+      const value = await bounded(
+        (async () => {
+          const obj = await bucket.get(key);
+          if (!obj) return null;
+          return {
+            bytes: new Uint8Array(await obj.arrayBuffer()),
+            contentType: obj.httpMetadata?.contentType ?? 'application/octet-stream',
+          };
+        })(),
+        timeoutMs,
+        `R2 get ${key}`,
+      );
+      if (value) remember(key, value);
       return value;
     },
   };
+}
+
+export class StorageTimeout extends Error {}
+
+/**
+ * A storage promise that settles within ms: rejects with StorageTimeout otherwise. The late
+ * outcome is swallowed (no unhandled rejection), and the timer never outlives the promise.
+ */
+export function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  if (!(ms > 0) || !Number.isFinite(ms)) return p;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StorageTimeout(`${what} took longer than ${ms} ms`)), ms);
+  });
+  p.catch(() => {});
+  return Promise.race([p, timeout]).finally(() => timer !== undefined && clearTimeout(timer));
 }

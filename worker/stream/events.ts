@@ -83,6 +83,20 @@ export type GenEvent =
 
 export const isTerminal = (e: GenEvent) => e.type === 'end' || e.type === 'error';
 
+/**
+ * An error the generation ran into after the upstream started answering. It carries
+ * `x-should-retry: false`: the upstream may already have done (and billed) the work, so an SDK's
+ * automatic retry would pay for the whole generation again.
+ */
 export function streamError(status: number, message: string, code: string, type = 'upstream_error'): GenEvent {
-  return { type: 'error', error: { status, error: { message, type, param: null, code } } };
+  return { type: 'error', error: { status, error: { message, type, param: null, code }, headers: noRetry() } };
+}
+
+export const noRetry = (): Record<string, string> => ({ 'x-should-retry': 'false' });
+
+/** A stage failure that knows which error event it should become (see pipeline.endWithError). */
+export class StageError extends Error {
+  constructor(readonly event: GenEvent) {
+    super(event.type === 'error' ? event.error.error.message : 'stage error');
+  }
 }

@@ -1,6 +1,7 @@
 // A non-streaming upstream answer (one chat.completion JSON) becomes the same GenEvents a
 // stream would have produced, so one pipeline serves both.
 import { type Chunk, type GenEvent, streamError } from './events';
+import { seconds, timeoutEvent } from './watchdog';
 import { upstreamErrorEvent } from './upstream-errors';
 
 interface Completion {
@@ -42,31 +43,71 @@ export function completionToEvents(body: unknown): GenEvent[] {
   return [{ type: 'chunk', chunk }, { type: 'end' }];
 }
 
-export async function readJsonCompletion(res: Response, maxBytes: number): Promise<GenEvent[]> {
-  const text = await readTextCapped(res, maxBytes);
+export interface ReadLimits {
+  /** Longest silence between two byte chunks. */
+  idleMs?: number;
+  /** Longest time for the whole body. */
+  totalMs?: number;
+}
+
+export async function readJsonCompletion(res: Response, maxBytes: number, limits: ReadLimits = {}): Promise<GenEvent[]> {
+  let text: string | null;
+  try {
+    text = await readTextCapped(res, maxBytes, limits);
+  } catch (err) {
+    if (err instanceof ReadTimeout) return [timeoutEvent(err.message)];
+    return [streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost')];
+  }
   if (text === null) return [streamError(502, `The upstream answer is larger than ${maxBytes} bytes.`, 'upstream_too_large')];
   if (!text.trim()) return [streamError(502, 'The upstream answered with an empty body.', 'upstream_empty')];
+  let parsed: unknown;
   try {
-    return completionToEvents(JSON.parse(text));
+    parsed = JSON.parse(text);
   } catch {
     return [streamError(502, 'The upstream answered with invalid JSON.', 'upstream_invalid_json')];
   }
+  return completionToEvents(parsed);
 }
 
-export async function readTextCapped(res: Response, maxBytes: number): Promise<string | null> {
+export class ReadTimeout extends Error {}
+
+/**
+ * A body as text, or null when it is larger than maxBytes (then it is not read further).
+ * Throws ReadTimeout when the body goes silent for idleMs or takes longer than totalMs.
+ */
+export async function readTextCapped(res: Response, maxBytes: number, limits: ReadLimits = {}): Promise<string | null> {
   if (!res.body) return '';
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let size = 0;
   let text = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    size += value.byteLength;
-    if (size > maxBytes) {
-      reader.cancel().catch(() => {});
-      return null;
+  let timedOut: string | null = null;
+  const { idleMs, totalMs } = limits;
+  const started = Date.now();
+  let last = started;
+  const timer =
+    idleMs || totalMs
+      ? setInterval(() => {
+          const now = Date.now();
+          if (idleMs && now - last > idleMs) timedOut = `The upstream sent nothing for ${seconds(idleMs)}.`;
+          else if (totalMs && now - started > totalMs) timedOut = `The upstream did not finish its answer within ${seconds(totalMs)}.`;
+          if (timedOut) reader.cancel().catch(() => {});
+        }, Math.max(10, Math.min(idleMs || Infinity, totalMs || Infinity) / 4))
+      : undefined;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (timedOut) throw new ReadTimeout(timedOut);
+      if (done) return text + decoder.decode();
+      last = Date.now();
+      size += value.byteLength;
+      if (size > maxBytes) {
+        reader.cancel().catch(() => {});
+        return null;
+      }
+      text += decoder.decode(value, { stream: true });
     }
-    text += decoder.decode(value, { stream: true });
+  } finally {
+    if (timer !== undefined) clearInterval(timer);
   }
 }

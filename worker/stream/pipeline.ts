@@ -2,7 +2,7 @@
 // SSE parse -> chunks -> watchdog -> store images -> price usage. A JSON answer joins at
 // "store images". Any stage throwing ends the stream with an error event, never a crash.
 import { LIMITS } from '../../shared/limits';
-import { type GenEvent, isTerminal, streamError } from './events';
+import { type GenEvent, isTerminal, StageError, streamError } from './events';
 import { readJsonCompletion } from './json-completion';
 import { priceUsage } from './price-usage';
 import { sseParse } from './sse-parse';
@@ -21,16 +21,19 @@ export function upstreamEvents(res: Response, opts: PipelineOptions): ReadableSt
   const type = res.headers.get('content-type') ?? '';
   let events: ReadableStream<GenEvent>;
   if (type.includes('text/event-stream') && res.body) {
-    events = res.body.pipeThrough(sseParse()).pipeThrough(upstreamChunks()).pipeThrough(watchdog(opts.idleMs, opts.progressMs));
+    const dog = watchdog(opts.idleMs, opts.progressMs);
+    events = res.body.pipeThrough(sseParse({ onBytes: dog.life })).pipeThrough(upstreamChunks()).pipeThrough(dog.events);
   } else if (type.includes('json')) {
-    events = fromPromise(readJsonCompletion(res, opts.maxJsonBytes ?? LIMITS.maxOutputImageBytes * 6));
+    const limits = { idleMs: opts.idleMs, totalMs: opts.progressMs };
+    events = fromPromise(readJsonCompletion(res, opts.maxJsonBytes ?? LIMITS.maxOutputImageBytes * 6, limits));
   } else {
     res.body?.cancel().catch(() => {});
-    const what = type ? `'${type.split(';')[0]}'` : 'no content type';
-    events = fromEvents([streamError(502, `The upstream answered with ${what} instead of JSON or an event stream.`, 'upstream_invalid_response')]);
+    events = fromEvents([streamError(502, `The upstream answered with ${describeType(type)} instead of JSON or an event stream.`, 'upstream_invalid_response')]);
   }
   return endWithError(events.pipeThrough(storeImages(opts)).pipeThrough(priceUsage()));
 }
+
+export const describeType = (type: string) => (type ? `'${type.split(';')[0].trim()}'` : 'no content type');
 
 export function fromEvents(events: GenEvent[]): ReadableStream<GenEvent> {
   return new ReadableStream({
@@ -43,35 +46,44 @@ export function fromEvents(events: GenEvent[]): ReadableStream<GenEvent> {
 
 function fromPromise(p: Promise<GenEvent[]>): ReadableStream<GenEvent> {
   return new ReadableStream({
-    async start(c) {
+    async pull(c) {
       for (const e of await p) c.enqueue(e);
       c.close();
     },
   });
 }
 
-/** Turns a stream that errors (connection lost, a stage threw) into one that ends with an error event. */
+/**
+ * The pipeline's guarantee: the stream ends with exactly one terminal event (`end` or `error`).
+ * A source that errors (connection lost, a stage threw) or stops without one ends with an error
+ * event instead, never a crash; after the terminal event the source is cancelled, so nothing
+ * keeps reading an upstream nobody needs.
+ */
 export function endWithError(source: ReadableStream<GenEvent>): ReadableStream<GenEvent> {
   const reader = source.getReader();
   let over = false;
+  const finish = (c: ReadableStreamDefaultController<GenEvent>, last?: GenEvent) => {
+    over = true;
+    if (last) c.enqueue(last);
+    c.close();
+  };
   return new ReadableStream<GenEvent>({
     async pull(c) {
-      if (over) return c.close();
+      if (over) return;
+      let next: ReadableStreamReadResult<GenEvent>;
       try {
-        const { done, value } = await reader.read();
-        if (done) {
-          over = true;
-          return c.close();
-        }
-        if (isTerminal(value)) over = true;
-        c.enqueue(value);
-      } catch {
-        over = true;
-        c.enqueue(streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost'));
-        c.close();
+        next = await reader.read();
+      } catch (err) {
+        reader.cancel(err).catch(() => {});
+        return finish(c, err instanceof StageError ? err.event : streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost'));
       }
+      if (next.done) return finish(c, streamError(502, 'The upstream answer ended before it finished.', 'upstream_truncated'));
+      if (!isTerminal(next.value)) return c.enqueue(next.value);
+      reader.cancel().catch(() => {});
+      finish(c, next.value);
     },
     cancel(reason) {
+      over = true;
       return reader.cancel(reason);
     },
   });

@@ -50,6 +50,9 @@ function renderChunk(chunk: Chunk, opts: RenderOptions, meta: DarkroomMeta | und
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
 const KEEPALIVE = encoder.encode(': keep-alive\n\n');
+const TRUNCATED = encoder.encode(
+  `data: ${JSON.stringify({ error: { message: 'The generation ended unexpectedly.', type: 'upstream_error', param: null, code: 'upstream_truncated' } })}\n\n`,
+);
 
 /** GenEvents -> SSE bytes for the client, with keep-alive comments whenever it has waited too long. */
 export function renderSse(opts: RenderOptions): TransformStream<GenEvent, Uint8Array> {
@@ -98,7 +101,12 @@ export function renderSse(opts: RenderOptions): TransformStream<GenEvent, Uint8A
           return write(out, DONE);
       }
     },
-    flush: stop,
+    flush(out) {
+      stop();
+      // Events that stop without `end` or `error` (a generation lost on the way) must not look
+      // like a finished answer: openai-node treats a stream without [DONE] as complete.
+      if (!done) out.enqueue(TRUNCATED);
+    },
     cancel: stop,
   } as Transformer<GenEvent, Uint8Array>);
 }

@@ -28,9 +28,9 @@ export function upstreamChunks(): TransformStream<SseMessage, GenEvent> {
         finished = true;
         return out.enqueue(streamError(502, 'The upstream sent an event that is not a JSON object.', 'upstream_invalid_json'));
       }
-      if (chunk.error) {
+      if (chunk.error || msg.event === 'error') {
         finished = true;
-        return out.enqueue(upstreamErrorEvent(chunk.error, 502));
+        return out.enqueue(upstreamErrorEvent(chunk.error ?? chunk, 502));
       }
       if (!Array.isArray(chunk.choices)) {
         finished = true;

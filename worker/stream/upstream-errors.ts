@@ -1,7 +1,7 @@
 // What an upstream error (OpenRouter's `{error:{code,message,metadata}}` or OpenAI's
 // `{error:{message,type,code}}`) becomes for our client: a status that tells the truth about
 // whose fault it is, and a message with every secret scrubbed out.
-import { type GenEvent, type StreamError } from './events';
+import { type GenEvent, noRetry, type StreamError } from './events';
 
 interface UpstreamErrorObject {
   code?: number | string | null;
@@ -65,6 +65,8 @@ export function mapUpstreamError(
       return make(504, 'timeout_error', 'upstream_timeout', `The upstream timed out: ${upstreamMessage}`);
     case 429:
       return make(429, 'rate_limit_error', 'upstream_rate_limited', `The upstream is rate limited: ${upstreamMessage}`);
+    case 503:
+      return make(503, 'upstream_error', 'upstream_unavailable', `The upstream is unavailable: ${upstreamMessage}`);
     case 404:
       return make(502, 'upstream_error', 'upstream_model_unavailable', `The upstream cannot serve this model: ${upstreamMessage}`);
     default:
@@ -75,5 +77,5 @@ export function mapUpstreamError(
 
 export function upstreamErrorEvent(raw: unknown, httpStatus: number, secrets?: readonly (string | undefined)[]): GenEvent {
   const { status, error } = mapUpstreamError(raw, httpStatus, secrets);
-  return { type: 'error', error: { status, error } };
+  return { type: 'error', error: { status, error, headers: noRetry() } };
 }
