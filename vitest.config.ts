@@ -61,6 +61,7 @@ export default defineConfig({
           name: 'node',
           include: ['tests/node/**/*.test.ts'],
           environment: 'node',
+          globalSetup: ['tests/node/setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

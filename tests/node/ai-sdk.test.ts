@@ -1,0 +1,67 @@
+// The Vercel AI SDK against the running app. `@ai-sdk/openai-compatible`'s chat model does not read
+// `message.images` (OpenRouter's image format), so chat images reach the SDK through OpenRouter's
+// own provider pointed at Darkroom: generateText and streamText get them as files. The
+// openai-compatible provider's image model speaks the Images API: generateImage works with it.
+import { randomUUID } from 'node:crypto';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { createOpenRouter } from '@openrouter/ai-sdk-provider';
+import { generateImage, generateText, streamText } from 'ai';
+import { describe, expect, inject, it } from 'vitest';
+
+const base = inject('darkroomUrl');
+const MODEL = 'openai/gpt-5.4-image-2';
+const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const isPng = (b: Uint8Array) => PNG.every((v, i) => b[i] === v);
+const prompt = (label: string) => `${label} ${randomUUID()}`;
+
+const openrouter = createOpenRouter({ baseURL: `${base}/v1`, apiKey: 'sk-local-dev' });
+const compatible = createOpenAICompatible({ name: 'darkroom', baseURL: `${base}/v1`, apiKey: 'sk-local-dev' });
+
+describe('Vercel AI SDK', () => {
+  it('generateText (OpenRouter provider) receives the image as a file', async () => {
+    const result = await generateText({ model: openrouter(MODEL), prompt: prompt('ai generateText'), maxRetries: 0 });
+    expect(result.text).toContain('Here is your image');
+    expect(result.files).toHaveLength(1);
+    expect(result.files[0].mediaType).toBe('image/png');
+    expect(isPng(result.files[0].uint8Array)).toBe(true);
+    expect(result.usage.totalTokens).toBeGreaterThan(0);
+  });
+
+  it('streamText (OpenRouter provider) streams the text and delivers the image as a file', async () => {
+    const result = streamText({ model: openrouter(MODEL), prompt: prompt('ai streamText'), maxRetries: 0 });
+    const parts: string[] = [];
+    const streamedFiles: Uint8Array[] = [];
+    for await (const part of result.fullStream) {
+      parts.push(part.type);
+      if (part.type === 'file') streamedFiles.push(part.file.uint8Array);
+    }
+    expect(parts).toContain('text-delta');
+    expect(streamedFiles).toHaveLength(1);
+    expect(isPng(streamedFiles[0])).toBe(true);
+    const files = await result.files;
+    expect(files.map((f) => f.mediaType)).toEqual(['image/png']);
+    expect(await result.text).toContain('Here is your image');
+  });
+
+  it('generateImage (openai-compatible image model) gets PNGs from the Images API', async () => {
+    const { images, usage } = await generateImage({
+      model: compatible.imageModel(MODEL),
+      prompt: prompt('ai generateImage'),
+      n: 2,
+      size: '1024x1536',
+      maxRetries: 0,
+    });
+    expect(images).toHaveLength(2);
+    for (const img of images) {
+      expect(isPng(img.uint8Array)).toBe(true);
+      expect(img.mediaType).toBe('image/png');
+    }
+    expect(usage.totalTokens).toBeGreaterThan(0);
+  });
+
+  it('surfaces our errors: an unknown key is an API call error with status 401', async () => {
+    const bad = createOpenRouter({ baseURL: `${base}/v1`, apiKey: 'sk_0000000000000000000000000000dead' });
+    const err: any = await generateText({ model: bad(MODEL), prompt: 'x', maxRetries: 0 }).catch((e) => e);
+    expect(err?.statusCode).toBe(401);
+  });
+});
