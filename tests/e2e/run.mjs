@@ -104,7 +104,8 @@ async function main() {
 
   const logFile = path.join(shots, 'e2e-server.log');
   const log = (await import('node:fs')).createWriteStream(logFile);
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', WRANGLER_PERSIST_TO: persist, ADMIN_TOKEN: adminToken };
+  // PLAYGROUND_RPM: room for every playground test; the error test then spends the rest to see a 429.
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', WRANGLER_PERSIST_TO: persist, ADMIN_TOKEN: adminToken, PLAYGROUND_RPM: '40' };
   // The demo provider answers only when no upstream is configured.
   delete env.UPSTREAM_BASE_URL;
   delete env.OPENROUTER_API_KEY;
@@ -132,6 +133,7 @@ async function main() {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
     const errors = [];
     context.on('weberror', (e) => errors.push(String(e.error())));
+    context.on('console', (m) => m.type() !== 'log' && console.log(`        [browser ${m.type()}] ${m.text()}`));
     const started = Date.now();
     try {
       await t.run({ ...ctx, browser, context, pageErrors: errors });

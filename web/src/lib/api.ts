@@ -128,6 +128,7 @@ async function errorFrom(res: Response): Promise<ApiError> {
 
 function networkError(e: unknown): ApiError | unknown {
   if (e instanceof ApiError || (e as Error)?.name === 'AbortError') return e;
+  console.warn('Darkroom request failed:', e);
   return new ApiError('Could not reach Darkroom. Check your connection and try again.', 'network');
 }
 
