@@ -59,6 +59,9 @@ export function r2ImageStore(bucket: R2Bucket, opts: { timeoutMs?: number } = {}
   };
 }
 
+/** How long a cache lookup in KV may take before it counts as a miss. */
+export const KV_READ_TIMEOUT_MS = 5_000;
+
 export class StorageTimeout extends Error {}
 
 /**
