@@ -51,6 +51,8 @@ const KNOWN: [RegExp, string][] = [
   [/^\/v1\/admin\/keys\/[^/]+$/, 'DELETE'],
   [/^\/i\/[^/]+$/, 'GET, HEAD'],
   [/^\/healthz$/, 'GET'],
+  [/^\/openapi\.json$/, 'GET'],
+  [/^\/docs$/, 'GET'],
 ];
 
 app.notFound((c) => {
