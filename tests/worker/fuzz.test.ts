@@ -1,0 +1,209 @@
+// Hostile and broken input, generated: malformed bodies, wrong types, huge strings, deep
+// nesting, invalid UTF-8, wrong methods, paths and headers. Every answer is below 500, in
+// OpenAI's error shape when it is an error, within a bounded time, and nothing is left as an
+// unhandled rejection or an "unhandled error" log line. `node scripts/fuzz.mjs` runs the same
+// idea at scale against `npm start`.
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LIMITS } from '../../shared/limits';
+import type { Env } from '../../worker/env';
+import worker from '../../worker/index';
+import { DEV_KEY } from './helpers';
+
+// The dev key's rate limits would turn most of the run into 429s before validation is reached.
+const fuzzEnv = { ...env, DEV_RPM: '1000000', DEV_CONCURRENCY: '10000', DEV_DAILY_USD: '1000000' } as Env;
+const enc = new TextEncoder();
+
+const rejections: unknown[] = [];
+const onRejection = (e: PromiseRejectionEvent) => void rejections.push(e.reason);
+const logged: string[] = [];
+
+beforeAll(() => {
+  addEventListener('unhandledrejection', onRejection);
+  const keep = (orig: (...a: unknown[]) => void) => (...args: unknown[]) => {
+    logged.push(args.map(String).join(' '));
+    if (!String(args[0]).includes('"level":"error"')) return;
+    orig(...args);
+  };
+  vi.spyOn(console, 'log').mockImplementation(keep(console.log.bind(console)));
+  vi.spyOn(console, 'error').mockImplementation(keep(console.error.bind(console)));
+});
+afterAll(() => {
+  removeEventListener('unhandledrejection', onRejection);
+  vi.restoreAllMocks();
+});
+
+interface Case {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
+async function send(c: Case): Promise<{ status: number; text: string; type: string; ms: number }> {
+  const t0 = Date.now();
+  const init: RequestInit = { method: c.method, headers: c.headers };
+  if (c.body && !['GET', 'HEAD'].includes(c.method)) init.body = c.body;
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`https://darkroom.test${c.path}`, init), fuzzEnv, ctx);
+  const text = await res.text();
+  await waitOnExecutionContext(ctx);
+  return { status: res.status, text, type: res.headers.get('content-type') ?? '', ms: Date.now() - t0 };
+}
+
+/** The contract for every answer: no 5xx, errors in OpenAI's shape, quick. */
+function check(c: Case, a: Awaited<ReturnType<typeof send>>) {
+  const what = `${c.method} ${c.path} ${c.headers['content-type'] ?? ''} body=${c.body ? new TextDecoder().decode(c.body.subarray(0, 160)) : '-'}`;
+  expect(a.status, what).toBeLessThan(500);
+  expect(a.ms, what).toBeLessThan(10_000);
+  if (a.status >= 400 && c.method !== 'HEAD' && (c.path.startsWith('/v1/') || c.path.startsWith('/i/'))) {
+    expect(a.type, what).toContain('application/json');
+    const err = JSON.parse(a.text).error;
+    expect(typeof err.message, what).toBe('string');
+    expect(typeof err.type, what).toBe('string');
+    expect('code' in err && 'param' in err, what).toBe(true);
+  }
+}
+
+const valid = () => ({ messages: [{ role: 'user', content: `fuzz ${Math.random()}` }] });
+
+// ---- generators ----
+const jsonish = fc.jsonValue({ maxDepth: 4 });
+const weirdString = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom('', ' ', '\u0000', '\ud800', '💥'.repeat(50), 'data:image/png;base64,!!!', 'https://x', '<script>', '${}', '\\'),
+  fc.integer({ min: 1, max: 300_000 }).map((n) => 'a'.repeat(n)),
+);
+const anyValue: fc.Arbitrary<unknown> = fc.oneof(jsonish, weirdString, fc.constantFrom(null, true, 0, -1, 1e308, -0, [], {}));
+
+const fieldNames = [
+  'model', 'messages', 'stream', 'seed', 'modalities', 'image_config', 'max_tokens', 'max_completion_tokens', 'temperature',
+  'top_p', 'stop', 'user', 'response_format', 'reasoning', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'stream_options',
+  'frequency_penalty', 'presence_penalty', 'tools', '__proto__', 'constructor', 'prompt', 'size',
+];
+
+/** A valid request with one part replaced by something else. */
+const mutated = fc
+  .tuple(fc.constantFrom(...fieldNames), anyValue, fc.nat(4))
+  .map(([field, value, where]) => {
+    const body: Record<string, any> = valid();
+    if (where === 0) body.messages = value;
+    else if (where === 1) body.messages[0].content = value;
+    else if (where === 2) body.messages[0].role = value;
+    else if (where === 3) body.messages = [{ role: 'user', content: [{ type: 'image_url', image_url: { url: value } }] }];
+    else body[field] = value;
+    return enc.encode(JSON.stringify(body));
+  });
+
+const deep = fc.tuple(fc.integer({ min: 50, max: 100_000 }), fc.constantFrom('[', '{"a":'), fc.boolean()).map(([n, open, inSchema]) => {
+  const close = open === '[' ? ']' : '}';
+  const nest = open.repeat(n) + '1' + close.repeat(n);
+  return enc.encode(
+    inSchema
+      ? `{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${nest}}}}}`
+      : nest,
+  );
+});
+
+const invalidUtf8 = fc.uint8Array({ minLength: 1, maxLength: 8 }).map((bad) => {
+  const head = enc.encode('{"messages":[{"role":"user","content":"');
+  const tail = enc.encode('"}]}');
+  const b = new Uint8Array(head.length + bad.length + 2 + tail.length);
+  b.set(head);
+  b.set([0xc3, 0x28], head.length); // always invalid: a lead byte followed by ASCII
+  b.set(bad, head.length + 2);
+  b.set(tail, head.length + 2 + bad.length);
+  return b;
+});
+
+const body = fc.oneof(
+  { weight: 3, arbitrary: mutated },
+  { weight: 2, arbitrary: jsonish.map((v) => enc.encode(JSON.stringify(v))) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((s) => enc.encode(s)) },
+  { weight: 1, arbitrary: deep },
+  { weight: 1, arbitrary: invalidUtf8 },
+);
+
+const path = fc.oneof(
+  { weight: 6, arbitrary: fc.constant('/v1/chat/completions') },
+  { weight: 2, arbitrary: fc.constant('/v1/images/generations') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('/v1/models', '/v1/models/x', '/v1/generations/abc', '/v1/stats', '/v1/admin/keys', '/v1/admin/keys/k',
+      '/i/abc.png', `/i/${'0'.repeat(64)}.png`, '/v1/chat/completions/', '/v1//chat/completions', '/v1/nope', '/healthz', '/v1/chat/completions?x=%ZZ'),
+  },
+  { weight: 1, arbitrary: fc.webPath().map((p) => `/v1${p.startsWith('/') ? p : `/${p}`}`) },
+);
+
+const method = fc.oneof({ weight: 8, arbitrary: fc.constant('POST') }, { weight: 2, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND') });
+
+const headers = fc.record({
+  'content-type': fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/vnd.api+json', 'application/jsonx'),
+  authorization: fc.oneof({ weight: 8, arbitrary: fc.constant(`Bearer ${DEV_KEY}`) }, { weight: 1, arbitrary: fc.constantFrom('', 'Bearer', 'Bearer sk-nope', 'Basic abc', `Bearer ${'k'.repeat(5000)}`) }),
+});
+
+const request: fc.Arbitrary<Case> = fc.record({ method, path, headers, body });
+
+describe('fuzzing the whole API', () => {
+  it('answers every generated request below 500, in OpenAI error shape, in bounded time', async () => {
+    const t0 = Date.now();
+    await fc.assert(
+      fc.asyncProperty(request, async (c) => {
+        if (!c.headers.authorization) delete (c.headers as Record<string, string>).authorization;
+        check(c, await send(c));
+      }),
+      { numRuns: 400, endOnFailure: true },
+    );
+    expect(Date.now() - t0).toBeLessThan(25_000);
+  });
+
+  it('refuses a 1 GB body without reading it (declared length), and a streamed one at the limit', async () => {
+    for (const declared of [true, false]) {
+      let pulled = 0;
+      const chunk = new Uint8Array(64 * 1024).fill(0x20);
+      const stream = new ReadableStream<Uint8Array>({
+        pull(c) {
+          pulled += chunk.byteLength;
+          if (pulled > 1024 ** 3) return c.close();
+          c.enqueue(chunk);
+        },
+      });
+      const headers: Record<string, string> = { authorization: `Bearer ${DEV_KEY}`, 'content-type': 'application/json' };
+      if (declared) headers['content-length'] = String(1024 ** 3);
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(
+        new Request('https://darkroom.test/v1/chat/completions', { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit),
+        fuzzEnv,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      expect(res.status).toBe(413);
+      expect((await res.json<any>()).error.code).toBe('request_too_large');
+      expect(pulled).toBeLessThan(LIMITS.maxBodyBytes + 1024 * 1024);
+      if (declared) expect(pulled).toBeLessThan(1024 * 1024);
+    }
+  });
+
+  const sized: [string, () => unknown, number, RegExp][] = [
+    ['too many messages', () => ({ messages: Array.from({ length: LIMITS.maxMessages + 1 }, () => ({ role: 'user', content: 'x' })) }), 400, /messages/],
+    ['a prompt over the character limit', () => ({ messages: Array.from({ length: 3 }, () => ({ role: 'user', content: 'x'.repeat(LIMITS.maxPromptChars / 2) })) }), 400, /characters/],
+    ['deep nesting inside an accepted field', () => JSON.parse(`{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${'['.repeat(5000)}${']'.repeat(5000)}}}}}`), 400, /nested deeper/],
+  ];
+  for (const [name, make, status, message] of sized) {
+    it(`${name} is a clear ${status}`, async () => {
+      const c: Case = { method: 'POST', path: '/v1/chat/completions', headers: { authorization: `Bearer ${DEV_KEY}`, 'content-type': 'application/json' }, body: enc.encode(JSON.stringify(make())) };
+      const a = await send(c);
+      check(c, a);
+      expect(a.status).toBe(status);
+      expect(JSON.parse(a.text).error.message).toMatch(message);
+    });
+  }
+
+  it('left no unhandled rejection and no "unhandled error" log line', () => {
+    expect(rejections.map(String)).toEqual([]);
+    expect(logged.filter((l) => l.includes('unhandled error'))).toEqual([]);
+  });
+});
