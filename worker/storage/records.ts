@@ -4,18 +4,11 @@ import type { DarkroomImage, GenerationRecord } from '../../shared/api';
 import type { Env } from '../env';
 import type { StoredImage, Usage } from '../stream/events';
 
-export interface StoredRecord {
-  id: string;
-  created: number;
-  model: string;
-  provider: string;
-  prompt: string;
-  seed: number | null;
-  aspect_ratio: string | null;
-  text: string;
+/** The public record, stored with R2 keys instead of URLs (the origin is the reader's). */
+export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' | 'share_url'> & {
   images: StoredImage[];
   usage: Usage;
-}
+};
 
 const recordKey = (id: string) => `g:${id}`;
 export const isGenerationId = (id: string) => /^[0-9A-Za-z]{6,32}$/.test(id);
