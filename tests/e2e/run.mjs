@@ -9,7 +9,7 @@
 // /healthz, runs every test in tests/e2e/tests.mjs, stops everything by PID, prints
 // "N passed, N failed" last and exits non-zero on any failure. Screenshots go to test-results/.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -25,6 +25,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const filter = process.argv[2] ?? '';
 const shots = path.join(root, 'test-results');
 mkdirSync(shots, { recursive: true });
+for (const f of readdirSync(shots)) if (f.startsWith('FAILED-')) rmSync(path.join(shots, f));
 
 const children = [];
 const cleanups = [];
@@ -103,7 +104,7 @@ async function main() {
   const adminToken = `adm_e2e_${randomBytes(12).toString('hex')}`;
 
   const logFile = path.join(shots, 'e2e-server.log');
-  const log = (await import('node:fs')).createWriteStream(logFile);
+  const log = createWriteStream(logFile);
   // PLAYGROUND_RPM: room for every playground test; the error test then spends the rest to see a 429.
   const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', WRANGLER_PERSIST_TO: persist, ADMIN_TOKEN: adminToken, PLAYGROUND_RPM: '40' };
   // The demo provider answers only when no upstream is configured.

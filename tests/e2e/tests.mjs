@@ -23,7 +23,7 @@ async function until(what, fn, timeoutMs = TIMEOUT) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-const shot = (ctx, page, name, fullPage = true) => page.screenshot({ path: path.join(ctx.shots, `${name}.png`), fullPage });
+const shot = (ctx, page, name, fullPage = true) => page.screenshot({ path: path.join(ctx.shots, `${name}.png`), fullPage, animations: 'disabled' });
 
 /** Records, inside the page, whether the progress UI ever showed (demo answers can be quick). */
 const watchProgress = () => {
@@ -293,7 +293,7 @@ test('playground: usable at a phone width', async (ctx) => {
     assert.ok(overflow <= 0, `no horizontal scrolling at 375px (overflow ${overflow}px)`);
     const box = await page.locator('img.result').boundingBox();
     assert.ok(box.width <= 375 && box.width > 150, `the image fits the phone (${box.width}px)`);
-    await page.screenshot({ path: path.join(ctx.shots, 'playground-phone.png'), fullPage: true });
+    await shot(ctx, page, 'playground-phone');
   } finally {
     await context.close();
   }

@@ -63,10 +63,15 @@ interface ChunkImage {
   image_url?: { url?: string };
   darkroom?: DarkroomImage;
 }
+interface ChunkPart {
+  content?: string | null;
+  reasoning?: string | null;
+  images?: ChunkImage[];
+}
 interface Chunk {
   darkroom?: DarkroomMeta;
   error?: ErrorFields;
-  choices?: { delta?: { content?: string | null; reasoning?: string | null; images?: ChunkImage[] }; message?: { content?: string | null; images?: ChunkImage[] } }[];
+  choices?: { delta?: ChunkPart; message?: ChunkPart }[];
   usage?: { cost?: number };
 }
 interface ErrorFields {
@@ -189,7 +194,7 @@ export async function generate(req: GenerateRequest, on: GenerateHandlers = {}):
         result.text += part.content;
         on.onText?.(part.content);
       }
-      if ('reasoning' in part && part.reasoning) on.onReasoning?.(part.reasoning);
+      if (part.reasoning) on.onReasoning?.(part.reasoning);
       for (const img of part.images ?? []) {
         const url = img.darkroom?.url ?? img.image_url?.url;
         if (!url) continue;
@@ -221,7 +226,7 @@ export async function generate(req: GenerateRequest, on: GenerateHandlers = {}):
         }
       },
     });
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader() as ReadableStreamDefaultReader<string>;
     while (!done && !failure) {
       const { value, done: eof } = await reader.read();
       if (eof) break;
