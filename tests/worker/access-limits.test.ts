@@ -38,6 +38,23 @@ describe('rate limit', () => {
     expect(again.res.headers.get('x-ratelimit-remaining')).toBe('2');
   });
 
+  it('gives a cache hit its place in the window back (hits cost nothing, not even rate)', async () => {
+    const { key } = await createKey({ type: 'secret', rpm: 2, window_s: 60 });
+    const prompt = uniquePrompt('refund');
+    const miss = await gen(key, { prompt, extra: { seed: 9 } });
+    expect(miss.res.headers.get('x-cache')).toBe('MISS');
+    for (let i = 0; i < 4; i++) {
+      // The refund travels in waitUntil: wait until the window shows it before the next request.
+      const hit = await eventually(async () => {
+        const a = await gen(key, { prompt, extra: { seed: 9 } });
+        return a.res.status === 200 ? a : null;
+      });
+      expect(hit?.res.headers.get('x-cache')).toBe('HIT');
+    }
+    expect((await gen(key)).res.status).toBe(200); // the second and last real request of the window
+    expect429(await gen(key), 'rate_limit_exceeded');
+  });
+
   it('counts invalid requests too (they reach the key before the body is read)', async () => {
     const { key } = await createKey({ type: 'secret', rpm: 1, window_s: 60 });
     const bad = await gen(key, { extra: { temperature: 'hot' } });

@@ -17,5 +17,5 @@ export interface AccessContext {
   /** Throws an ApiError when this caller may not send this request. */
   checkRequest?(req: ChatCompletionRequest): void;
   /** Called once when the generation is over: frees the concurrency slot, books the spend. */
-  settle?(costUsd: number): void;
+  settle?(costUsd: number, opts?: { cacheHit?: boolean }): void;
 }

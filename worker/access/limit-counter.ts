@@ -81,9 +81,11 @@ export class LimitCounter extends DurableObject<Env> {
 
   private spendId?: string;
 
-  /** Returns the lease and books what the generation cost. Safe to call twice. */
-  async release(lease: string, costUsd: number): Promise<void> {
+  /** Returns the lease and books what the generation cost; a cache hit also gives back its request. Safe to call twice. */
+  async release(lease: string, costUsd: number, refundRequest = false): Promise<void> {
+    const acquiredAt = this.leases.get(lease);
     this.leases.delete(lease);
+    if (refundRequest && acquiredAt !== undefined && acquiredAt >= this.window.start && this.window.count > 0) this.window.count--;
     if (!(costUsd > 0) || !Number.isFinite(costUsd)) return;
     const spend = await this.loadSpend(Date.now());
     spend.usd = Math.round((spend.usd + costUsd) * 1e8) / 1e8;

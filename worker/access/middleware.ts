@@ -117,8 +117,8 @@ export const generationAccess = () =>
     const counters = countersFor(env, c.req.raw, who);
     const results = await Promise.all(counters.map((k) => limiter(env, k.name).acquire(k.spec)));
     const leases = results.flatMap((r, i) => (r.ok ? [{ name: counters[i].name, lease: r.lease }] : []));
-    const release = (cost: number) => {
-      for (const l of leases) c.executionCtx.waitUntil(limiter(env, l.name).release(l.lease, cost).catch(() => {}));
+    const release = (cost: number, refund = false) => {
+      for (const l of leases) c.executionCtx.waitUntil(limiter(env, l.name).release(l.lease, cost, refund).catch(() => {}));
     };
     const refusedAt = results.findIndex((r) => !r.ok);
     if (refusedAt >= 0) {
@@ -135,10 +135,11 @@ export const generationAccess = () =>
           throw new ApiError(403, 'Publishable keys may not set logit_bias.', 'permission_error', 'not_allowed', 'logit_bias');
         }
       },
-      settle(cost: number) {
+      settle(cost: number, opts?: { cacheHit?: boolean }) {
         if (settled) return;
         settled = true;
-        release(cost);
+        // A cache hit costs nothing, and gives back its place in the rate window too.
+        release(cost, Boolean(opts?.cacheHit));
       },
     };
     c.set('access', access);

@@ -22,7 +22,7 @@ export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Coll
   try {
     await putGenerationRecord(env, {
       id: plan.generationId,
-      created: acc.created || Math.floor(Date.now() / 1000),
+      created: Math.floor(Date.now() / 1000), // when it was generated, not the upstream's clock
       model: acc.model,
       provider,
       prompt: plan.record.prompt,

@@ -48,7 +48,7 @@ chatRoutes.post('/', async (c) => {
     headers,
     keepAliveMs: numberOr(c.env.KEEPALIVE_MS, 15_000),
     onSettled: (outcome) => {
-      access?.settle?.(outcome.costUsd);
+      access?.settle?.(outcome.costUsd, { cacheHit: outcome.meta?.cache === 'HIT' });
       c.get('reportOutcome')?.(outcome);
     },
   });

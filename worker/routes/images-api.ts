@@ -78,7 +78,7 @@ imagesApiRoutes.post('/', async (c) => {
   const settle = (costUsd: number, status: number, metas: GenMeta[], tokens?: number) => {
     if (settled) return;
     settled = true;
-    access?.settle?.(costUsd);
+    access?.settle?.(costUsd, { cacheHit: metas.length > 0 && metas.every((m) => m.cache === 'HIT') });
     c.get('reportOutcome')?.({ costUsd, status, meta: metas[0], tokens });
   };
 
