@@ -96,3 +96,20 @@ export function killAllSync() {
   }
   procs.clear();
 }
+
+/** CPU seconds (user + system) used so far by a process and all its descendants, from /proc: { total, byName }. */
+export function cpuSeconds(pid) {
+  let total = 0;
+  const byName = {};
+  for (const q of [pid, ...descendants(pid)]) {
+    try {
+      const stat = readFileSync(`/proc/${q}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const s = (Number(f[11]) + Number(f[12])) / 100; // utime + stime (fields 14, 15), USER_HZ = 100
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      total += s;
+      byName[name] = (byName[name] ?? 0) + s;
+    } catch {}
+  }
+  return { total, byName };
+}
