@@ -16,6 +16,35 @@ export interface StoreImagesOptions {
 
 export class ImageRejected extends Error {}
 
+/**
+ * At most this many images are decoded, hashed and written at once per isolate. Under a burst
+ * (200 streams whose images all arrive together) the rest wait with their upstream paused by
+ * back-pressure, which bounds the isolate's peak memory instead of holding every decoded copy.
+ */
+export const IMAGE_SLOTS = 8;
+
+class Slots {
+  private free: number;
+  private waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+const imageSlots = new Slots(IMAGE_SLOTS);
+
 export async function storeImage(item: ImageItem, opts: StoreImagesOptions): Promise<StoredImage> {
   const url = item?.image_url?.url;
   if (typeof url !== 'string') throw new ImageRejected('The upstream sent an image item without a URL.');
@@ -59,6 +88,11 @@ export function storeImages(opts: StoreImagesOptions): TransformStream<GenEvent,
       if (event.type !== 'chunk') return out.enqueue(event);
       const withImages = event.chunk.choices.filter((c) => Array.isArray(c?.delta?.images) && c.delta.images.length);
       if (!withImages.length) return out.enqueue(event);
+      // The raw text (megabytes, a second copy of the image) is stale once we add `darkroom`:
+      // let it go now rather than after the R2 write.
+      const chunk = event.chunk;
+      event.raw = undefined;
+      const release = await imageSlots.acquire();
       try {
         for (const choice of withImages) {
           for (const item of choice.delta.images!) item.darkroom = await storeImage(item, opts);
@@ -67,8 +101,10 @@ export function storeImages(opts: StoreImagesOptions): TransformStream<GenEvent,
         failed = true;
         const message = err instanceof ImageRejected ? err.message : 'The upstream image could not be processed.';
         return out.enqueue(streamError(502, message, 'upstream_invalid_image'));
+      } finally {
+        release();
       }
-      out.enqueue({ type: 'chunk', chunk: event.chunk }); // changed: the raw text is stale now
+      out.enqueue({ type: 'chunk', chunk });
     },
   });
 }
