@@ -4,7 +4,8 @@
 import { Validator } from '@cfworker/json-schema';
 import { describe, expect, it } from 'vitest';
 import { ChatCompletionRequest, ImageGenerationRequest } from '../../shared/schemas';
-import { FIELD_DOCS } from '../../worker/openapi/document';
+import { FIELD_DOCS, openApiDocument } from '../../worker/openapi/document';
+import committed from '../../worker/openapi/openapi.json';
 import { call, chat, uniquePrompt } from './helpers';
 
 let doc: any;
@@ -63,6 +64,13 @@ function mutations(schema: any, base: Record<string, unknown>): Record<string, u
 }
 
 describe('GET /openapi.json', () => {
+  it('serves the document generated from the current schemas (run `npm run build` after changing them)', async () => {
+    expect(committed).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+    const served = (await call('/openapi.json', { key: null })).json;
+    expect({ ...served, servers: undefined }).toEqual({ ...committed, servers: undefined });
+    expect(served.servers).toEqual([{ url: 'https://darkroom.test' }]);
+  });
+
   it('is OpenAPI 3.1 and documents every route', async () => {
     const a = await call('/openapi.json', { key: null });
     expect(a.res.status).toBe(200);
