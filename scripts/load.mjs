@@ -193,7 +193,7 @@ async function main() {
     upstream = `http://127.0.0.1:${UP_PORT}`;
     await waitFor(`${upstream}/health`, 10_000);
     const wrangler = start('node_modules/.bin/wrangler', [
-      'dev', '--port', String(PORT), '--ip', '127.0.0.1', '--log-level', 'warn', '--show-interactive-dev-session=false',
+      'dev', '--port', String(PORT), '--ip', '127.0.0.1', '--log-level', args['log-level'] ?? 'warn', '--show-interactive-dev-session=false',
       '--persist-to', persist, '--inspector-port', String(PORT + 1000),
       '--var', 'DARKROOM_ENV:development', '--var', `UPSTREAM_BASE_URL:${upstream}/v1`, '--var', 'UPSTREAM_FALLBACKS:',
       '--var', 'DEV_RPM:100000', '--var', 'DEV_CONCURRENCY:1000', '--var', 'DEV_DAILY_USD:1000000',

@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// Fuzz the whole API over HTTP with fast-check: malformed bodies, wrong types, huge strings,
+// deep nesting, invalid UTF-8, wrong methods, paths and headers. Every answer must be below 500,
+// in OpenAI's error shape when it is an error (JSON with error.message/type/param/code), within
+// a bounded time. The in-suite version (tests/worker/fuzz.test.ts) runs a few hundred cases;
+// this one runs thousands.
+//
+//   node scripts/fuzz.mjs [--count 5000] [--seed N] [--concurrency 8] [--url http://localhost:8787]
+//   node scripts/fuzz.mjs --start [--count 5000]    # starts wrangler dev + a fake upstream itself,
+//                                                   # and also fails on "Uncaught"/"unhandled" log lines
+// With --url, start the server with generous dev-key limits, e.g.
+//   UPSTREAM_BASE_URL=http://127.0.0.1:18080/v1 npx wrangler dev --var DARKROOM_ENV:development \
+//     --var DEV_RPM:100000 --var DEV_CONCURRENCY:1000
+// Loopback only; everything it starts is stopped by PID. Exit code 1 on the first failure, with
+// the shrunk counterexample and the seed to replay it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
+
+const args = {};
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (!a.startsWith('--')) continue;
+  const [k, v] = a.slice(2).split('=');
+  args[k] = v ?? (process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[++i] : 'true');
+}
+const COUNT = Math.min(1_000_000, Number(args.count ?? 5000));
+const CONCURRENCY = Math.max(1, Math.min(64, Number(args.concurrency ?? 8)));
+const SEED = args.seed !== undefined ? Number(args.seed) : Date.now() % 2 ** 31;
+const TIME_LIMIT_MS = Number(args['time-limit-ms'] ?? 10_000);
+const KEY = args.key ?? 'sk-local-dev';
+const PORT = Number(args.port ?? 8798);
+const UP_PORT = Number(args['upstream-port'] ?? 18098);
+const PATH = `${join(process.cwd(), 'node_modules', '.bin')}:${process.env.PATH}`;
+const enc = new TextEncoder();
+const started = [];
+let output = '';
+
+function start(cmd, argv, env) {
+  const child = spawn(cmd, argv, { env: { ...process.env, PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  started.push(child);
+  return child;
+}
+function stopAll() {
+  for (const c of started.reverse()) {
+    if (c.exitCode === null) {
+      try {
+        process.kill(-c.pid, 'SIGTERM');
+      } catch {}
+    }
+  }
+}
+async function waitFor(url, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await sleep(200);
+  }
+  throw new Error(`${url} did not come up within ${ms} ms\n${output.slice(-2000)}`);
+}
+
+// ---- generators (the same families as tests/worker/fuzz.test.ts) ----
+const valid = () => ({ messages: [{ role: 'user', content: `fuzz ${Math.random()}` }] });
+const jsonish = fc.jsonValue({ maxDepth: 5 });
+const weirdString = fc.oneof(
+  fc.string({ maxLength: 60 }),
+  fc.string({ unit: 'binary', maxLength: 60 }),
+  fc.constantFrom('', ' ', '\u0000', '\ud800', '💥'.repeat(50), 'data:image/png;base64,!!!', 'data:image/png;base64,iVBORw0KGgo=', 'https://x', '<script>', '\\'),
+  fc.integer({ min: 1, max: 2_000_000 }).map((n) => 'a'.repeat(n)),
+);
+const anyValue = fc.oneof(jsonish, weirdString, fc.constantFrom(null, true, 0, -1, 1e308, -0, [], {}));
+const fields = ['model', 'messages', 'stream', 'seed', 'modalities', 'image_config', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p',
+  'stop', 'user', 'response_format', 'reasoning', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'stream_options', 'frequency_penalty',
+  'presence_penalty', 'tools', '__proto__', 'constructor', 'prompt', 'size', 'quality', 'response_format', 'output_format', 'background'];
+const mutated = fc.tuple(fc.constantFrom(...fields), anyValue, fc.nat(5), fc.boolean()).map(([field, value, where, images]) => {
+  const body = images ? { prompt: 'a fox' } : valid();
+  if (images) body[field] = value;
+  else if (where === 0) body.messages = value;
+  else if (where === 1) body.messages[0].content = value;
+  else if (where === 2) body.messages[0].role = value;
+  else if (where === 3) body.messages = [{ role: 'user', content: [{ type: 'image_url', image_url: { url: value } }] }];
+  else if (where === 4) body.messages = Array.from({ length: 300 }, () => ({ role: 'user', content: typeof value === 'string' ? value.slice(0, 1000) : value }));
+  else body[field] = value;
+  // Valid requests reach the upstream: keep those few cheap and uncached.
+  if (!images) body.stream = body.stream ?? false;
+  return enc.encode(JSON.stringify(body));
+});
+const deep = fc.tuple(fc.integer({ min: 50, max: 500_000 }), fc.constantFrom('[', '{"a":'), fc.boolean()).map(([n, open, inSchema]) => {
+  const nest = open.repeat(n) + '1' + (open === '[' ? ']' : '}').repeat(n);
+  return enc.encode(inSchema ? `{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${nest}}}}}` : nest);
+});
+const invalidUtf8 = fc.uint8Array({ minLength: 1, maxLength: 16 }).map((bad) => {
+  const head = enc.encode('{"messages":[{"role":"user","content":"');
+  const tail = enc.encode('"}]}');
+  return new Uint8Array([...head, 0xc3, 0x28, ...bad, ...tail]);
+});
+const body = fc.oneof(
+  { weight: 4, arbitrary: mutated },
+  { weight: 2, arbitrary: jsonish.map((v) => enc.encode(JSON.stringify(v))) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2048 }) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 400 }).map((s) => enc.encode(s)) },
+  { weight: 1, arbitrary: deep },
+  { weight: 1, arbitrary: invalidUtf8 },
+);
+const path = fc.oneof(
+  { weight: 6, arbitrary: fc.constant('/v1/chat/completions') },
+  { weight: 2, arbitrary: fc.constant('/v1/images/generations') },
+  { weight: 2, arbitrary: fc.constantFrom('/v1/models', '/v1/models/x', '/v1/generations/abc', '/v1/stats', '/v1/admin/keys', '/v1/admin/keys/k', '/i/abc.png',
+    `/i/${'0'.repeat(64)}.png`, '/v1/chat/completions/', '/v1//chat/completions', '/v1/nope', '/healthz', '/v1/chat/completions?x=%ZZ') },
+  { weight: 1, arbitrary: fc.webPath().map((p) => `/v1${p.startsWith('/') ? p : `/${p}`}`) },
+);
+const method = fc.oneof({ weight: 8, arbitrary: fc.constant('POST') }, { weight: 2, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') });
+const headers = fc.record({
+  'content-type': fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/vnd.api+json'),
+  authorization: fc.oneof({ weight: 8, arbitrary: fc.constant(`Bearer ${KEY}`) }, { weight: 1, arbitrary: fc.constantFrom('Bearer', 'Bearer sk-nope', 'Basic abc', `Bearer ${'k'.repeat(5000)}`) }),
+});
+const request = fc.record({ method, path, headers, body });
+
+function describe(c) {
+  const preview = c.body ? Buffer.from(c.body.subarray(0, 200)).toString('utf8') : '-';
+  return `${c.method} ${c.path} [${c.headers['content-type']}] ${c.body?.length ?? 0} B: ${preview}`;
+}
+
+async function send(base, c) {
+  const t0 = Date.now();
+  const init = { method: c.method, headers: c.headers, signal: AbortSignal.timeout(TIME_LIMIT_MS * 3) };
+  if (c.body && !['GET', 'HEAD'].includes(c.method)) init.body = c.body;
+  const res = await fetch(base + c.path, init);
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text, ms: Date.now() - t0 };
+}
+
+function problems(c, a) {
+  const out = [];
+  if (a.status >= 500) out.push(`status ${a.status}: ${a.text.slice(0, 300)}`);
+  if (a.ms > TIME_LIMIT_MS) out.push(`took ${a.ms} ms`);
+  if (a.status >= 400 && c.method !== 'HEAD' && (c.path.startsWith('/v1/') || c.path.startsWith('/i/'))) {
+    try {
+      const e = JSON.parse(a.text).error;
+      if (typeof e?.message !== 'string' || typeof e?.type !== 'string' || !('code' in e) || !('param' in e)) out.push(`not OpenAI error shape: ${a.text.slice(0, 200)}`);
+    } catch {
+      out.push(`error body is not JSON (${a.type}): ${a.text.slice(0, 200)}`);
+    }
+  }
+  return out;
+}
+
+async function main() {
+  let base = args.url;
+  const persist = mkdtempSync(join(tmpdir(), 'darkroom-fuzz-'));
+  if (!base || args.start) {
+    start(process.execPath, ['tests/fixtures/fake-upstream.mjs', String(UP_PORT)], { HOST: '127.0.0.1' });
+    await waitFor(`http://127.0.0.1:${UP_PORT}/health`, 10_000);
+    start('node_modules/.bin/wrangler', ['dev', '--port', String(PORT), '--ip', '127.0.0.1', '--log-level', 'warn', '--show-interactive-dev-session=false',
+      '--persist-to', persist, '--inspector-port', String(PORT + 1000), '--var', 'DARKROOM_ENV:development',
+      '--var', `UPSTREAM_BASE_URL:http://127.0.0.1:${UP_PORT}/v1`, '--var', 'UPSTREAM_FALLBACKS:',
+      '--var', 'DEV_RPM:1000000', '--var', 'DEV_CONCURRENCY:10000', '--var', 'DEV_DAILY_USD:1000000'], { WRANGLER_SEND_METRICS: 'false' });
+    base = `http://127.0.0.1:${PORT}`;
+    await waitFor(`${base}/healthz`, 60_000);
+  }
+  console.log(`fuzz: ${COUNT} requests against ${base}, seed ${SEED}, concurrency ${CONCURRENCY}`);
+  const statuses = {};
+  let done = 0;
+  const t0 = Date.now();
+  // Batches of CONCURRENCY cases per property run keep the server busy; a failing batch is shrunk.
+  const batch = fc.array(request, { minLength: 1, maxLength: CONCURRENCY });
+  await fc.assert(
+    fc.asyncProperty(batch, async (cases) => {
+      const answers = await Promise.all(cases.map((c) => send(base, c).catch((err) => ({ status: 599, type: '', text: `request failed: ${err}`, ms: 0 }))));
+      answers.forEach((a, i) => {
+        statuses[a.status] = (statuses[a.status] ?? 0) + 1;
+        const p = problems(cases[i], a);
+        if (p.length) throw new Error(`${p.join('; ')}\n  request: ${describe(cases[i])}`);
+      });
+      done += cases.length;
+      if (done % 1000 < cases.length) console.log(`  ${done} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s, statuses ${JSON.stringify(statuses)}`);
+    }),
+    { numRuns: Math.ceil(COUNT / ((CONCURRENCY + 1) / 2)), seed: SEED, endOnFailure: true },
+  );
+  const noisy = output.split('\n').filter((l) => /uncaught|unhandled/i.test(l));
+  console.log(`fuzz: ${done} requests in ${((Date.now() - t0) / 1000).toFixed(1)} s; statuses ${JSON.stringify(statuses)}; ${noisy.length} uncaught/unhandled log lines`);
+  for (const l of noisy.slice(0, 10)) console.error(`log: ${l}`);
+  rmSync(persist, { recursive: true, force: true });
+  return noisy.length === 0;
+}
+
+process.on('SIGINT', () => (stopAll(), process.exit(130)));
+process.on('SIGTERM', () => (stopAll(), process.exit(143)));
+main()
+  .then((ok) => {
+    stopAll();
+    console.log(ok ? 'PASS' : 'FAIL');
+    process.exit(ok ? 0 : 1);
+  })
+  .catch((err) => {
+    console.error(String(err?.message ?? err));
+    stopAll();
+    console.log('FAIL');
+    process.exit(1);
+  });
