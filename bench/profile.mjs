@@ -17,6 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SourceMap } from 'node:module';
 import { request } from './lib/client.mjs';
 import * as P from './lib/procs.mjs';
 
@@ -88,7 +89,7 @@ async function cdp(wsUrl, origin) {
   };
 }
 
-function summarize(profile, bundleText) {
+function summarize(profile, bundleText, mapText) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -104,7 +105,18 @@ function summarize(profile, bundleText) {
     if (m) current = m[1].replace(/^(\.\.\/)+/, '').replace(/^.*?\b(node_modules|worker|shared|src)\//, '$1/');
     moduleAt[i] = current;
   }
-  const keyOf = (cf) => `${cf.functionName || '(anonymous)'}${cf.url ? ` ${cf.url.split('/').pop()}:${cf.lineNumber + 1} [${moduleAt[cf.lineNumber] ?? '?'}]` : ''}`;
+  // With a source map (minified bundles), frames are named by their original file and line.
+  const map = mapText ? new SourceMap(JSON.parse(mapText)) : null;
+  const orig = (cf) => {
+    const e = map?.findEntry(cf.lineNumber, cf.columnNumber);
+    return e && e.originalSource ? { file: e.originalSource.replace(/^.*?\b(node_modules|worker|shared|src)\//, '$1/'), line: e.originalLine + 1 } : null;
+  };
+  const modOf = (cf) => orig(cf)?.file ?? moduleAt[cf.lineNumber] ?? '(bundle)';
+  const keyOf = (cf) => {
+    if (!cf.url) return cf.functionName || '(anonymous)';
+    const o = orig(cf);
+    return `${cf.functionName || '(anonymous)'} ${o ? `${o.file}:${o.line}` : `${cf.url.split('/').pop()}:${cf.lineNumber + 1} [${moduleAt[cf.lineNumber] ?? '?'}]`}`;
+  };
   const self = new Map();
   const incl = new Map();
   const byModule = new Map();
@@ -117,7 +129,7 @@ function summarize(profile, bundleText) {
     // Native code (url '') is charged to the nearest bundle frame above it.
     let owner = id;
     while (owner !== undefined && !nodes.get(owner).callFrame.url) owner = parent.get(owner);
-    const mod = owner === undefined ? nodes.get(id).callFrame.functionName || '(native, no JS caller)' : moduleAt[nodes.get(owner).callFrame.lineNumber] ?? '(bundle)';
+    const mod = owner === undefined ? nodes.get(id).callFrame.functionName || '(native, no JS caller)' : modOf(nodes.get(owner).callFrame);
     byModule.set(mod, (byModule.get(mod) ?? 0) + ms);
     const seen = new Set();
     for (let a = id; a !== undefined; a = parent.get(a)) {
@@ -135,7 +147,7 @@ function summarize(profile, bundleText) {
   console.log(`\nCPU profile: ${total.toFixed(0)} ms sampled over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s (idle = waiting)`);
   pr('self ms (native code charged to its nearest JS caller), by module', top(byModule));
   pr('self ms, by function', top(self));
-  pr('total ms (self + callees), by bundle function', top(incl, (k) => k.includes('[') && !/\(root\)/.test(k)));
+  pr('total ms (self + callees), by bundle function', top(incl, (k) => k.includes(' ') && /:\d+/.test(k) && !/\(root\)/.test(k)));
 }
 
 try {
@@ -183,7 +195,7 @@ try {
   const file = join(ROOT, 'bench/results', `profile-${STAMP}.cpuprofile.json`);
   writeFileSync(file, JSON.stringify(result.profile));
   say(`wrote ${file}`);
-  summarize(result.profile, readFileSync(main, 'utf8'));
+  summarize(result.profile, readFileSync(main, 'utf8'), existsSync(`${main}.map`) ? readFileSync(`${main}.map`, 'utf8') : null);
 } catch (err) {
   console.error(err);
   process.exitCode = 1;

@@ -1,7 +1,7 @@
 // Smoke run of the benchmark harness (bench/run.mjs) so it cannot rot: the real harness, real
 // servers (fake upstream, floor Worker, Darkroom, Portkey), tiny durations and one cell per
 // section. It checks the shape of the JSON — every figure and every ratio — not the numbers.
-//   node --test tests/bench/          (about 30 s; not part of the full `npm run bench`)
+//   node --test tests/bench/          (about 30 s: two wrangler dev start-ups and three dry-run bundles dominate)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -62,6 +62,7 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
       assert.ok(c.requests > 0, `${c.id}: no requests`);
       assert.equal(c.non2xx + c.socket_errors, 0, `${c.id}: ${c.non2xx} non-2xx, ${c.socket_errors} socket errors`);
       for (const k of ['rps', 'p50_ms', 'p99_ms']) assert.ok(isNum(c.ratio_to_floor?.[k]), `${c.id}.ratio_to_floor.${k}`);
+      assert.ok(isNum(c.cpu_ms_per_request) && isNum(c.ratio_to_floor.cpu_ms_per_request), `${c.id}: cpu ms per request`);
       if (c.section !== 'image') {
         assert.ok(isNum(c.ttfb_p50_ms) && isNum(c.ttfb_p99_ms), `${c.id}: ttfb`);
         assert.ok(isNum(c.ratio_to_floor.ttfb_p50_ms), `${c.id}.ratio_to_floor.ttfb_p50_ms`);
