@@ -16,6 +16,11 @@ export interface AccessContext {
   mayControlCache: boolean;
   /** Throws an ApiError when this caller may not send this request. */
   checkRequest?(req: ChatCompletionRequest): void;
-  /** Called once when the generation is over: frees the concurrency slot, books the spend. */
-  settle?(costUsd: number, opts?: { cacheHit?: boolean }): void;
+  /**
+   * Takes this caller's place under its limits (rate, concurrency, spend), or throws a 429.
+   * Routes call it only when a generation must run: cache hits never reach the limiter.
+   */
+  admit?(): Promise<void>;
+  /** Called once when the answer is over: frees the concurrency slot, books the spend. */
+  settle?(costUsd: number): void;
 }

@@ -81,21 +81,27 @@ export class LimitCounter extends DurableObject<Env> {
 
   private spendId?: string;
 
-  /** Returns the lease and books what the generation cost; a cache hit also gives back its request. Safe to call twice. */
-  async release(lease: string, costUsd: number, refundRequest = false): Promise<void> {
-    const acquiredAt = this.leases.get(lease);
+  /** Returns the lease and books what the generation cost. Safe to call twice. */
+  async release(lease: string, costUsd: number): Promise<void> {
     this.leases.delete(lease);
-    if (refundRequest && acquiredAt !== undefined && acquiredAt >= this.window.start && this.window.count > 0) this.window.count--;
     if (!(costUsd > 0) || !Number.isFinite(costUsd)) return;
     const spend = await this.loadSpend(Date.now());
     spend.usd = Math.round((spend.usd + costUsd) * 1e8) / 1e8;
     spend.total = Math.round(((spend.total ?? 0) + costUsd) * 1e8) / 1e8;
-    await this.ctx.storage.put('spend', spend);
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SNAPSHOT_DELAY_MS);
+    // Not awaited: Durable Object storage applies the write at once and flushes it behind an
+    // output gate, so the spend is durable before anything else leaves this object.
+    void this.ctx.storage.put('spend', spend);
+    if (!this.snapshotPending) {
+      this.snapshotPending = true;
+      void this.ctx.storage.setAlarm(Date.now() + SNAPSHOT_DELAY_MS);
+    }
   }
+
+  private snapshotPending = false;
 
   /** Mirrors the spend into RECORDS `s:<id>` (at most once per SNAPSHOT_DELAY_MS). */
   override async alarm(): Promise<void> {
+    this.snapshotPending = false;
     const id = this.spendId ?? (await this.ctx.storage.get<string>('spendId'));
     if (!id) return;
     const spend = await this.loadSpend(Date.now());

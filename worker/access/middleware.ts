@@ -108,25 +108,22 @@ function setHeaders(c: { res: Response }, headers: Record<string, string>) {
   }
 }
 
-/** For routes that generate: authenticate, then hold a limit lease until the generation settles. */
+/**
+ * For routes that generate: authenticate now; take the limit leases only when the route finds it
+ * must generate (after its cache lookup), and hold them until the answer settles.
+ */
 export const generationAccess = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const env = c.env;
     const who = await resolvePrincipal(env, c.req.raw);
     const cors = who.corsOrigin ? corsHeaders(who.corsOrigin) : {};
-    const counters = countersFor(env, c.req.raw, who);
-    const results = await Promise.all(counters.map((k) => limiter(env, k.name).acquire(k.spec)));
-    const leases = results.flatMap((r, i) => (r.ok ? [{ name: counters[i].name, lease: r.lease }] : []));
-    const release = (cost: number, refund = false) => {
-      for (const l of leases) c.executionCtx.waitUntil(limiter(env, l.name).release(l.lease, cost, refund).catch(() => {}));
-    };
-    const refusedAt = results.findIndex((r) => !r.ok);
-    if (refusedAt >= 0) {
-      release(0);
-      throw refuse(results[refusedAt] as Extract<Acquired, { ok: false }>, counters[refusedAt].who, cors);
-    }
-    const first = results[0] as Extract<Acquired, { ok: true }>;
+    let leases: { name: string; lease: string }[] = [];
+    let limitHeaders: Record<string, string> = {};
     let settled = false;
+    const release = (cost: number) => {
+      for (const l of leases) c.executionCtx.waitUntil(limiter(env, l.name).release(l.lease, cost).catch(() => {}));
+      leases = [];
+    };
     const access: AccessContext = {
       principal: who.principal,
       mayControlCache: who.principal.kind !== 'publishable',
@@ -135,11 +132,26 @@ export const generationAccess = () =>
           throw new ApiError(403, 'Publishable keys may not set logit_bias.', 'permission_error', 'not_allowed', 'logit_bias');
         }
       },
-      settle(cost: number, opts?: { cacheHit?: boolean }) {
+      async admit() {
+        const counters = countersFor(env, c.req.raw, who);
+        const results = await Promise.all(counters.map((k) => limiter(env, k.name).acquire(k.spec)));
+        leases = results.flatMap((r, i) => (r.ok ? [{ name: counters[i].name, lease: r.lease }] : []));
+        const refusedAt = results.findIndex((r) => !r.ok);
+        if (refusedAt >= 0) {
+          release(0);
+          throw refuse(results[refusedAt] as Extract<Acquired, { ok: false }>, counters[refusedAt].who, cors);
+        }
+        const first = results[0] as Extract<Acquired, { ok: true }>;
+        limitHeaders = {
+          'x-ratelimit-limit': String(first.limit),
+          'x-ratelimit-remaining': String(first.remaining),
+          'x-ratelimit-reset': String(first.resetS),
+        };
+      },
+      settle(cost: number) {
         if (settled) return;
         settled = true;
-        // A cache hit costs nothing, and gives back its place in the rate window too.
-        release(cost, Boolean(opts?.cacheHit));
+        release(cost);
       },
     };
     c.set('access', access);
@@ -148,11 +160,6 @@ export const generationAccess = () =>
     } finally {
       // Errors thrown before a generation started still free the slot.
       if (c.error || c.res.status >= 400) access.settle?.(0);
-      setHeaders(c, {
-        ...cors,
-        'x-ratelimit-limit': String(first.limit),
-        'x-ratelimit-remaining': String(first.remaining),
-        'x-ratelimit-reset': String(first.resetS),
-      });
+      setHeaders(c, { ...cors, ...limitHeaders });
     }
   });

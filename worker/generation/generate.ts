@@ -14,7 +14,13 @@ import { runGeneration } from './run';
 export async function generationEvents(
   env: Env,
   plan: GenerationPlan,
-  opts: { withImageData: boolean; waitUntil(p: Promise<unknown>): void; timing?: { lookupMs?: number } },
+  opts: {
+    withImageData: boolean;
+    waitUntil(p: Promise<unknown>): void;
+    /** Takes the caller's place under its limits; only called when a generation must run. */
+    admit?: () => Promise<void>;
+    timing?: { lookupMs?: number };
+  },
 ): Promise<ReadableStream<GenEvent>> {
   if (plan.readCache) {
     const started = performance.now();
@@ -22,11 +28,18 @@ export async function generationEvents(
     if (opts.timing) opts.timing.lookupMs = performance.now() - started;
     if (hit) return hit;
   }
+  await opts.admit?.();
   if (plan.cacheKey) {
     const stub = env.GENERATIONS.get(env.GENERATIONS.idFromName(plan.cacheKey));
     return decodeEvents((await stub.join(plan)) as unknown as ReadableStream<Uint8Array>);
   }
   return runGeneration(plan, { env, waitUntil: opts.waitUntil });
+}
+
+/** Runs fn at most once; every caller shares its promise (n images, one admission). */
+export function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
 }
 
 async function cachedEvents(env: Env, plan: GenerationPlan, withImageData: boolean): Promise<ReadableStream<GenEvent> | null> {

@@ -37,6 +37,7 @@ chatRoutes.post('/', async (c) => {
   const events = await generationEvents(c.env, plan, {
     withImageData: imageFormat !== 'url',
     waitUntil: (p) => c.executionCtx.waitUntil(p),
+    admit: access?.admit,
     timing,
   });
   // Workers freeze timers during I/O, so this is coarse in production; it is exact locally.
@@ -48,7 +49,7 @@ chatRoutes.post('/', async (c) => {
     headers,
     keepAliveMs: numberOr(c.env.KEEPALIVE_MS, 15_000),
     onSettled: (outcome) => {
-      access?.settle?.(outcome.costUsd, { cacheHit: outcome.meta?.cache === 'HIT' });
+      access?.settle?.(outcome.costUsd);
       c.get('reportOutcome')?.(outcome);
     },
   });

@@ -8,7 +8,7 @@ import { LIMITS } from '../../shared/limits';
 import { ChatCompletionRequest, IMAGE_SIZES, ImageGenerationRequest } from '../../shared/schemas';
 import { cacheModeOf, ttlOf } from '../cache/policy';
 import type { AppEnv } from '../env';
-import { generationEvents } from '../generation/generate';
+import { generationEvents, once } from '../generation/generate';
 import { checkInputLimits } from '../generation/input-limits';
 import { planGeneration } from '../generation/plan';
 import { toStreamError } from '../generation/run';
@@ -71,6 +71,8 @@ imagesApiRoutes.post('/', async (c) => {
   const cacheHeaders = access?.mayControlCache === false ? new Headers() : c.req.raw.headers;
   const planOpts = { cacheMode: cacheModeOf(cacheHeaders), ttlSeconds: ttlOf(cacheHeaders, c.env.CACHE_TTL_SECONDS) };
   const withB64 = req.response_format !== 'url';
+  // One admission for the whole request, and only if some image is not a cache hit.
+  const admit = once(async () => access?.admit?.());
   const origin = new URL(c.req.url).origin;
   const render: RenderOptions = { origin, imageFormat: 'url' };
 
@@ -78,7 +80,7 @@ imagesApiRoutes.post('/', async (c) => {
   const settle = (costUsd: number, status: number, metas: GenMeta[], tokens?: number) => {
     if (settled) return;
     settled = true;
-    access?.settle?.(costUsd, { cacheHit: metas.length > 0 && metas.every((m) => m.cache === 'HIT') });
+    access?.settle?.(costUsd);
     c.get('reportOutcome')?.({ costUsd, status, meta: metas[0], tokens });
   };
 
@@ -86,7 +88,7 @@ imagesApiRoutes.post('/', async (c) => {
   // sent is a plain HTTP error (and the others are let go).
   const started = await Promise.allSettled(
     chats.map(async (chat) =>
-      generationEvents(c.env, await planGeneration(chat, planOpts), { withImageData: withB64, waitUntil: (p) => c.executionCtx.waitUntil(p) }),
+      generationEvents(c.env, await planGeneration(chat, planOpts), { withImageData: withB64, waitUntil: (p) => c.executionCtx.waitUntil(p), admit }),
     ),
   );
   const opened = await Promise.all(started.map((s) => (s.status === 'fulfilled' ? open(s.value) : Promise.reject(s.reason)).catch((e) => asError(e))));
