@@ -23,6 +23,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { frozenWorker } from './frozen-worker.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const N = Math.min(2000, Number(args.n ?? 200));
@@ -192,8 +193,9 @@ async function main() {
     start(process.execPath, ['tests/fixtures/fake-upstream.mjs', String(UP_PORT)], { IMAGE_SIZE, HOST: '127.0.0.1', CHUNK_DELAY_MS: String(CHUNK_DELAY) });
     upstream = `http://127.0.0.1:${UP_PORT}`;
     await waitFor(`${upstream}/health`, 10_000);
+    const config = frozenWorker(persist, { ...process.env, PATH, WRANGLER_SEND_METRICS: 'false' });
     const wrangler = start('node_modules/.bin/wrangler', [
-      'dev', '--port', String(PORT), '--ip', '127.0.0.1', '--log-level', args['log-level'] ?? 'warn', '--show-interactive-dev-session=false',
+      'dev', '--no-bundle', '-c', config, '--port', String(PORT), '--ip', '127.0.0.1', '--log-level', args['log-level'] ?? 'warn', '--show-interactive-dev-session=false',
       '--persist-to', persist, '--inspector-port', String(PORT + 1000),
       '--var', 'DARKROOM_ENV:development', '--var', `UPSTREAM_BASE_URL:${upstream}/v1`, '--var', 'UPSTREAM_FALLBACKS:',
       '--var', 'DEV_RPM:100000', '--var', 'DEV_CONCURRENCY:1000', '--var', 'DEV_DAILY_USD:1000000',
