@@ -12,7 +12,9 @@
 //   UPSTREAM_BASE_URL=http://127.0.0.1:18080/v1 npx wrangler dev --var DARKROOM_ENV:development \
 //     --var DEV_RPM:100000 --var DEV_CONCURRENCY:1000
 // Loopback only; everything it starts is stopped by PID. Exit code 1 on the first failure, with
-// the shrunk counterexample and the seed to replay it.
+// the failing request and the seed to replay it. Two dev-server artifacts are counted apart (see
+// failedSend and devProxyArtifact): early_close and dev_proxy_500, both for large bodies answered
+// before they were read.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,7 +140,33 @@ async function send(base, c) {
   return { status: res.status, type: res.headers.get('content-type') ?? '', text, ms: Date.now() - t0 };
 }
 
+/**
+ * A request whose body the server did not need (a 404, 405, 401 or 413 answered before the
+ * upload finished) can lose the connection while the client is still sending: the client then
+ * sees a socket error instead of the answer. That is HTTP, not a crash, if the server is still
+ * healthy right after; anything else is a failure (status 599).
+ */
+async function failedSend(base, c, err) {
+  const healthy = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+  if (healthy && (c.body?.length ?? 0) > 64 * 1024) return { status: 0, type: '', text: '', ms: 0, earlyClose: true };
+  return { status: 599, type: '', text: `request failed: ${err?.cause?.code ?? ''} ${err}; server healthy: ${healthy}`, ms: 0 };
+}
+
+/**
+ * Under `wrangler dev` only: miniflare's entry worker (in front of ours) answers 500 "Network
+ * connection lost" when our Worker answered early (a preflight, a 404/405/401) without reading a
+ * large request body it was still forwarding. Not Darkroom's answer and not in production;
+ * counted and reported apart.
+ */
+const devProxyArtifact = (c, a) =>
+  a.status === 500 && (c.body?.length ?? 0) > 64 * 1024 && /^Error: Network connection lost\.[\s\S]*miniflare[\s\S]*entry\.worker\.js/.test(a.text);
+
 function problems(c, a) {
+  if (a.earlyClose) return [];
+  if (devProxyArtifact(c, a)) {
+    a.devProxy = true;
+    return [];
+  }
   const out = [];
   if (a.status >= 500) out.push(`status ${a.status}: ${a.text.slice(0, 300)}`);
   if (a.ms > TIME_LIMIT_MS) out.push(`took ${a.ms} ms`);
@@ -167,25 +195,34 @@ async function main() {
     base = `http://127.0.0.1:${PORT}`;
     await waitFor(`${base}/healthz`, 60_000);
   }
+  let failure = '';
   console.log(`fuzz: ${COUNT} requests against ${base}, seed ${SEED}, concurrency ${CONCURRENCY}`);
   const statuses = {};
   let done = 0;
   const t0 = Date.now();
   // Batches of CONCURRENCY cases per property run keep the server busy; a failing batch is shrunk.
   const batch = fc.array(request, { minLength: 1, maxLength: CONCURRENCY });
-  await fc.assert(
+  const result = await fc.check(
     fc.asyncProperty(batch, async (cases) => {
-      const answers = await Promise.all(cases.map((c) => send(base, c).catch((err) => ({ status: 599, type: '', text: `request failed: ${err}`, ms: 0 }))));
+      const answers = await Promise.all(cases.map((c) => send(base, c).catch((err) => failedSend(base, c, err))));
       answers.forEach((a, i) => {
-        statuses[a.status] = (statuses[a.status] ?? 0) + 1;
         const p = problems(cases[i], a);
-        if (p.length) throw new Error(`${p.join('; ')}\n  request: ${describe(cases[i])}`);
+        const key = a.earlyClose ? 'early_close' : a.devProxy ? 'dev_proxy_500' : a.status;
+        statuses[key] = (statuses[key] ?? 0) + 1;
+        if (p.length) {
+          failure = `${p.join('; ')}\n  request: ${describe(cases[i])}`;
+          throw new Error(failure);
+        }
       });
       done += cases.length;
       if (done % 1000 < cases.length) console.log(`  ${done} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s, statuses ${JSON.stringify(statuses)}`);
     }),
     { numRuns: Math.ceil(COUNT / ((CONCURRENCY + 1) / 2)), seed: SEED, endOnFailure: true },
   );
+  if (result.failed) {
+    console.error(`FAILED after ${done} requests (replay with --seed ${SEED}):\n  ${failure || String(result.errorInstance ?? result.error).slice(0, 2000)}`);
+    return false;
+  }
   const noisy = output.split('\n').filter((l) => /uncaught|unhandled/i.test(l));
   console.log(`fuzz: ${done} requests in ${((Date.now() - t0) / 1000).toFixed(1)} s; statuses ${JSON.stringify(statuses)}; ${noisy.length} uncaught/unhandled log lines`);
   for (const l of noisy.slice(0, 10)) console.error(`log: ${l}`);
