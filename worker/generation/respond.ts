@@ -6,6 +6,7 @@ import { ApiError } from '../lib/errors';
 import { addEvent, collect, emptyCollected } from '../stream/collect';
 import type { Outcome } from '../env';
 import type { GenEvent, GenMeta, StreamError, Usage } from '../stream/events';
+import { endWithError } from '../stream/pipeline';
 import { type RenderOptions, renderCompletion, renderSse } from '../stream/render';
 
 export interface RespondOptions extends RenderOptions {
@@ -35,7 +36,8 @@ export async function respondWithEvents(events: ReadableStream<GenEvent>, opts: 
   }
   const meta = first.value.meta;
   const headers: Record<string, string> = { ...opts.headers, ...metaHeaders(meta, opts.origin) };
-  const rest = withFirst(first.value, reader);
+  // A source that throws (the coordinating Durable Object was reset) still ends with an error event.
+  const rest = endWithError(withFirst(first.value, reader));
   const free = meta.cache === 'HIT' || Boolean(meta.joined);
 
   if (!opts.stream) {
