@@ -50,7 +50,7 @@ const CFG = {
   // --var NAME:VALUE for Darkroom. The limits of the development key are raised, not switched off:
   // every request still takes and returns its lease in the LimitCounter Durable Object, as deployed.
   darkroomVars: [
-    'DEV_RPM:1000000000', 'DEV_CONCURRENCY:1000000', 'DEV_DAILY_USD:-1', ...list(env.BENCH_DARKROOM_VARS, ''),
+    'LOG_LEVEL:warn', 'DEV_RPM:1000000000', 'DEV_CONCURRENCY:1000000', 'DEV_DAILY_USD:-1', ...list(env.BENCH_DARKROOM_VARS, ''),
   ],
   out: env.BENCH_OUT || null,
   timeoutS: num(env.BENCH_TIMEOUT, 1800), // hard stop for the whole run

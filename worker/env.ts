@@ -30,6 +30,8 @@ export interface Env {
   RETRY_BASE_MS?: string;
   RETRY_MAX_TOTAL_MS?: string;
   KEEPALIVE_MS?: string;
+  /** debug, info (default: one line per request), warn or error. */
+  LOG_LEVEL?: string;
   [key: string]: unknown;
 }
 

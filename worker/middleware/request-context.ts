@@ -4,12 +4,13 @@ import { createMiddleware } from 'hono/factory';
 import { H } from '../../shared/headers';
 import type { AppEnv, Outcome } from '../env';
 import { shortId } from '../lib/bytes';
-import { logLine } from '../observability/log';
+import { configureLogging, logLine } from '../observability/log';
 import { recordStats } from '../observability/stats';
 
 export const requestContext = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const started = Date.now();
+    configureLogging(c.env.LOG_LEVEL);
     const requestId = `req_${shortId(16)}`;
     c.set('requestId', requestId);
     c.set('startedAt', started);
