@@ -125,7 +125,7 @@ describe('KV failures', () => {
     it(`KV put ${name}: the client gets its generation; the failed write is skipped and nothing is cached`, async () => {
       const prompt = uniquePrompt(`kv put ${name}`);
       const logs: string[] = [];
-      vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logs.push(String(line)));
+      for (const method of ['log', 'warn', 'error'] as const) vi.spyOn(console, method).mockImplementation((line: unknown) => void logs.push(String(line)));
       const { plan, acc, pending } = await run(prompt, { CACHE: kv(env.CACHE, { put }) }, name === 'throws');
       expect(acc.error).toBeUndefined();
       expect(acc.finishReason).toBe('stop');

@@ -67,7 +67,7 @@ export class GenerationCoordinator extends DurableObject<Env> {
             for (const s of flight.subscribers) s.controller.enqueue(encodeMeta(event, s.joined));
             continue;
           }
-          addEvent(acc, event);
+          addEvent(acc, event, false);
           // Late joiners may only see what the cache itself would have stored.
           if (event.type === 'end') flight.succeeded = entryFrom(acc, '', '') !== null;
           const bytes = encodeEvent(event);

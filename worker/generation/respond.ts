@@ -7,7 +7,7 @@ import { addEvent, collect, emptyCollected } from '../stream/collect';
 import type { Outcome } from '../env';
 import type { GenEvent, GenMeta, StreamError, Usage } from '../stream/events';
 import { endWithError } from '../stream/pipeline';
-import { type RenderOptions, renderCompletion, renderSse } from '../stream/render';
+import { completionBody, type RenderOptions, renderSse } from '../stream/render';
 
 export interface RespondOptions extends RenderOptions {
   stream: boolean;
@@ -49,7 +49,7 @@ export async function respondWithEvents(events: ReadableStream<GenEvent>, opts: 
     }
     settle(cost, 200, meta, acc.usage);
     if (acc.images.some((i) => i.darkroom && !i.darkroom.key)) headers[H.imageFallback] = 'data-url';
-    return Response.json(renderCompletion(acc, opts), { headers });
+    return new Response(completionBody(acc, opts), { headers: { ...headers, 'content-type': 'application/json' } });
   }
 
   const acc = emptyCollected();
@@ -57,7 +57,7 @@ export async function respondWithEvents(events: ReadableStream<GenEvent>, opts: 
     .pipeThrough(
       new TransformStream<GenEvent, GenEvent>({
         transform(event, out) {
-          addEvent(acc, event);
+          addEvent(acc, event, false);
           out.enqueue(event);
         },
         flush() {

@@ -88,7 +88,7 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
         }));
         return c.close();
       }
-      addEvent(acc, value);
+      addEvent(acc, value, false); // the record and the cache entry need our image records only
       c.enqueue(value);
     },
     cancel(reason) {

@@ -21,13 +21,17 @@ export function emptyCollected(): Collected {
   return { id: '', created: 0, model: '', text: '', reasoning: '', images: [], finishReason: null, extra: {}, ended: false };
 }
 
-export function addEvent(acc: Collected, event: GenEvent): void {
+/**
+ * `keepImageData: false` keeps only our record of each image, not its data URL: for collectors
+ * that only need the outcome (usage, the cache entry), so a streamed image is not held twice.
+ */
+export function addEvent(acc: Collected, event: GenEvent, keepImageData = true): void {
   switch (event.type) {
     case 'meta':
       acc.meta = event.meta;
       return;
     case 'chunk':
-      return addChunk(acc, event.chunk);
+      return addChunk(acc, event.chunk, keepImageData);
     case 'error':
       acc.error = event.error;
       return;
@@ -37,7 +41,7 @@ export function addEvent(acc: Collected, event: GenEvent): void {
   }
 }
 
-function addChunk(acc: Collected, chunk: Chunk) {
+function addChunk(acc: Collected, chunk: Chunk, keepImageData: boolean) {
   const { id, created, model, choices, usage, object: _o, darkroom: _d, ...extra } = chunk;
   if (!acc.id && id) acc.id = id;
   if (!acc.created && created) acc.created = created;
@@ -49,7 +53,9 @@ function addChunk(acc: Collected, chunk: Chunk) {
     const d = choice.delta ?? {};
     if (typeof d.content === 'string') acc.text += d.content;
     if (typeof d.reasoning === 'string') acc.reasoning += d.reasoning;
-    if (Array.isArray(d.images)) acc.images.push(...d.images);
+    if (Array.isArray(d.images)) {
+      for (const i of d.images) acc.images.push(keepImageData ? i : { type: 'image_url', image_url: { url: '' }, darkroom: i.darkroom });
+    }
     if (choice.finish_reason) acc.finishReason = choice.finish_reason;
   }
 }

@@ -3,6 +3,7 @@
 // `x-image-format: url` they carry only our URL.
 import type { DarkroomImage, DarkroomMeta } from '../../shared/api';
 import type { Collected } from './collect';
+import { encodeJsonSpliced, imageUrlFields } from './splice-json';
 import type { Chunk, GenEvent, GenMeta, ImageItem } from './events';
 
 export type ImageFormat = 'data_url' | 'url';
@@ -88,8 +89,11 @@ export function renderSse(opts: RenderOptions): TransformStream<GenEvent, Uint8A
           const first = !sentMeta && meta ? publicMeta(meta, opts.origin) : undefined;
           const plain = !first && !zeroCost && !hasImages(event.chunk);
           sentMeta ||= Boolean(first);
-          const json = plain && event.raw ? event.raw : JSON.stringify(renderChunk(event.chunk, opts, first, zeroCost));
-          return write(out, encoder.encode(`data: ${json}\n\n`));
+          if (plain && event.raw) return write(out, encoder.encode(`data: ${event.raw}\n\n`));
+          const rendered = renderChunk(event.chunk, opts, first, zeroCost);
+          const images = rendered.choices.flatMap((c) => c.delta?.images ?? []);
+          for (const piece of encodeJsonSpliced(rendered, imageUrlFields(images), 'data: ', '\n\n')) write(out, piece);
+          return;
         }
         case 'error':
           done = true;
@@ -112,6 +116,18 @@ export function renderSse(opts: RenderOptions): TransformStream<GenEvent, Uint8A
 }
 
 const hasImages = (chunk: Chunk) => chunk.choices.some((c) => c.delta?.images?.length);
+
+/** A finished collection -> the bytes of an OpenAI chat.completion JSON body. */
+export function completionBody(acc: Collected, opts: RenderOptions): ReadableStream<Uint8Array> {
+  const completion = renderCompletion(acc, opts);
+  const pieces = encodeJsonSpliced(completion, imageUrlFields(completion.choices[0].message.images ?? []));
+  return new ReadableStream({
+    start(c) {
+      for (const p of pieces) c.enqueue(p);
+      c.close();
+    },
+  });
+}
 
 /** A finished collection -> an OpenAI chat.completion object. */
 export function renderCompletion(acc: Collected, opts: RenderOptions) {
