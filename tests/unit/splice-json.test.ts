@@ -19,10 +19,10 @@ describe('encodeJsonSpliced', () => {
     expect(items[0].image_url.url).toBe(big); // restored
   });
 
-  it('falls back to plain stringify for short or unusual URLs', () => {
+  it('stringifies plainly what is short or not known clean', () => {
     const odd = `data:image/png;base64,${'A'.repeat(70_000)}\n`;
-    const items = [{ image_url: { url: odd } }];
-    const pieces = encodeJsonSpliced({ items }, imageUrlFields(items));
+    const items = [{ image_url: { url: odd } }, { image_url: { url: 'data:image/png;base64,AAAA' } }];
+    const pieces = encodeJsonSpliced({ items }, imageUrlFields(items, (i) => i === 1));
     expect(pieces).toHaveLength(1);
     expect(decode(pieces)).toBe(JSON.stringify({ items }));
   });

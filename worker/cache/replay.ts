@@ -15,7 +15,7 @@ export async function replayEvents(entry: CacheEntry, store: ImageStore, withDat
       if (!obj) return null;
       url = `data:${img.content_type};base64,${toBase64(obj.bytes)}`;
     }
-    images.push({ type: 'image_url', image_url: { url }, index, darkroom: img });
+    images.push({ type: 'image_url', image_url: { url }, index, darkroom: { ...img, b64clean: true } }); // we wrote this base64
   }
   const base = { ...entry.extra, id: entry.id, object: 'chat.completion.chunk' as const, created: entry.created, model: entry.model };
   const chunk = (delta: Chunk['choices'][0]['delta'], finish: string | null = null): GenEvent => ({

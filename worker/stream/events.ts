@@ -12,6 +12,8 @@ export interface StoredImage {
   bytes: number;
   width?: number;
   height?: number;
+  /** The data URL is plain base64 (no whitespace), safe to splice into JSON unescaped. */
+  b64clean?: boolean;
 }
 
 export interface ImageItem {

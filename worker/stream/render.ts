@@ -92,7 +92,9 @@ export function renderSse(opts: RenderOptions): TransformStream<GenEvent, Uint8A
           if (plain && event.raw) return write(out, encoder.encode(`data: ${event.raw}\n\n`));
           const rendered = renderChunk(event.chunk, opts, first, zeroCost);
           const images = rendered.choices.flatMap((c) => c.delta?.images ?? []);
-          for (const piece of encodeJsonSpliced(rendered, imageUrlFields(images), 'data: ', '\n\n')) write(out, piece);
+          const sources = event.chunk.choices.flatMap((c) => c.delta?.images ?? []);
+          const fields = imageUrlFields(images, (i) => Boolean(sources[i]?.darkroom?.b64clean));
+          for (const piece of encodeJsonSpliced(rendered, fields, 'data: ', '\n\n')) write(out, piece);
           return;
         }
         case 'error':
@@ -120,7 +122,8 @@ const hasImages = (chunk: Chunk) => chunk.choices.some((c) => c.delta?.images?.l
 /** A finished collection -> the bytes of an OpenAI chat.completion JSON body. */
 export function completionBody(acc: Collected, opts: RenderOptions): ReadableStream<Uint8Array> {
   const completion = renderCompletion(acc, opts);
-  const pieces = encodeJsonSpliced(completion, imageUrlFields(completion.choices[0].message.images ?? []));
+  const fields = imageUrlFields(completion.choices[0].message.images ?? [], (i) => Boolean(acc.images[i]?.darkroom?.b64clean));
+  const pieces = encodeJsonSpliced(completion, fields);
   return new ReadableStream({
     start(c) {
       for (const p of pieces) c.enqueue(p);

@@ -71,11 +71,15 @@ export async function storeImage(item: ImageItem, opts: StoreImagesOptions): Pro
     stored = null;
     opts.onFallback?.(err);
   }
+  const b64 = parsed.base64;
+  const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
   return {
     key: stored,
     sha256,
     content_type: kind.contentType,
     bytes: bytes.byteLength,
+    // Decoded without error to exactly the length its characters imply: nothing but base64.
+    b64clean: bytes.byteLength === (b64.length / 4) * 3 - padding && /^[a-z]+\/[a-z0-9.+-]+$/.test(parsed.mediaType),
     ...(kind.width ? { width: kind.width, height: kind.height } : {}),
   };
 }
