@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 const suites = [
   { name: 'typecheck', cmd: 'tsc', args: ['--noEmit', '-p', 'tsconfig.json'] },
   { name: 'vitest', cmd: 'vitest', args: ['run'] },
-  { name: 'bench smoke', cmd: 'node', args: ['--test', 'tests/bench/'], when: () => existsSync('tests/bench') },
+  { name: 'bench smoke', cmd: 'node', args: ['--test', 'tests/bench/smoke.test.mjs'], when: () => existsSync('tests/bench/smoke.test.mjs') },
   { name: 'browser (e2e)', cmd: 'node', args: ['tests/e2e/run.mjs'], when: () => existsSync('tests/e2e/run.mjs') },
 ];
 

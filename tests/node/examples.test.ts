@@ -96,8 +96,17 @@ describe('README examples', () => {
       return false;
     }
   })();
-  it.skipIf(!hasPythonOpenai)('every Python example runs (when Python\'s openai is installed)', () => {
-    for (const code of readmeBlocks('python')) {
+  // Python's openai package cannot be installed on this machine (no PyPI): every example is
+  // parsed by Python and checked against the README's base URL here, and run for real wherever
+  // the package is installed.
+  it('every Python example parses, points at the README base URL, and runs where openai is installed', () => {
+    const blocks = readmeBlocks('python');
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    for (const code of blocks) {
+      const parsed = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(sys.stdin.read())'], { input: code, encoding: 'utf8' });
+      expect(parsed.status, `${code}\n${parsed.stderr}`).toBe(0);
+      expect(code).toContain(`${README_BASE}/v1`);
+      if (!hasPythonOpenai) continue;
       const r = spawnSync('python3', ['-c', code.replaceAll(README_BASE, base)], { cwd: work, encoding: 'utf8', timeout: 60_000 });
       expect(r.status, `${code}\n${r.stderr}`).toBe(0);
     }
