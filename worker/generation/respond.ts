@@ -5,9 +5,9 @@ import { H } from '../../shared/headers';
 import { ApiError } from '../lib/errors';
 import { addEvent, collect, emptyCollected } from '../stream/collect';
 import type { Outcome } from '../env';
-import type { GenEvent, GenMeta, StreamError, Usage } from '../stream/events';
-import { endWithError } from '../stream/pipeline';
-import { completionBody, type RenderOptions, renderSse } from '../stream/render';
+import { type GenEvent, type GenMeta, isTerminal, type StreamError, type Usage } from '../stream/events';
+import { endWithError, wholeAnswers } from '../stream/pipeline';
+import { completionBody, type RenderOptions, renderSse, sseRenderer } from '../stream/render';
 
 export interface RespondOptions extends RenderOptions {
   stream: boolean;
@@ -17,6 +17,8 @@ export interface RespondOptions extends RenderOptions {
 }
 
 export async function respondWithEvents(events: ReadableStream<GenEvent>, opts: RespondOptions): Promise<Response> {
+  const whole = wholeAnswers.get(events);
+  if (whole?.[0]?.type === 'meta' && isTerminal(whole[whole.length - 1])) return respondWhole(whole, whole[0].meta, opts);
   const reader = events.getReader();
   const first = await reader.read();
   let settled = false;
@@ -69,15 +71,34 @@ export async function respondWithEvents(events: ReadableStream<GenEvent>, opts: 
       } as Transformer<GenEvent, GenEvent>),
     )
     .pipeThrough(renderSse(opts));
-  return new Response(body, {
-    headers: {
-      ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      // Once streaming, a client-side retry would re-run (and re-bill) the whole generation.
-      [H.shouldRetry]: 'false',
-    },
-  });
+  return new Response(body, { headers: { ...headers, ...SSE_HEADERS } });
+}
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  // Once streaming, a client-side retry would re-run (and re-bill) the whole generation.
+  [H.shouldRetry]: 'false',
+};
+
+/**
+ * A cache hit is whole before it starts: rendered straight to bytes, without the chain of
+ * streams a live generation needs (which was most of a hit's CPU in bench/profile.mjs).
+ */
+function respondWhole(events: GenEvent[], meta: GenMeta, opts: RespondOptions): Response {
+  const headers: Record<string, string> = { ...opts.headers, ...metaHeaders(meta, opts.origin) };
+  const acc = emptyCollected();
+  for (const e of events) addEvent(acc, e);
+  const free = meta.cache === 'HIT' || Boolean(meta.joined);
+  const status = acc.error ? acc.error.status : 200;
+  opts.onSettled?.({ costUsd: free ? 0 : (acc.usage?.cost ?? 0), status, meta, tokens: acc.usage?.total_tokens });
+  if (!opts.stream) {
+    if (acc.error) return errorResponse(acc.error, headers);
+    return new Response(completionBody(acc, opts), { headers: { ...headers, 'content-type': 'application/json' } });
+  }
+  const sse = sseRenderer(opts);
+  const pieces = [...events.flatMap((e) => sse.render(e)), ...sse.finish()];
+  return new Response(new Blob(pieces), { headers: { ...headers, ...SSE_HEADERS } });
 }
 
 function metaHeaders(meta: GenMeta, origin: string): Record<string, string> {

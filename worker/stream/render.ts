@@ -55,63 +55,76 @@ const TRUNCATED = encoder.encode(
   `data: ${JSON.stringify({ error: { message: 'The generation ended unexpectedly.', type: 'upstream_error', param: null, code: 'upstream_truncated' } })}\n\n`,
 );
 
-/** GenEvents -> SSE bytes for the client, with keep-alive comments whenever it has waited too long. */
-export function renderSse(opts: RenderOptions): TransformStream<GenEvent, Uint8Array> {
+/** The SSE encoding of one event after another (state: the meta, whether it is over). */
+export function sseRenderer(opts: RenderOptions) {
   let meta: GenMeta | undefined;
   let sentMeta = false;
-  let done = false;
+  const state = {
+    done: false,
+    /** The bytes for one event (none for meta, which rides on the first chunk). */
+    render(event: GenEvent): Uint8Array[] {
+      if (state.done) return [];
+      switch (event.type) {
+        case 'meta':
+          meta = event.meta;
+          return [];
+        case 'keepalive':
+          return [KEEPALIVE];
+        case 'chunk': {
+          const zeroCost = Boolean(meta && (meta.cache === 'HIT' || meta.joined));
+          const first = !sentMeta && meta ? publicMeta(meta, opts.origin) : undefined;
+          const plain = !first && !zeroCost && !hasImages(event.chunk);
+          sentMeta ||= Boolean(first);
+          if (plain && event.raw) return [encoder.encode(`data: ${event.raw}\n\n`)];
+          const rendered = renderChunk(event.chunk, opts, first, zeroCost);
+          const images = rendered.choices.flatMap((c) => c.delta?.images ?? []);
+          const sources = event.chunk.choices.flatMap((c) => c.delta?.images ?? []);
+          const fields = imageUrlFields(images, (i) => Boolean(sources[i]?.darkroom?.b64clean));
+          return encodeJsonSpliced(rendered, fields, 'data: ', '\n\n');
+        }
+        case 'error':
+          state.done = true;
+          return [encoder.encode(`data: ${JSON.stringify({ error: event.error.error })}\n\n`)];
+        case 'end':
+          state.done = true;
+          return [DONE];
+      }
+    },
+    /** Events that stop without `end` or `error` must not look like a finished answer. */
+    finish(): Uint8Array[] {
+      return state.done ? [] : [TRUNCATED];
+    },
+  };
+  return state;
+}
+
+/** GenEvents -> SSE bytes for the client, with keep-alive comments whenever it has waited too long. */
+export function renderSse(opts: RenderOptions): TransformStream<GenEvent, Uint8Array> {
+  const sse = sseRenderer(opts);
   let lastWrite = Date.now();
   let timer: ReturnType<typeof setInterval> | undefined;
   const stop = () => timer !== undefined && clearInterval(timer);
-  const write = (out: TransformStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
-    lastWrite = Date.now();
-    out.enqueue(bytes);
+  const write = (out: TransformStreamDefaultController<Uint8Array>, pieces: Uint8Array[]) => {
+    if (pieces.length) lastWrite = Date.now();
+    for (const p of pieces) out.enqueue(p);
   };
   return new TransformStream({
     start(out) {
       const every = opts.keepAliveMs ?? 15_000;
       if (every > 0) {
         timer = setInterval(() => {
-          if (!done && Date.now() - lastWrite >= every) write(out, KEEPALIVE);
+          if (!sse.done && Date.now() - lastWrite >= every) write(out, [KEEPALIVE]);
         }, Math.max(50, every / 3));
       }
     },
     transform(event, out) {
-      if (done) return;
-      switch (event.type) {
-        case 'meta':
-          meta = event.meta;
-          return;
-        case 'keepalive':
-          return write(out, KEEPALIVE);
-        case 'chunk': {
-          const zeroCost = Boolean(meta && (meta.cache === 'HIT' || meta.joined));
-          const first = !sentMeta && meta ? publicMeta(meta, opts.origin) : undefined;
-          const plain = !first && !zeroCost && !hasImages(event.chunk);
-          sentMeta ||= Boolean(first);
-          if (plain && event.raw) return write(out, encoder.encode(`data: ${event.raw}\n\n`));
-          const rendered = renderChunk(event.chunk, opts, first, zeroCost);
-          const images = rendered.choices.flatMap((c) => c.delta?.images ?? []);
-          const sources = event.chunk.choices.flatMap((c) => c.delta?.images ?? []);
-          const fields = imageUrlFields(images, (i) => Boolean(sources[i]?.darkroom?.b64clean));
-          for (const piece of encodeJsonSpliced(rendered, fields, 'data: ', '\n\n')) write(out, piece);
-          return;
-        }
-        case 'error':
-          done = true;
-          stop();
-          return write(out, encoder.encode(`data: ${JSON.stringify({ error: event.error.error })}\n\n`));
-        case 'end':
-          done = true;
-          stop();
-          return write(out, DONE);
-      }
+      write(out, sse.render(event));
+      if (sse.done) stop();
     },
     flush(out) {
       stop();
-      // Events that stop without `end` or `error` (a generation lost on the way) must not look
-      // like a finished answer: openai-node treats a stream without [DONE] as complete.
-      if (!done) out.enqueue(TRUNCATED);
+      // openai-node treats a stream without [DONE] as complete: say that it is not.
+      write(out, sse.finish());
     },
     cancel: stop,
   } as Transformer<GenEvent, Uint8Array>);
