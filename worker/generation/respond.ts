@@ -5,9 +5,9 @@ import { H } from '../../shared/headers';
 import { ApiError } from '../lib/errors';
 import { addEvent, collect, emptyCollected } from '../stream/collect';
 import type { Outcome } from '../env';
-import { type GenEvent, type GenMeta, isTerminal, type StreamError, type Usage } from '../stream/events';
-import { endWithError, wholeAnswers } from '../stream/pipeline';
-import { completionBody, type RenderOptions, renderSse, sseRenderer } from '../stream/render';
+import { type GenEvent, type GenMeta, isTerminal, type StreamError, streamError, type Usage } from '../stream/events';
+import { wholeAnswers } from '../stream/pipeline';
+import { completionBody, KEEPALIVE, type RenderOptions, sseRenderer } from '../stream/render';
 
 export interface RespondOptions extends RenderOptions {
   stream: boolean;
@@ -38,12 +38,10 @@ export async function respondWithEvents(events: ReadableStream<GenEvent>, opts: 
   }
   const meta = first.value.meta;
   const headers: Record<string, string> = { ...opts.headers, ...metaHeaders(meta, opts.origin) };
-  // A source that throws (the coordinating Durable Object was reset) still ends with an error event.
-  const rest = endWithError(withFirst(first.value, reader));
   const free = meta.cache === 'HIT' || Boolean(meta.joined);
 
   if (!opts.stream) {
-    const acc = await collect(rest);
+    const acc = await collectFrom(first.value, reader);
     const cost = free ? 0 : (acc.usage?.cost ?? 0);
     if (acc.error) {
       settle(cost, acc.error.status, meta, acc.usage);
@@ -55,23 +53,75 @@ export async function respondWithEvents(events: ReadableStream<GenEvent>, opts: 
   }
 
   const acc = emptyCollected();
-  const body = rest
-    .pipeThrough(
-      new TransformStream<GenEvent, GenEvent>({
-        transform(event, out) {
-          addEvent(acc, event, false);
-          out.enqueue(event);
-        },
-        flush() {
-          settle(free ? 0 : (acc.usage?.cost ?? 0), acc.error ? acc.error.status : 200, meta, acc.usage);
-        },
-        cancel() {
-          settle(free ? 0 : (acc.usage?.cost ?? 0), 499, meta, acc.usage);
-        },
-      } as Transformer<GenEvent, GenEvent>),
-    )
-    .pipeThrough(renderSse(opts));
+  const cost = () => (free ? 0 : (acc.usage?.cost ?? 0));
+  const body = sseBody(first.value, reader, opts, {
+    onEvent: (event) => addEvent(acc, event, false),
+    onEnd: () => settle(cost(), acc.error ? acc.error.status : 200, meta, acc.usage),
+    onCancel: () => settle(cost(), 499, meta, acc.usage),
+  });
   return new Response(body, { headers: { ...headers, ...SSE_HEADERS } });
+}
+
+/**
+ * The SSE body of a live generation, as one stream: events are read, folded (onEvent) and
+ * rendered in the same pull, with keep-alive comments while the client waits. One stream
+ * instead of four chained ones (see worker/stream/pipeline.ts for why that matters).
+ * A source that throws or stops without a terminal event still ends with an error event.
+ */
+function sseBody(
+  first: GenEvent,
+  reader: ReadableStreamDefaultReader<GenEvent>,
+  opts: RenderOptions,
+  hooks: { onEvent(e: GenEvent): void; onEnd(): void; onCancel(): void },
+): ReadableStream<Uint8Array> {
+  const sse = sseRenderer(opts);
+  let lastWrite = Date.now();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stop = () => timer !== undefined && clearInterval(timer);
+  const write = (c: ReadableStreamDefaultController<Uint8Array>, e: GenEvent) => {
+    hooks.onEvent(e);
+    const pieces = sse.render(e);
+    if (pieces.length) lastWrite = Date.now();
+    for (const p of pieces) c.enqueue(p);
+  };
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      write(c, first);
+      const every = opts.keepAliveMs ?? 15_000;
+      if (every > 0) {
+        timer = setInterval(() => {
+          if (sse.done || Date.now() - lastWrite < every) return;
+          lastWrite = Date.now();
+          try {
+            c.enqueue(KEEPALIVE);
+          } catch {
+            stop();
+          }
+        }, Math.max(50, every / 3));
+      }
+    },
+    async pull(c) {
+      let next: ReadableStreamReadResult<GenEvent>;
+      try {
+        next = await reader.read();
+      } catch {
+        next = { done: false, value: streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost') };
+      }
+      if (next.done) write(c, streamError(502, 'The generation ended before it finished.', 'upstream_truncated'));
+      else write(c, next.value);
+      if (sse.done) {
+        stop();
+        reader.cancel().catch(() => {});
+        hooks.onEnd();
+        c.close();
+      }
+    },
+    cancel(reason) {
+      stop();
+      hooks.onCancel();
+      return reader.cancel(reason).catch(() => {});
+    },
+  });
 }
 
 const SSE_HEADERS = {
@@ -120,22 +170,25 @@ export function errorResponse(err: StreamError, headers: Record<string, string> 
   return Response.json({ error: err.error }, { status: err.status, headers: { ...headers, ...err.headers } });
 }
 
-function withFirst(first: GenEvent, reader: ReadableStreamDefaultReader<GenEvent>): ReadableStream<GenEvent> {
-  let sentFirst = false;
-  return new ReadableStream<GenEvent>({
-    async pull(c) {
-      if (!sentFirst) {
-        sentFirst = true;
-        return c.enqueue(first);
-      }
-      const { done, value } = await reader.read();
-      if (done) return c.close();
-      c.enqueue(value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
+/** The whole answer for a JSON client; a source that throws or stops early is an error. */
+async function collectFrom(first: GenEvent, reader: ReadableStreamDefaultReader<GenEvent>) {
+  const acc = emptyCollected();
+  addEvent(acc, first);
+  for (;;) {
+    let next: ReadableStreamReadResult<GenEvent>;
+    try {
+      next = await reader.read();
+    } catch {
+      addEvent(acc, streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost'));
+      break;
+    }
+    if (next.done) break;
+    addEvent(acc, next.value);
+    if (isTerminal(next.value)) break;
+  }
+  reader.cancel().catch(() => {});
+  if (!acc.ended && !acc.error) addEvent(acc, streamError(502, 'The generation ended before it finished.', 'upstream_truncated'));
+  return acc;
 }
 
 export const asStreamError = (err: ApiError): StreamError => ({ status: err.status, error: err.body().error, headers: err.headers });

@@ -96,7 +96,7 @@ export function streamError(status: number, message: string, code: string, type 
 
 export const noRetry = (): Record<string, string> => ({ 'x-should-retry': 'false' });
 
-/** A stage failure that knows which error event it should become (see pipeline.endWithError). */
+/** A stage failure that knows which error event it should become (see pipeline.ts). */
 export class StageError extends Error {
   constructor(readonly event: GenEvent) {
     super(event.type === 'error' ? event.error.error.message : 'stage error');

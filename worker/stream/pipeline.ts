@@ -1,14 +1,19 @@
 // An upstream Response -> ReadableStream<GenEvent>, through the stages in order:
-// SSE parse -> chunks -> watchdog -> store images -> price usage. A JSON answer joins at
+// SSE decode -> chunks -> watchdog -> store images -> price usage. A JSON answer joins at
 // "store images". Any stage throwing ends the stream with an error event, never a crash.
+//
+// The stages are plain objects and functions (each in its own module, each testable alone),
+// composed here in one pull loop instead of a chain of TransformStreams: per request, the chain
+// of eleven stream objects was most of the streaming path's CPU under load (bench/profile.mjs:
+// stream construction, enqueue/read and their promises), for no gain in what it can express.
 import { LIMITS } from '../../shared/limits';
 import { type GenEvent, isTerminal, StageError, streamError } from './events';
 import { readJsonCompletion } from './json-completion';
-import { priceUsage } from './price-usage';
-import { sseParse } from './sse-parse';
-import { type StoreImagesOptions, storeImages } from './store-images';
-import { upstreamChunks } from './upstream-chunks';
-import { watchdog } from './watchdog';
+import { priceEvent } from './price-usage';
+import { createSseDecoder } from './sse-parse';
+import { type StoreImagesOptions, storeEventImages } from './store-images';
+import { createChunkReader } from './upstream-chunks';
+import { createWatchdog } from './watchdog';
 
 export interface PipelineOptions extends StoreImagesOptions {
   idleMs: number;
@@ -19,18 +24,102 @@ export interface PipelineOptions extends StoreImagesOptions {
 
 export function upstreamEvents(res: Response, opts: PipelineOptions): ReadableStream<GenEvent> {
   const type = res.headers.get('content-type') ?? '';
-  let events: ReadableStream<GenEvent>;
-  if (type.includes('text/event-stream') && res.body) {
-    const dog = watchdog(opts.idleMs, opts.progressMs);
-    events = res.body.pipeThrough(sseParse({ onBytes: dog.life })).pipeThrough(upstreamChunks()).pipeThrough(dog.events);
-  } else if (type.includes('json')) {
+  if (type.includes('text/event-stream') && res.body) return sseEvents(res.body, opts);
+  if (type.includes('json')) {
     const limits = { idleMs: opts.idleMs, totalMs: opts.progressMs };
-    events = fromPromise(readJsonCompletion(res, opts.maxJsonBytes ?? LIMITS.maxOutputImageBytes * 6, limits));
-  } else {
-    res.body?.cancel().catch(() => {});
-    events = fromEvents([streamError(502, `The upstream answered with ${describeType(type)} instead of JSON or an event stream.`, 'upstream_invalid_response')]);
+    return processed(readJsonCompletion(res, opts.maxJsonBytes ?? LIMITS.maxOutputImageBytes * 6, limits), opts);
   }
-  return endWithError(events.pipeThrough(storeImages(opts)).pipeThrough(priceUsage()));
+  res.body?.cancel().catch(() => {});
+  return fromEvents([streamError(502, `The upstream answered with ${describeType(type)} instead of JSON or an event stream.`, 'upstream_invalid_response')]);
+}
+
+/** After the upstream-specific stages, every event goes through these, in order. */
+const finishStages = async (event: GenEvent, opts: StoreImagesOptions) => priceEvent(await storeEventImages(event, opts));
+
+function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): ReadableStream<GenEvent> {
+  const reader = body.getReader();
+  const decoder = createSseDecoder();
+  const chunks = createChunkReader();
+  const queue: GenEvent[] = [];
+  let over = false;
+  let controller!: ReadableStreamDefaultController<GenEvent>;
+  const close = (last?: GenEvent) => {
+    if (over) return;
+    over = true;
+    dog.stop();
+    reader.cancel().catch(() => {});
+    try {
+      if (last) controller.enqueue(last);
+      controller.close();
+    } catch {}
+  };
+  // Timeouts: the upstream read is cancelled and the stream ends with the 504 event.
+  const dog = createWatchdog(opts.idleMs, opts.progressMs, (timeout) => close(timeout));
+  const push = (e: GenEvent | null) => e && queue.push(e);
+  return new ReadableStream<GenEvent>({
+    start(c) {
+      controller = c;
+    },
+    async pull(c) {
+      try {
+        while (!queue.length && !over) {
+          const { done, value } = await reader.read();
+          if (over) return;
+          if (done) {
+            for (const m of decoder.end()) push(chunks.next(m));
+            push(chunks.end());
+            break;
+          }
+          dog.life();
+          for (const m of decoder.feed(value)) push(chunks.next(m));
+        }
+        const next = queue.shift();
+        if (over || !next) return;
+        if (next.type === 'chunk') dog.progress();
+        const event = await finishStages(next, opts);
+        if (over) return;
+        if (isTerminal(event)) return close(event);
+        c.enqueue(event);
+      } catch (err) {
+        close(err instanceof StageError ? err.event : streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost'));
+      }
+    },
+    cancel(reason) {
+      over = true;
+      dog.stop();
+      return reader.cancel(reason).catch(() => {});
+    },
+  });
+}
+
+/** A whole answer (the JSON path) through the common stages, as a stream. */
+function processed(source: Promise<GenEvent[]>, opts: StoreImagesOptions): ReadableStream<GenEvent> {
+  let events: GenEvent[] | undefined;
+  let over = false;
+  return new ReadableStream<GenEvent>({
+    async pull(c) {
+      if (over) return;
+      try {
+        events ??= await source;
+        const next = events.shift();
+        if (!next) {
+          over = true;
+          c.enqueue(streamError(502, 'The upstream answer ended before it finished.', 'upstream_truncated'));
+          return c.close();
+        }
+        const event = await finishStages(next, opts);
+        c.enqueue(event);
+        if (isTerminal(event)) {
+          over = true;
+          c.close();
+        }
+      } catch (err) {
+        over = true;
+        c.enqueue(err instanceof StageError ? err.event : streamError(502, 'The upstream answer could not be read.', 'upstream_connection_lost'));
+        c.close();
+      }
+    },
+  });
 }
 
 export const describeType = (type: string) => (type ? `'${type.split(';')[0].trim()}'` : 'no content type');
@@ -47,49 +136,4 @@ export function fromEvents(events: GenEvent[]): ReadableStream<GenEvent> {
   });
   wholeAnswers.set(stream, events);
   return stream;
-}
-
-function fromPromise(p: Promise<GenEvent[]>): ReadableStream<GenEvent> {
-  return new ReadableStream({
-    async pull(c) {
-      for (const e of await p) c.enqueue(e);
-      c.close();
-    },
-  });
-}
-
-/**
- * The pipeline's guarantee: the stream ends with exactly one terminal event (`end` or `error`).
- * A source that errors (connection lost, a stage threw) or stops without one ends with an error
- * event instead, never a crash; after the terminal event the source is cancelled, so nothing
- * keeps reading an upstream nobody needs.
- */
-export function endWithError(source: ReadableStream<GenEvent>): ReadableStream<GenEvent> {
-  const reader = source.getReader();
-  let over = false;
-  const finish = (c: ReadableStreamDefaultController<GenEvent>, last?: GenEvent) => {
-    over = true;
-    if (last) c.enqueue(last);
-    c.close();
-  };
-  return new ReadableStream<GenEvent>({
-    async pull(c) {
-      if (over) return;
-      let next: ReadableStreamReadResult<GenEvent>;
-      try {
-        next = await reader.read();
-      } catch (err) {
-        reader.cancel(err).catch(() => {});
-        return finish(c, err instanceof StageError ? err.event : streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost'));
-      }
-      if (next.done) return finish(c, streamError(502, 'The upstream answer ended before it finished.', 'upstream_truncated'));
-      if (!isTerminal(next.value)) return c.enqueue(next.value);
-      reader.cancel().catch(() => {});
-      finish(c, next.value);
-    },
-    cancel(reason) {
-      over = true;
-      return reader.cancel(reason);
-    },
-  });
 }

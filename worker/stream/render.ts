@@ -50,7 +50,7 @@ function renderChunk(chunk: Chunk, opts: RenderOptions, meta: DarkroomMeta | und
 
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
-const KEEPALIVE = encoder.encode(': keep-alive\n\n');
+export const KEEPALIVE = encoder.encode(': keep-alive\n\n');
 const TRUNCATED = encoder.encode(
   `data: ${JSON.stringify({ error: { message: 'The generation ended unexpectedly.', type: 'upstream_error', param: null, code: 'upstream_truncated' } })}\n\n`,
 );

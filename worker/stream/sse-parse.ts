@@ -16,36 +16,50 @@ export interface SseParseOptions {
   maxLine?: number;
 }
 
-export function sseParse(opts: SseParseOptions = {}): TransformStream<Uint8Array, SseMessage> {
+/** The stage as a plain object: bytes in, complete messages out. Throws a StageError past maxLine. */
+export function createSseDecoder(opts: { maxLine?: number } = {}) {
   const decoder = new TextDecoder();
-  const onBytes = opts.onBytes;
-  let out!: TransformStreamDefaultController<SseMessage>;
+  const maxLine = opts.maxLine ?? MAX_LINE;
+  let out: SseMessage[] = [];
   let overflow = false;
   const parser = createParser({
-    maxBufferSize: opts.maxLine ?? MAX_LINE,
-    onEvent: (e) => out.enqueue(e.event ? { kind: 'data', data: e.data, event: e.event } : { kind: 'data', data: e.data }),
-    onComment: (text) => out.enqueue({ kind: 'comment', text }),
+    maxBufferSize: maxLine,
+    onEvent: (e) => out.push(e.event ? { kind: 'data', data: e.data, event: e.event } : { kind: 'data', data: e.data }),
+    onComment: (text) => out.push({ kind: 'comment', text }),
     onError: (err) => {
       if (err.type === 'max-buffer-size-exceeded') overflow = true;
     },
   });
-  const tooBig = () =>
-    new StageError(streamError(502, `The upstream sent an event larger than ${opts.maxLine ?? MAX_LINE} characters.`, 'upstream_too_large'));
-  return new TransformStream({
-    start(controller) {
-      out = controller;
-    },
-    transform(bytes) {
-      onBytes?.();
+  const take = () => {
+    if (overflow) throw new StageError(streamError(502, `The upstream sent an event larger than ${maxLine} characters.`, 'upstream_too_large'));
+    const messages = out;
+    out = [];
+    return messages;
+  };
+  return {
+    feed(bytes: Uint8Array): SseMessage[] {
       parser.feed(decoder.decode(bytes, { stream: true }));
-      if (overflow) throw tooBig();
+      return take();
     },
-    flush() {
-      // Per the SSE spec an event cut off before its blank line is dropped: a truncated body
-      // then shows up downstream as a stream that never finished.
+    /** Per the SSE spec an event cut off before its blank line is dropped. */
+    end(): SseMessage[] {
       const rest = decoder.decode();
       if (rest) parser.feed(rest);
-      if (overflow) throw tooBig();
+      return take();
+    },
+  };
+}
+
+export function sseParse(opts: SseParseOptions = {}): TransformStream<Uint8Array, SseMessage> {
+  const decoder = createSseDecoder(opts);
+  return new TransformStream({
+    transform(bytes, out) {
+      opts.onBytes?.();
+      for (const m of decoder.feed(bytes)) out.enqueue(m);
+    },
+    flush(out) {
+      // A truncated body then shows up downstream as a stream that never finished.
+      for (const m of decoder.end()) out.enqueue(m);
     },
   });
 }

@@ -84,31 +84,25 @@ export async function storeImage(item: ImageItem, opts: StoreImagesOptions): Pro
   };
 }
 
-export function storeImages(opts: StoreImagesOptions): TransformStream<GenEvent, GenEvent> {
-  let failed = false;
-  return new TransformStream({
-    async transform(event, out) {
-      if (failed) return;
-      if (event.type !== 'chunk') return out.enqueue(event);
-      const withImages = event.chunk.choices.filter((c) => Array.isArray(c?.delta?.images) && c.delta.images.length);
-      if (!withImages.length) return out.enqueue(event);
-      // The raw text (megabytes, a second copy of the image) is stale once we add `darkroom`:
-      // let it go now rather than after the R2 write.
-      const chunk = event.chunk;
-      event.raw = undefined;
-      const release = await imageSlots.acquire();
-      try {
-        for (const choice of withImages) {
-          for (const item of choice.delta.images!) item.darkroom = await storeImage(item, opts);
-        }
-      } catch (err) {
-        failed = true;
-        const message = err instanceof ImageRejected ? err.message : 'The upstream image could not be processed.';
-        return out.enqueue(streamError(502, message, 'upstream_invalid_image'));
-      } finally {
-        release();
-      }
-      out.enqueue({ type: 'chunk', chunk });
-    },
-  });
+/** The stage as a function: a chunk with images comes back stored (or as an error event). */
+export async function storeEventImages(event: GenEvent, opts: StoreImagesOptions): Promise<GenEvent> {
+  if (event.type !== 'chunk') return event;
+  const withImages = event.chunk.choices.filter((c) => Array.isArray(c?.delta?.images) && c.delta.images.length);
+  if (!withImages.length) return event;
+  // The raw text (megabytes, a second copy of the image) is stale once we add `darkroom`:
+  // let it go now rather than after the R2 write.
+  const chunk = event.chunk;
+  event.raw = undefined;
+  const release = await imageSlots.acquire();
+  try {
+    for (const choice of withImages) {
+      for (const item of choice.delta.images!) item.darkroom = await storeImage(item, opts);
+    }
+  } catch (err) {
+    const message = err instanceof ImageRejected ? err.message : 'The upstream image could not be processed.';
+    return streamError(502, message, 'upstream_invalid_image');
+  } finally {
+    release();
+  }
+  return { type: 'chunk', chunk };
 }

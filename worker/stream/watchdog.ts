@@ -5,48 +5,34 @@
 import { type GenEvent, streamError } from './events';
 
 export interface Watchdog {
-  /** Call on every upstream byte chunk (see sseParse's onBytes). */
+  /** Any upstream byte arrived. */
   life(): void;
-  /** The event stage: records progress, and emits the timeout error. */
-  events: TransformStream<GenEvent, GenEvent>;
+  /** A real chunk arrived. */
+  progress(): void;
+  stop(): void;
 }
 
-export function watchdog(idleMs: number, progressMs: number): Watchdog {
+/** Calls onStall once with the timeout event when the upstream goes silent or stops progressing. */
+export function createWatchdog(idleMs: number, progressMs: number, onStall: (event: GenEvent) => void): Watchdog {
   let lastLife = Date.now();
   let lastProgress = lastLife;
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const stop = () => {
-    if (timer !== undefined) clearInterval(timer);
-    timer = undefined;
-  };
-  const events = new TransformStream<GenEvent, GenEvent>({
-    start(out) {
-      const tick = Math.max(10, Math.min(idleMs, progressMs) / 4);
-      timer = setInterval(() => {
-        const now = Date.now();
-        const stalled = now - lastLife > idleMs ? 'sent nothing' : now - lastProgress > progressMs ? 'made no progress' : null;
-        if (!stalled) return;
-        stop();
-        const limit = stalled === 'sent nothing' ? idleMs : progressMs;
-        out.enqueue(timeoutEvent(`The upstream ${stalled} for ${seconds(limit)}.`));
-        // Errors the writable side: the pipe from the upstream body is cancelled with it.
-        out.terminate();
-      }, tick);
-    },
-    transform(event, out) {
-      if (event.type === 'chunk') lastProgress = lastLife = Date.now();
-      else if (event.type === 'keepalive') lastLife = Date.now();
-      else if (event.type === 'end' || event.type === 'error') stop();
-      out.enqueue(event);
-    },
-    flush: stop,
-    cancel: stop,
-  } as Transformer<GenEvent, GenEvent>);
+  const timer: ReturnType<typeof setInterval> = setInterval(() => {
+    const now = Date.now();
+    const stalled = now - lastLife > idleMs ? 'sent nothing' : now - lastProgress > progressMs ? 'made no progress' : null;
+    if (!stalled) return;
+    clearInterval(timer);
+    onStall(timeoutEvent(`The upstream ${stalled} for ${seconds(stalled === 'sent nothing' ? idleMs : progressMs)}.`));
+  }, Math.max(10, Math.min(idleMs, progressMs) / 4));
   return {
     life() {
       lastLife = Date.now();
     },
-    events,
+    progress() {
+      lastProgress = lastLife = Date.now();
+    },
+    stop() {
+      clearInterval(timer);
+    },
   };
 }
 
