@@ -15,12 +15,11 @@
 // the failing request and the seed to replay it. Two dev-server artifacts are counted apart (see
 // failedSend and devProxyArtifact): early_close and dev_proxy_500, both for large bodies answered
 // before they were read.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { frozenWorker } from './frozen-worker.mjs';
+import { children, PATH } from './lib/children.mjs';
 import fc from 'fast-check';
 
 const args = {};
@@ -37,37 +36,10 @@ const TIME_LIMIT_MS = Number(args['time-limit-ms'] ?? 10_000);
 const KEY = args.key ?? 'sk-local-dev';
 const PORT = Number(args.port ?? 8798);
 const UP_PORT = Number(args['upstream-port'] ?? 18098);
-const PATH = `${join(process.cwd(), 'node_modules', '.bin')}:${process.env.PATH}`;
 const enc = new TextEncoder();
-const started = [];
-let output = '';
+const procs = children();
+const { start, stopAll, waitFor } = procs;
 
-function start(cmd, argv, env) {
-  const child = spawn(cmd, argv, { env: { ...process.env, PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  started.push(child);
-  return child;
-}
-function stopAll() {
-  for (const c of started.reverse()) {
-    if (c.exitCode === null) {
-      try {
-        process.kill(-c.pid, 'SIGTERM');
-      } catch {}
-    }
-  }
-}
-async function waitFor(url, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    await sleep(200);
-  }
-  throw new Error(`${url} did not come up within ${ms} ms\n${output.slice(-2000)}`);
-}
 
 // ---- generators (the same families as tests/worker/fuzz.test.ts) ----
 const valid = () => ({ messages: [{ role: 'user', content: `fuzz ${Math.random()}` }] });
@@ -223,7 +195,7 @@ async function main() {
     console.error(`FAILED after ${done} requests (replay with --seed ${SEED}):\n  ${failure || String(result.errorInstance ?? result.error).slice(0, 2000)}`);
     return false;
   }
-  const noisy = output.split('\n').filter((l) => /uncaught|unhandled/i.test(l));
+  const noisy = procs.output.split('\n').filter((l) => /uncaught|unhandled/i.test(l));
   console.log(`fuzz: ${done} requests in ${((Date.now() - t0) / 1000).toFixed(1)} s; statuses ${JSON.stringify(statuses)}; ${noisy.length} uncaught/unhandled log lines`);
   for (const l of noisy.slice(0, 10)) console.error(`log: ${l}`);
   rmSync(persist, { recursive: true, force: true });

@@ -17,13 +17,13 @@
 //   - no "Uncaught"/"unhandled" line in wrangler's output;
 //   - workerd's peak RSS (sum over the workerd processes, sampled from /proc every 100 ms).
 // Exits non-zero when a check fails.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { frozenWorker } from './frozen-worker.mjs';
+import { children, PATH } from './lib/children.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const N = Math.min(2000, Number(args.n ?? 200));
@@ -37,10 +37,10 @@ const TIMEOUT_S = Math.min(1800, Number(args.timeout ?? 300));
 const PORT = Number(args.port ?? 8799);
 const UP_PORT = Number(args['upstream-port'] ?? 18099);
 const KEY = args.key ?? 'sk-local-dev';
-const started = [];
+const procs = children();
+const { start, stopAll, waitFor } = procs;
 const RUN = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 let finished = 0;
-let output = '';
 
 function parseArgs(argv) {
   const out = {};
@@ -53,36 +53,9 @@ function parseArgs(argv) {
   return out;
 }
 
-// The pinned toolchain first (wrangler needs Node 22: node_modules/.bin/node).
-const PATH = `${join(process.cwd(), 'node_modules', '.bin')}:${process.env.PATH}`;
 
-function start(cmd, argv, env) {
-  const child = spawn(cmd, argv, { env: { ...process.env, PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  started.push(child);
-  return child;
-}
 
-function stopAll() {
-  for (const child of started.reverse()) {
-    if (child.exitCode !== null) continue;
-    try {
-      process.kill(-child.pid, 'SIGTERM'); // its own process group: wrangler and its workerd
-    } catch {}
-  }
-}
 
-async function waitFor(url, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {}
-    await sleep(200);
-  }
-  throw new Error(`${url} did not come up within ${ms} ms`);
-}
 
 /** All workerd processes under our wrangler (or every workerd with --url). */
 function workerdPids(rootPid) {
@@ -253,7 +226,7 @@ async function main() {
   const failed = results.filter((r) => !r.ok);
   const ms = ok.map((r) => r.ms);
   const ttfb = results.filter((r) => !Number.isNaN(r.ttfb)).map((r) => r.ttfb);
-  const noisy = output.split('\n').filter((l) => /uncaught|unhandled/i.test(l));
+  const noisy = procs.output.split('\n').filter((l) => /uncaught|unhandled/i.test(l));
   const report = {
     streams: N,
     completed: ok.length,
@@ -282,7 +255,7 @@ async function main() {
     kinds[k] = (kinds[k] ?? 0) + 1;
   }
   for (const [k, n] of Object.entries(kinds)) console.error(`failed ×${n} ${k}`);
-  if (args.log) writeFileSync(args.log, output);
+  if (args.log) writeFileSync(args.log, procs.output);
   for (const l of noisy.slice(0, 5)) console.error(`log: ${l}`);
   // Unseeded streams whose client left are cancelled upstream (when the upstream was slow enough to notice).
   const cancelledOk = !after || CHUNK_DELAY === 0 || after.aborted - before.aborted >= results.filter((r) => r.disconnect && !r.seeded).length;
