@@ -26,8 +26,13 @@ export async function call(path: string, init: RequestInit & { key?: string | nu
   const key = init.key === undefined ? DEV_KEY : init.key;
   if (key && !headers.has('authorization')) headers.set('authorization', `Bearer ${key}`);
   if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
-  const res = await SELF.fetch(`https://darkroom.test${path}`, { ...init, headers });
+  return answerOf(await SELF.fetch(`https://darkroom.test${path}`, { ...init, headers }));
+}
+
+/** Reads a whole answer, checks it for secrets, and parses it when it is JSON. */
+export async function answerOf(res: Response, beforeCheck?: () => Promise<void>): Promise<Answer> {
   const text = await res.text();
+  await beforeCheck?.();
   assertNoSecrets(res, text);
   let json: any;
   try {

@@ -9,7 +9,7 @@ import { planGeneration } from '../../worker/generation/plan';
 import { runGeneration } from '../../worker/generation/run';
 import worker from '../../worker/index';
 import { collect } from '../../worker/stream/collect';
-import { ask, assertNoSecrets, chat, dataUrlBytes, DEV_KEY, imagesOf, parseSse, sha256Hex, textOf, uniquePrompt, upstreamRequests } from './helpers';
+import { answerOf, ask, chat, dataUrlBytes, DEV_KEY, imagesOf, parseSse, sha256Hex, textOf, uniquePrompt, upstreamRequests } from './helpers';
 
 const never = () => new Promise<never>(() => {});
 const boom = (what: string) => () => Promise.reject(new Error(`${what} failed (injected)`));
@@ -44,14 +44,7 @@ async function direct(body: Record<string, unknown>, bindings: Partial<Env>, hea
   });
   const ctx = createExecutionContext();
   const res = await worker.fetch(req, { ...env, ...bindings } as Env, ctx);
-  const text = await res.text();
-  await waitOnExecutionContext(ctx);
-  assertNoSecrets(res, text);
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { res, text, json };
+  return answerOf(res, () => waitOnExecutionContext(ctx));
 }
 
 /** A generation run directly with a wrapped env; returns what it collected once every waitUntil settled. */
