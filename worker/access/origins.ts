@@ -40,8 +40,6 @@ export function parseOriginPattern(pattern: string): string | null {
   return `${scheme ? `${scheme}://` : ''}*.${domain}${port && !defaultPort ? `:${port}` : ''}`;
 }
 
-export const isValidOriginPattern = (p: string) => parseOriginPattern(p) !== null;
-
 export function originMatches(origin: string, pattern: string): boolean {
   const o = normaliseOrigin(origin);
   if (!o) return false;

@@ -26,5 +26,3 @@ export function ttlOf(headers: Headers, configured: unknown): number {
   return Number.isFinite(n) && n >= 60 ? Math.min(n, MAX_TTL_SECONDS) : DEFAULT_TTL_SECONDS;
 }
 
-export const usesCacheControls = (headers: Headers) =>
-  headers.has('x-cache-ttl') || /no-(cache|store)/i.test(headers.get('cache-control') ?? '');

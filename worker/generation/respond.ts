@@ -5,7 +5,7 @@ import { H } from '../../shared/headers';
 import { ApiError } from '../lib/errors';
 import { addEvent, collect, emptyCollected } from '../stream/collect';
 import type { Outcome } from '../env';
-import { type GenEvent, type GenMeta, isTerminal, type StreamError, streamError, type Usage } from '../stream/events';
+import { connectionLost, endedEarly, type GenEvent, type GenMeta, isTerminal, type StreamError, type Usage } from '../stream/events';
 import { wholeAnswers } from '../stream/pipeline';
 import { completionBody, KEEPALIVE, type RenderOptions, sseRenderer } from '../stream/render';
 
@@ -105,9 +105,9 @@ function sseBody(
       try {
         next = await reader.read();
       } catch {
-        next = { done: false, value: streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost') };
+        next = { done: false, value: connectionLost() };
       }
-      if (next.done) write(c, streamError(502, 'The generation ended before it finished.', 'upstream_truncated'));
+      if (next.done) write(c, endedEarly());
       else write(c, next.value);
       if (sse.done) {
         stop();
@@ -179,7 +179,7 @@ async function collectFrom(first: GenEvent, reader: ReadableStreamDefaultReader<
     try {
       next = await reader.read();
     } catch {
-      addEvent(acc, streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost'));
+      addEvent(acc, connectionLost());
       break;
     }
     if (next.done) break;
@@ -187,8 +187,7 @@ async function collectFrom(first: GenEvent, reader: ReadableStreamDefaultReader<
     if (isTerminal(next.value)) break;
   }
   reader.cancel().catch(() => {});
-  if (!acc.ended && !acc.error) addEvent(acc, streamError(502, 'The generation ended before it finished.', 'upstream_truncated'));
+  if (!acc.ended && !acc.error) addEvent(acc, endedEarly());
   return acc;
 }
 
-export const asStreamError = (err: ApiError): StreamError => ({ status: err.status, error: err.body().error, headers: err.headers });

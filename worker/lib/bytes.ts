@@ -38,3 +38,15 @@ export function shortId(length = 12, fromHex?: string): string {
   for (let i = 0; i < length; i++) id += ALPHABET[bytes[i] % ALPHABET.length];
   return id;
 }
+
+/** One buffer from many (one copy); a single part is returned as it is. */
+export function concatBytes(parts: Uint8Array[], size = parts.reduce((n, p) => n + p.byteLength, 0)): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

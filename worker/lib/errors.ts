@@ -40,10 +40,6 @@ export class ApiError extends Error {
 export const badRequest = (message: string, param: string | null = null, code: string | null = 'invalid_value') =>
   new ApiError(400, message, 'invalid_request_error', code, param);
 
-/** An upstream answer we must not pass on: 502, and a client-side retry would only pay again. */
-export const upstreamError = (message: string, code = 'upstream_invalid_response') =>
-  new ApiError(502, message, 'upstream_error', code, null, { 'x-should-retry': 'false' });
-
 /** Anything thrown that is not an ApiError becomes a 500 without leaking its message. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;

@@ -1,6 +1,7 @@
 // Reading and validating a JSON request body: size checked before and while reading (a 1 GB
 // body is refused after at most maxBytes), then JSON, then the zod schema.
 import type { z } from 'zod';
+import { concatBytes } from './bytes';
 import { ApiError, badRequest } from './errors';
 
 export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
@@ -25,7 +26,7 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
     }
     parts.push(value);
   }
-  const bytes = parts.length === 1 ? parts[0] : concat(parts, size);
+  const bytes = concatBytes(parts, size);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -74,15 +75,6 @@ export function nestedDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
 
 const tooLarge = (max: number) =>
   new ApiError(413, `The request body is larger than ${max} bytes.`, 'invalid_request_error', 'request_too_large');

@@ -17,7 +17,7 @@ import { badRequest } from '../lib/errors';
 import { readJsonBody, validate } from '../lib/request-body';
 import { numberOr } from '../providers';
 import { addEvent, collect, type Collected, emptyCollected } from '../stream/collect';
-import type { GenEvent, GenMeta, ImageItem, StreamError, Usage } from '../stream/events';
+import { endedEarly, type GenEvent, type GenMeta, type ImageItem, type StreamError, type Usage } from '../stream/events';
 import { publicImage, type RenderOptions } from '../stream/render';
 
 export const imagesApiRoutes = new Hono<AppEnv>();
@@ -302,7 +302,7 @@ function imageEventStream(
           const { done, value } = await readers[i].read();
           if (closed) return;
           if (done) {
-            if (!acc.ended && !acc.error) fail({ status: 502, error: { message: 'The generation ended unexpectedly.', type: 'upstream_error', param: null, code: 'upstream_truncated' } });
+            if (!acc.ended && !acc.error) fail(endedEarly().error);
             return;
           }
           if (value.type === 'keepalive') {

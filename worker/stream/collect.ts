@@ -1,5 +1,5 @@
 // Folds GenEvents into one finished answer: what a JSON client receives and what the cache keeps.
-import type { Chunk, GenEvent, GenMeta, ImageItem, StreamError, Usage } from './events';
+import { type Chunk, endedEarly, type GenEvent, type GenMeta, type ImageItem, type StreamError, type Usage } from './events';
 
 export interface Collected {
   meta?: GenMeta;
@@ -65,17 +65,8 @@ export async function collect(events: ReadableStream<GenEvent>): Promise<Collect
   const acc = emptyCollected();
   for await (const event of events) addEvent(acc, event);
   if (!acc.ended && !acc.error) {
-    acc.error = { status: 502, error: { message: 'The generation ended unexpectedly.', type: 'upstream_error', param: null, code: 'upstream_truncated' } };
+    addEvent(acc, endedEarly());
   }
   return acc;
 }
 
-/** A pass-through stage that also folds every event into `acc`. */
-export function tap(acc: Collected): TransformStream<GenEvent, GenEvent> {
-  return new TransformStream({
-    transform(event, out) {
-      addEvent(acc, event);
-      out.enqueue(event);
-    },
-  });
-}

@@ -90,7 +90,15 @@ export const isTerminal = (e: GenEvent) => e.type === 'end' || e.type === 'error
  * `x-should-retry: false`: the upstream may already have done (and billed) the work, so an SDK's
  * automatic retry would pay for the whole generation again.
  */
-export function streamError(status: number, message: string, code: string, type = 'upstream_error'): GenEvent {
+/** The source broke (connection lost, a stage threw). */
+export const connectionLost = () => streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost');
+
+/** The events stopped without `end` or `error`: never to be taken for a finished answer. */
+export const endedEarly = () => streamError(502, 'The generation ended before it finished.', 'upstream_truncated');
+
+export type ErrorEvent = Extract<GenEvent, { type: 'error' }>;
+
+export function streamError(status: number, message: string, code: string, type = 'upstream_error'): ErrorEvent {
   return { type: 'error', error: { status, error: { message, type, param: null, code }, headers: noRetry() } };
 }
 

@@ -1,6 +1,7 @@
 // A non-streaming upstream answer (one chat.completion JSON) becomes the same GenEvents a
 // stream would have produced, so one pipeline serves both.
-import { type Chunk, type GenEvent, streamError } from './events';
+import { concatBytes } from '../lib/bytes';
+import { type Chunk, connectionLost, type GenEvent, streamError } from './events';
 import { seconds, timeoutEvent } from './watchdog';
 import { upstreamErrorEvent } from './upstream-errors';
 
@@ -59,7 +60,7 @@ export async function readJsonCompletion(res: Response, maxBytes: number, limits
     text = declared > 0 && declared <= maxBytes ? await withinTotal(res.text(), limits.totalMs) : await readTextCapped(res, maxBytes, limits);
   } catch (err) {
     if (err instanceof ReadTimeout) return [timeoutEvent(err.message)];
-    return [streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost')];
+    return [connectionLost()];
   }
   if (text === null) return [streamError(502, `The upstream answer is larger than ${maxBytes} bytes.`, 'upstream_too_large')];
   if (!text.trim()) return [streamError(502, 'The upstream answered with an empty body.', 'upstream_empty')];
@@ -102,7 +103,7 @@ export async function readTextCapped(res: Response, maxBytes: number, limits: Re
     for (;;) {
       const { done, value } = await reader.read();
       if (timedOut) throw new ReadTimeout(timedOut);
-      if (done) return decodeAll(parts, size);
+      if (done) return new TextDecoder().decode(concatBytes(parts, size));
       last = Date.now();
       size += value.byteLength;
       if (size > maxBytes) {
@@ -116,16 +117,6 @@ export async function readTextCapped(res: Response, maxBytes: number, limits: Re
   }
 }
 
-function decodeAll(parts: Uint8Array[], size: number): string {
-  if (parts.length === 1) return new TextDecoder().decode(parts[0]);
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.byteLength;
-  }
-  return new TextDecoder().decode(all);
-}
 
 function withinTotal<T>(p: Promise<T>, totalMs: number | undefined): Promise<T> {
   if (!totalMs) return p;

@@ -7,7 +7,7 @@
 // of eleven stream objects was most of the streaming path's CPU under load (bench/profile.mjs:
 // stream construction, enqueue/read and their promises), for no gain in what it can express.
 import { LIMITS } from '../../shared/limits';
-import { type GenEvent, isTerminal, StageError, streamError } from './events';
+import { connectionLost, endedEarly, type GenEvent, isTerminal, StageError, streamError } from './events';
 import { readJsonCompletion } from './json-completion';
 import { priceEvent } from './price-usage';
 import { createSseDecoder } from './sse-parse';
@@ -81,7 +81,7 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
         if (isTerminal(event)) return close(event);
         c.enqueue(event);
       } catch (err) {
-        close(err instanceof StageError ? err.event : streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost'));
+        close(err instanceof StageError ? err.event : connectionLost());
       }
     },
     cancel(reason) {
@@ -104,7 +104,7 @@ function processed(source: Promise<GenEvent[]>, opts: StoreImagesOptions): Reada
         const next = events.shift();
         if (!next) {
           over = true;
-          c.enqueue(streamError(502, 'The upstream answer ended before it finished.', 'upstream_truncated'));
+          c.enqueue(endedEarly());
           return c.close();
         }
         const event = await finishStages(next, opts);
@@ -115,7 +115,7 @@ function processed(source: Promise<GenEvent[]>, opts: StoreImagesOptions): Reada
         }
       } catch (err) {
         over = true;
-        c.enqueue(err instanceof StageError ? err.event : streamError(502, 'The upstream answer could not be read.', 'upstream_connection_lost'));
+        c.enqueue(err instanceof StageError ? err.event : connectionLost());
         c.close();
       }
     },

@@ -4,7 +4,7 @@
 import type { DarkroomImage, DarkroomMeta } from '../../shared/api';
 import type { Collected } from './collect';
 import { encodeJsonSpliced, imageUrlFields } from './splice-json';
-import type { Chunk, GenEvent, GenMeta, ImageItem } from './events';
+import { type Chunk, endedEarly, type GenEvent, type GenMeta, type ImageItem } from './events';
 
 export type ImageFormat = 'data_url' | 'url';
 
@@ -51,9 +51,7 @@ function renderChunk(chunk: Chunk, opts: RenderOptions, meta: DarkroomMeta | und
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
 export const KEEPALIVE = encoder.encode(': keep-alive\n\n');
-const TRUNCATED = encoder.encode(
-  `data: ${JSON.stringify({ error: { message: 'The generation ended unexpectedly.', type: 'upstream_error', param: null, code: 'upstream_truncated' } })}\n\n`,
-);
+const TRUNCATED = encoder.encode(`data: ${JSON.stringify({ error: endedEarly().error.error })}\n\n`);
 
 /** The SSE encoding of one event after another (state: the meta, whether it is over). */
 export function sseRenderer(opts: RenderOptions) {
