@@ -2,7 +2,7 @@
 // served back byte for byte, the lean URL format, keep-alives, usage and errors.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { ask, call, chat, dataUrlBytes, imagesOf, script, sha256Hex, sseJson, textOf, uniquePrompt, upstreamRequests, parseSse } from './helpers';
+import { ask, call, chat, dataUrlBytes, eventually, imagesOf, script, sha256Hex, sseJson, textOf, uniquePrompt, upstreamRequests, parseSse } from './helpers';
 
 describe('POST /v1/chat/completions', () => {
   it('answers JSON with the upstream data URL and our URL beside it, both the same PNG', async () => {
@@ -41,6 +41,20 @@ describe('POST /v1/chat/completions', () => {
     const last = chunks.at(-1);
     expect(last.choices).toEqual([]);
     expect(last.usage.cost).toBeGreaterThan(0);
+  });
+
+  it('records every finished generation behind its share id, streamed and not', async () => {
+    for (const stream of [false, true]) {
+      const prompt = uniquePrompt('record');
+      const a = await chat(ask(prompt, { stream }));
+      const id = a.res.headers.get('x-darkroom-generation');
+      const record = await eventually(async () => {
+        const r = await call(`/v1/generations/${id}`, { key: null });
+        return r.res.status === 200 ? r.json : null;
+      });
+      expect(record, `record for ${stream ? 'SSE' : 'JSON'}`).toMatchObject({ id, prompt, object: 'generation' });
+      expect(record.images[0].url).toBe(imagesOf(a)[0].darkroom.url);
+    }
   });
 
   it('gives lean answers with x-image-format: url (no base64 at all)', async () => {

@@ -3,7 +3,7 @@
 // inside the stream as OpenAI-style error events.
 import { H } from '../../shared/headers';
 import { ApiError } from '../lib/errors';
-import { addEvent, collect, emptyCollected } from '../stream/collect';
+import { addEvent, collectFrom, emptyCollected } from '../stream/collect';
 import type { Outcome } from '../env';
 import { connectionLost, endedEarly, type GenEvent, type GenMeta, isTerminal, type StreamError, type Usage } from '../stream/events';
 import { wholeAnswers } from '../stream/pipeline';
@@ -41,7 +41,7 @@ export async function respondWithEvents(events: ReadableStream<GenEvent>, opts: 
   const free = meta.cache === 'HIT' || Boolean(meta.joined);
 
   if (!opts.stream) {
-    const acc = await collectFrom(first.value, reader);
+    const acc = await collectFrom(reader, first.value);
     const cost = free ? 0 : (acc.usage?.cost ?? 0);
     if (acc.error) {
       settle(cost, acc.error.status, meta, acc.usage);
@@ -170,24 +170,4 @@ export function errorResponse(err: StreamError, headers: Record<string, string> 
   return Response.json({ error: err.error }, { status: err.status, headers: { ...headers, ...err.headers } });
 }
 
-/** The whole answer for a JSON client; a source that throws or stops early is an error. */
-async function collectFrom(first: GenEvent, reader: ReadableStreamDefaultReader<GenEvent>) {
-  const acc = emptyCollected();
-  addEvent(acc, first);
-  for (;;) {
-    let next: ReadableStreamReadResult<GenEvent>;
-    try {
-      next = await reader.read();
-    } catch {
-      addEvent(acc, connectionLost());
-      break;
-    }
-    if (next.done) break;
-    addEvent(acc, next.value);
-    if (isTerminal(next.value)) break;
-  }
-  reader.cancel().catch(() => {});
-  if (!acc.ended && !acc.error) addEvent(acc, endedEarly());
-  return acc;
-}
 

@@ -7,7 +7,7 @@ import { logLine } from '../observability/log';
 import { numberOr, selectProviders } from '../providers';
 import { R2_TIMEOUT_MS, r2ImageStore } from '../storage/image-store';
 import { addEvent, emptyCollected } from '../stream/collect';
-import type { GenEvent, StreamError } from '../stream/events';
+import { type GenEvent, isTerminal, type StreamError } from '../stream/events';
 import { upstreamEvents } from '../stream/pipeline';
 import { finishGeneration } from './finish';
 import type { GenerationPlan } from './plan';
@@ -83,12 +83,15 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
       const { done, value } = await inner.read();
       if (done) {
         inner = undefined;
-        ctx.waitUntil(finishGeneration(env, plan, acc, provider).catch((err) => {
-          logLine({ level: 'error', msg: 'finishing the generation failed', generation: plan.generationId, error: String(err) });
-        }));
         return c.close();
       }
       addEvent(acc, value, false); // the record and the cache entry need our image records only
+      // Finish on the terminal event itself: a reader may stop there and never pull again.
+      if (isTerminal(value)) {
+        ctx.waitUntil(finishGeneration(env, plan, acc, provider).catch((err) => {
+          logLine({ level: 'error', msg: 'finishing the generation failed', generation: plan.generationId, error: String(err) });
+        }));
+      }
       c.enqueue(value);
     },
     cancel(reason) {

@@ -1,5 +1,5 @@
 // Folds GenEvents into one finished answer: what a JSON client receives and what the cache keeps.
-import { type Chunk, endedEarly, type GenEvent, type GenMeta, type ImageItem, type StreamError, type Usage } from './events';
+import { type Chunk, connectionLost, endedEarly, isTerminal, type GenEvent, type GenMeta, type ImageItem, type StreamError, type Usage } from './events';
 
 export interface Collected {
   meta?: GenMeta;
@@ -61,12 +61,31 @@ function addChunk(acc: Collected, chunk: Chunk, keepImageData: boolean) {
 }
 
 /** Collect a whole event stream (the JSON path). */
-export async function collect(events: ReadableStream<GenEvent>): Promise<Collected> {
+export function collect(events: ReadableStream<GenEvent>): Promise<Collected> {
+  return collectFrom(events.getReader());
+}
+
+/**
+ * Collect from a reader (after `first`, if the caller already read it) up to the terminal event;
+ * a source that throws or stops early ends in an error, and the source is let go.
+ */
+export async function collectFrom(reader: ReadableStreamDefaultReader<GenEvent>, first?: GenEvent): Promise<Collected> {
   const acc = emptyCollected();
-  for await (const event of events) addEvent(acc, event);
-  if (!acc.ended && !acc.error) {
-    addEvent(acc, endedEarly());
+  if (first) addEvent(acc, first);
+  while (!first || !isTerminal(first)) {
+    let next: ReadableStreamReadResult<GenEvent>;
+    try {
+      next = await reader.read();
+    } catch {
+      addEvent(acc, connectionLost());
+      break;
+    }
+    if (next.done) break;
+    addEvent(acc, next.value);
+    if (isTerminal(next.value)) break;
   }
+  reader.cancel().catch(() => {});
+  if (!acc.ended && !acc.error) addEvent(acc, endedEarly());
   return acc;
 }
 
