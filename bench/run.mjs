@@ -12,7 +12,7 @@
 // deploy bundle, so edits made in the checkout during a run do not reload them.
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
