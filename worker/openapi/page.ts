@@ -3,6 +3,8 @@
 import { MODEL_ID } from '../../shared/model';
 import { type Example, examples } from './examples';
 
+// The page walks the generated document, whose shape is whatever the schemas make it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 const esc = (s: unknown) =>
