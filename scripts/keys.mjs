@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readArgs } from './lib/args.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,28 +57,21 @@ function fail(message, code = 2) {
   process.exit(code);
 }
 
-function parseArgs(argv) {
-  const out = { _: [], origin: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      out._.push(a);
-      continue;
-    }
-    const [flag, inline] = a.slice(2).split(/=(.*)/s, 2);
-    if (['remote', 'json', 'help', 'local'].includes(flag)) {
-      out[flag] = true;
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) fail(`--${flag} needs a value`);
-    if (flag === 'origin' || flag === 'origins') out.origin.push(...value.split(',').map((s) => s.trim()).filter(Boolean));
-    else out[flag] = value;
-  }
-  return out;
-}
-
-const args = parseArgs(process.argv.slice(2));
+const string = { type: 'string' };
+const { values, positionals } = readArgs(
+  'keys',
+  process.argv.slice(2),
+  {
+    name: string, type: string, origin: { type: 'string', multiple: true }, origins: { type: 'string', multiple: true },
+    rpm: string, concurrency: string, 'daily-usd': string, 'window-s': string,
+    remote: { type: 'boolean' }, local: { type: 'boolean' }, 'persist-to': string, config: string,
+    json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  },
+  { positionals: true },
+);
+// --origin and --origins, each repeatable and each a comma-separated list.
+const origin = [...(values.origin ?? []), ...(values.origins ?? [])].flatMap((v) => v.split(',').map((o) => o.trim()).filter(Boolean));
+const args = { ...values, origin, _: positionals };
 const [command, ...rest] = args._;
 if (args.help || !command) {
   console.log(USAGE);
