@@ -5,7 +5,6 @@
 import { Hono } from 'hono';
 import { answer } from '../answer';
 import { openAiImages } from '../answer/openai-images';
-import { H } from '../../shared/headers';
 import { LIMITS } from '../../shared/limits';
 import { ChatCompletionRequest, IMAGE_SIZES, ImageGenerationRequest } from '../../shared/schemas';
 import { cacheModeOf, ttlOf } from '../cache/policy';
