@@ -7,11 +7,12 @@ import { createMiddleware } from 'hono/factory';
 import type { ChatCompletionRequest } from '../../shared/schemas';
 import type { AppEnv, Env } from '../env';
 import { ApiError } from '../lib/errors';
+import { numberOr as num } from '../lib/settings';
 import type { AccessContext } from './context';
 import { originHasKeys } from './keys';
 import type { Acquired, LimitSpec } from './limit-counter';
 import { normaliseOrigin } from './origins';
-import { clientIp, num, resolvePrincipal } from './principal';
+import { clientIp, resolvePrincipal } from './principal';
 import type { KeyLimits } from './records';
 
 const EXPOSED = [

@@ -2,6 +2,7 @@
 // playground (same origin, no key), or the local development key.
 import type { Env } from '../env';
 import { ApiError } from '../lib/errors';
+import { numberOr as num } from '../lib/settings';
 import type { Principal } from './context';
 import { findKey, KEY_FORMAT, type KeyLimits, type KeyRecord } from './keys';
 import { originMatches } from './origins';
@@ -16,7 +17,6 @@ export interface Resolved {
   corsOrigin?: string;
 }
 
-export const num = (v: unknown, d: number) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : d);
 
 export function isDevelopment(env: Env): boolean {
   return env.DARKROOM_ENV === 'development';

@@ -2,7 +2,9 @@
 // fresh result, `no-store` neither reads nor writes; `x-cache-ttl` (seconds, >= 60, as KV
 // requires) overrides CACHE_TTL_SECONDS (default 30 days).
 import { badRequest } from '../lib/errors';
-import type { CacheMode } from '../generation/plan';
+
+/** How one request may use the cache (see above). */
+export type CacheMode = 'default' | 'no-cache' | 'no-store';
 
 export const DEFAULT_TTL_SECONDS = 30 * 24 * 3600;
 const MAX_TTL_SECONDS = 365 * 24 * 3600;

@@ -5,20 +5,20 @@ import { entryFrom } from '../cache/entry';
 import { writeEntry } from '../cache/entry';
 import type { Env } from '../env';
 import { logLine } from '../observability/log';
-import { bounded } from '../storage/image-store';
+import { bounded } from '../lib/bounded';
+import { settings } from '../lib/settings';
 import { putGenerationRecord } from '../storage/records';
-
-/** A hung KV write must not keep the background task (or the Durable Object) alive. */
-const KV_WRITE_TIMEOUT_MS = 10_000;
 import type { Collected } from '../stream/collect';
 import type { GenerationPlan } from './plan';
 
 export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Collected, provider: string): Promise<void> {
   if (!acc.ended || acc.error || !acc.finishReason) return;
+  // A hung KV write must not keep the background task (or the Durable Object) alive.
+  const { kvWriteMs } = settings(env);
   const entry = entryFrom(acc, provider, plan.generationId);
   if (plan.cacheKey && entry) {
     try {
-      await bounded(writeEntry(env.CACHE, plan.cacheKey, entry, plan.ttlSeconds), KV_WRITE_TIMEOUT_MS, 'KV put');
+      await bounded(writeEntry(env.CACHE, plan.cacheKey, entry, plan.ttlSeconds), kvWriteMs, 'KV put');
     } catch (err) {
       logLine({ level: 'error', msg: 'cache write failed; skipped', generation: plan.generationId, error: String(err) });
     }
@@ -35,7 +35,7 @@ export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Coll
       text: acc.text,
       images: acc.images.flatMap((i) => (i.darkroom ? [i.darkroom] : [])),
       usage: acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 },
-    }), KV_WRITE_TIMEOUT_MS, 'KV put record');
+    }), kvWriteMs, 'KV put record');
   } catch (err) {
     logLine({ level: 'error', msg: 'generation record write failed; skipped', generation: plan.generationId, error: String(err) });
   }

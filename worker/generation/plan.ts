@@ -1,12 +1,11 @@
 // Everything one generation needs to know, decided once from the validated request: what goes
 // upstream, the cache key and policy, and what the generation record will say.
 import { MODEL_ID, resolveModel } from '../../shared/model';
+import { promptOf } from '../../shared/prompt';
 import type { ChatCompletionRequest } from '../../shared/schemas';
 import { cacheKey, isSeeded } from '../cache/key';
+import type { CacheMode } from '../cache/policy';
 import { shortId } from '../lib/bytes';
-import { promptOf } from '../providers/demo';
-
-export type CacheMode = 'default' | 'no-cache' | 'no-store';
 
 export interface GenerationPlan {
   upstreamBody: Record<string, unknown>;

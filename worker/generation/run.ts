@@ -4,8 +4,9 @@
 import type { Env } from '../env';
 import { ApiError, toApiError } from '../lib/errors';
 import { logLine } from '../observability/log';
-import { numberOr, selectProviders } from '../providers';
-import { R2_TIMEOUT_MS, r2ImageStore } from '../storage/image-store';
+import { settings } from '../lib/settings';
+import { selectProviders } from '../providers';
+import { r2ImageStore } from '../storage/image-store';
 import { addEvent, emptyCollected } from '../stream/collect';
 import { type GenEvent, isTerminal, type StreamError } from '../stream/events';
 import { upstreamEvents } from '../stream/pipeline';
@@ -17,20 +18,6 @@ export interface RunContext {
   env: Env;
   waitUntil(p: Promise<unknown>): void;
   signal?: AbortSignal;
-}
-
-export function settings(env: Env) {
-  return {
-    retry: {
-      firstByteMs: numberOr(env.FIRST_BYTE_TIMEOUT_MS, 300_000),
-      maxAttempts: Math.max(1, numberOr(env.RETRY_MAX_ATTEMPTS, 3)),
-      baseMs: numberOr(env.RETRY_BASE_MS, 500),
-      maxTotalMs: numberOr(env.RETRY_MAX_TOTAL_MS, 30_000),
-    },
-    idleMs: numberOr(env.IDLE_TIMEOUT_MS, 150_000),
-    progressMs: numberOr(env.PROGRESS_TIMEOUT_MS, 600_000),
-    storageMs: numberOr(env.STORAGE_TIMEOUT_MS, R2_TIMEOUT_MS),
-  };
 }
 
 export function toStreamError(err: unknown): StreamError {

@@ -4,6 +4,7 @@
 // attempts and total time per upstream; then the next upstream. An attempt counts as started
 // only once the first byte of its body arrived, so everything here happens before the client
 // has been sent a byte: a retry is never visible to it, and nothing after this ever restarts.
+import { parseRetryAfter } from '../../shared/parse';
 import { ApiError, noRetry } from '../lib/errors';
 import type { Provider } from '../providers/types';
 import { readTextCapped } from '../stream/json-completion';
@@ -162,15 +163,6 @@ async function firstChunk(res: Response): Promise<Response | null> {
   }
   reader.cancel().catch(() => {});
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-}
-
-/** Retry-After as seconds: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const s = Number(value);
-  if (Number.isFinite(s) && s >= 0) return s;
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, (at - Date.now()) / 1000) : undefined;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

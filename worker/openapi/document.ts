@@ -10,8 +10,7 @@ import { extendZodWithOpenApi, OpenAPIHono } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { LIMITS } from '../../shared/limits';
 import { MODEL_ALIASES, MODEL_ID } from '../../shared/model';
-import { ChatCompletionRequest, IMAGE_SIZES, ImageGenerationRequest } from '../../shared/schemas';
-import { CreateKeyRequest } from '../routes/admin';
+import { ChatCompletionRequest, CreateKeyRequest, IMAGE_SIZES, ImageGenerationRequest } from '../../shared/schemas';
 import * as R from './responses';
 
 type Json = Record<string, any>;

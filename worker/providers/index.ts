@@ -2,13 +2,14 @@
 // OPENROUTER_API_KEY means `openrouter`; else the offline `demo`. UPSTREAM_FALLBACKS adds an
 // ordered list tried after the primary ("openrouter", "demo" or an OpenAI-compatible base URL).
 import type { Env } from '../env';
+import { settings } from '../lib/settings';
 import { custom } from './custom';
 import { demo } from './demo';
 import { openRouter } from './openrouter';
 import type { Provider } from './types';
 
 export function selectProviders(env: Env): Provider[] {
-  const demoOpts = { delayMs: numberOr(env.DEMO_DELAY_MS, 40) };
+  const demoOpts = { delayMs: settings(env).demoDelayMs };
   const primary = env.UPSTREAM_BASE_URL
     ? custom(env.UPSTREAM_BASE_URL, env.UPSTREAM_API_KEY)
     : env.OPENROUTER_API_KEY
@@ -26,11 +27,6 @@ export function selectProviders(env: Env): Provider[] {
     })
     .filter((p): p is Provider => p !== null);
   return [primary, ...fallbacks];
-}
-
-export function numberOr(value: unknown, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && value !== '' && Number.isFinite(n) ? n : fallback;
 }
 
 export type { Provider } from './types';

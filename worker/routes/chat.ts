@@ -13,7 +13,7 @@ import { generationEvents } from '../generation/generate';
 import { checkInputLimits } from '../generation/input-limits';
 import { planGeneration } from '../generation/plan';
 import { readJsonBody, validate } from '../lib/request-body';
-import { numberOr } from '../providers';
+import { settings } from '../lib/settings';
 
 export const chatRoutes = new Hono<AppEnv>();
 
@@ -47,7 +47,7 @@ chatRoutes.post('/', async (c) => {
     origin: new URL(c.req.url).origin,
     stream: plan.stream,
     headers,
-    keepAliveMs: numberOr(c.env.KEEPALIVE_MS, 15_000),
+    keepAliveMs: settings(c.env).keepAliveMs,
     onSettled: (outcome) => {
       access?.settle?.(outcome.costUsd);
       c.get('reportOutcome')?.(outcome);

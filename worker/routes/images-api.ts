@@ -15,7 +15,7 @@ import { planGeneration } from '../generation/plan';
 import { toStreamError } from '../generation/run';
 import { badRequest } from '../lib/errors';
 import { readJsonBody, validate } from '../lib/request-body';
-import { numberOr } from '../providers';
+import { settings } from '../lib/settings';
 
 export const imagesApiRoutes = new Hono<AppEnv>();
 
@@ -76,7 +76,7 @@ imagesApiRoutes.post('/', async (c) => {
   return answer(sources, openAiImages({ req, withB64 }), {
     origin: new URL(c.req.url).origin,
     stream: Boolean(req.stream),
-    keepAliveMs: numberOr(c.env.KEEPALIVE_MS, 15_000),
+    keepAliveMs: settings(c.env).keepAliveMs,
     onSettled: (outcome) => {
       access?.settle?.(outcome.costUsd);
       c.get('reportOutcome')?.(outcome);

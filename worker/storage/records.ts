@@ -1,8 +1,8 @@
 // Generation records in KV (`g:<id>`): what a share page, the playground's history and
 // GET /v1/generations/:id show. Stored with R2 keys; URLs are built for the asking origin.
-import type { DarkroomImage, GenerationRecord } from '../../shared/api';
+import type { DarkroomImage, GenerationRecord, Usage } from '../../shared/api';
 import type { Env } from '../env';
-import type { StoredImage, Usage } from '../stream/events';
+import type { StoredImage } from './image-store';
 
 /** The public record, stored with R2 keys instead of URLs (the origin is the reader's). */
 export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' | 'share_url'> & {

@@ -1,21 +1,13 @@
 // The one event vocabulary every stage speaks: upstream SSE, upstream JSON, cache replays and
 // the coalescing Durable Object all become a ReadableStream<GenEvent>, and every client shape
 // (SSE, JSON, Images API) is rendered from it.
-import type { OpenAIErrorBody } from '../../shared/api';
+import type { OpenAIErrorBody, Usage } from '../../shared/api';
 import type { CacheStatus } from '../../shared/headers';
 import { noRetry } from '../lib/errors';
+import type { StoredImage } from '../storage/image-store';
 
-export interface StoredImage {
-  /** R2 key, `<sha256>.<ext>`; null when the R2 write failed and the data URL is all we have. */
-  key: string | null;
-  sha256: string;
-  content_type: string;
-  bytes: number;
-  width?: number;
-  height?: number;
-  /** The data URL is plain base64 (no whitespace), safe to splice into JSON unescaped. */
-  b64clean?: boolean;
-}
+export type { StoredImage } from '../storage/image-store';
+export type { Usage } from '../../shared/api';
 
 export interface ImageItem {
   type: 'image_url';
@@ -37,14 +29,6 @@ export interface Choice {
   index: number;
   delta: Delta;
   finish_reason: string | null;
-  [k: string]: unknown;
-}
-
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cost?: number;
   [k: string]: unknown;
 }
 

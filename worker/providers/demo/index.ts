@@ -2,6 +2,7 @@
 // a real PNG at the requested aspect ratio, streamed text and model-like usage. It speaks the
 // OpenRouter wire format, so everything downstream runs exactly as with a real upstream.
 import { dimensionsFor } from '../../../shared/model';
+import { promptOf } from '../../../shared/prompt';
 import { toBase64 } from '../../lib/bytes';
 import type { Provider, UpstreamRequest } from '../types';
 import { encodePng, hash32, paintScene } from './png';
@@ -12,15 +13,6 @@ const IMAGE_TOKENS = 1290;
 
 export function demo(opts: { delayMs?: number; size?: number } = {}): Provider {
   return { name: 'demo', secrets: [], chat: (req) => Promise.resolve(answer(req, opts.delayMs ?? 40, opts.size ?? 512)) };
-}
-
-export function promptOf(body: Record<string, unknown>): string {
-  const messages = Array.isArray(body.messages) ? body.messages : [];
-  const last = [...messages].reverse().find((m) => m?.role === 'user');
-  const c = last?.content;
-  if (typeof c === 'string') return c;
-  if (Array.isArray(c)) return c.filter((p) => p?.type === 'text').map((p) => p.text).join('\n');
-  return '';
 }
 
 function answer({ body, signal }: UpstreamRequest, delayMs: number, size: number): Response {
