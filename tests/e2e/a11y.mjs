@@ -1,6 +1,8 @@
 // Accessibility (WCAG 2.1 AA) browser tests: axe-core on every page and state, keyboard-only use,
 // the live regions, reduced motion and reflow. Run by tests/e2e/run.mjs with the other tests.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { assertAccessible } from './axe.mjs';
 import { TIMEOUT, createPublishableKey, finishes, generateIn, openPlayground, shot, shownImage, until, watchProgress } from './tests.mjs';
 
@@ -258,11 +260,30 @@ test('a11y: the widget passes axe in every theme under both colour schemes (idle
   }
 });
 
-test('a11y: the widget element has a role and a name on the host page', async (ctx) => {
+/** The README's widget theme example (the css block after its marker). */
+function readmeThemeExample() {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const css = readme.split('<!-- widget-theme-example -->')[1]?.match(/```css\n([\s\S]*?)```/)?.[1];
+  assert.ok(css, 'the README has the widget theme example');
+  return css;
+}
+
+test('a11y: the widget has a role and a name on the host page, and the README theme keeps it accessible', async (ctx) => {
   const page = await openWidgetHost(ctx, ctx.context);
   const group = page.getByRole('group', { name: 'Darkroom image generator' });
   assert.equal(await group.count(), 1, 'the host page sees a group named "Darkroom image generator"');
   assert.equal(await group.evaluate((el) => el.tagName), 'DARKROOM-WIDGET');
+
+  await page.addStyleTag({ content: readmeThemeExample() });
+  await widgetGenerates(page, 'A blue bicycle against a yellow wall');
+  const button = widgetRoot(page).getByRole('button', { name: 'Generate' });
+  const look = () => button.evaluate((el) => ({ bg: getComputedStyle(el).backgroundColor, radius: getComputedStyle(el).borderTopLeftRadius }));
+  assert.deepEqual(await look(), { bg: 'rgb(11, 87, 208)', radius: '999px' }, 'the host page themes the widget (custom properties and ::part)');
+  await assertAccessible(page, 'widget themed by the README example, theme=light');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await widgetRoot(page).evaluate((el) => el.setAttribute('theme', 'auto'));
+  assert.equal((await look()).bg, 'rgb(168, 199, 250)', 'the example themes the dark scheme too');
+  await assertAccessible(page, 'widget themed by the README example, theme=auto, dark scheme');
 });
 
 test('a11y: /embed passes axe in every theme under both colour schemes', async (ctx) => {
