@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 
 export const tests = [];
-const test = (name, run) => tests.push({ name, run });
+/** `last`: runs after every other suite's tests (the runner orders them). */
+const test = (name, run, opts = {}) => tests.push({ name, run, ...opts });
 
-const TIMEOUT = 60_000;
+export const TIMEOUT = 60_000;
 
-async function until(what, fn, timeoutMs = TIMEOUT) {
+export async function until(what, fn, timeoutMs = TIMEOUT) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
@@ -23,10 +24,10 @@ async function until(what, fn, timeoutMs = TIMEOUT) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-const shot = (ctx, page, name, fullPage = true) => page.screenshot({ path: path.join(ctx.shots, `${name}.png`), fullPage, animations: 'disabled' });
+export const shot = (ctx, page, name, fullPage = true) => page.screenshot({ path: path.join(ctx.shots, `${name}.png`), fullPage, animations: 'disabled' });
 
 /** Records, inside the page, whether the progress UI ever showed (demo answers can be quick). */
-const watchProgress = () => {
+export const watchProgress = () => {
   window.__seen = { progress: false, elapsed: '', streamedText: false, runs: 0 };
   let busy = false;
   new MutationObserver(() => {
@@ -43,7 +44,7 @@ const watchProgress = () => {
   }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
 };
 
-async function openPlayground(ctx, query = '') {
+export async function openPlayground(ctx, query = '') {
   await ctx.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ctx.app });
   const page = await ctx.context.newPage();
   await page.addInitScript(watchProgress);
@@ -53,24 +54,24 @@ async function openPlayground(ctx, query = '') {
 }
 
 /** The shown image right now (no waiting), or null. */
-const shownImage = (page) =>
+export const shownImage = (page) =>
   page.evaluate(() => {
     const img = document.querySelector('img.result');
     return img ? { src: img.getAttribute('src'), alt: img.alt, loaded: img.complete && img.naturalWidth > 0 } : null;
   });
 
 /** Runs `start`, then waits for the generation it begins to finish with a loaded image. */
-async function finishes(page, start) {
+export async function finishes(page, start) {
   const runs = await page.evaluate(() => window.__seen.runs);
   await start();
   await until('the generation to finish', () => page.evaluate((n) => window.__seen.runs > n, runs));
-  const alert = await page.evaluate(() => document.querySelector('[role=alert]')?.textContent ?? null);
+  const alert = await page.evaluate(() => document.querySelector('.error-notice')?.textContent ?? null);
   assert.equal(alert, null, `no error after generating: ${alert}`);
   await until('the image to load', async () => (await shownImage(page))?.loaded);
   return readResult(page);
 }
 
-async function generateIn(page, prompt, { aspect } = {}) {
+export async function generateIn(page, prompt, { aspect } = {}) {
   if (prompt !== undefined) await page.getByLabel('Prompt').fill(prompt);
   if (aspect) await page.getByRole('radio', { name: aspect, exact: true }).check();
   return finishes(page, () => page.getByRole('button', { name: 'Generate', exact: true }).click());
@@ -87,7 +88,7 @@ async function readResult(page) {
   };
 }
 
-async function createPublishableKey(ctx, origins) {
+export async function createPublishableKey(ctx, origins) {
   const res = await fetch(`${ctx.app}/v1/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ctx.adminToken}`, 'content-type': 'application/json' },
@@ -391,7 +392,7 @@ test('playground: errors read as sentences (bad prompt, rate limit countdown)', 
     el.dispatchEvent(new Event('input', { bubbles: true }));
   }, tooLong);
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  const alert = page.getByRole('alert');
+  const alert = page.locator('.error-notice');
   await alert.waitFor({ timeout: TIMEOUT });
   const text = await alert.textContent();
   assert.match(text, /That prompt was not accepted/);
@@ -415,8 +416,8 @@ test('playground: errors read as sentences (bad prompt, rate limit countdown)', 
   assert.ok(seen429, 'the per-IP limit answered 429 within 100 requests');
   await page.getByLabel('Prompt').fill('One more, please');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await until('the rate-limit alert', async () => /Slow down/.test(await page.getByRole('alert').textContent()));
-  const rl = await page.getByRole('alert').textContent();
+  await until('the rate-limit alert', async () => /Slow down/.test(await page.locator('.error-notice').textContent()));
+  const rl = await page.locator('.error-notice').textContent();
   assert.match(rl, /rate limit/i);
   assert.match(rl, /You can generate again in \d+:\d\d\./, `a countdown from Retry-After: ${rl}`);
   const t1 = await page.locator('.countdown').textContent();
@@ -424,4 +425,4 @@ test('playground: errors read as sentences (bad prompt, rate limit countdown)', 
   assert.equal(await page.locator('button[type=submit]').isDisabled(), true, 'Generate waits for the countdown');
   assert.match(await page.locator('button[type=submit]').textContent(), /Wait \d+:\d\d/);
   await shot(ctx, page, 'playground-error-rate-limit', false);
-});
+}, { last: true });
