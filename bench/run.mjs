@@ -479,6 +479,12 @@ async function measureGroup({ section, targets, stream, conc, imageBytes, withTt
         const w = wrk(t, stream, conc, CFG.duration);
         const cpu1 = server ? P.cpuSeconds(server) : null;
         const after = await upstreamRequests();
+        if (!w.requests) {
+          // wrk reports zeros for a cell where no answer finished: no figure, not a zero latency.
+          RESULT.notes.push(`${section} ${label} ${t} c=${conc}: no answer finished within ${CFG.duration} s (round ${round_ + 1})`);
+          say(`  ${section.padEnd(6)} ${label} ${t.padEnd(12)} c=${String(conc).padEnd(3)} no answer finished within ${CFG.duration} s`);
+          continue;
+        }
         // CPU the system under test (every process of it) spent per answer: less sensitive to
         // noisy neighbours than latency. The direct target's figure is the fake upstream's own.
         w.cpu_ms_per_request = cpu0 !== null && w.requests ? round(((cpu1.total - cpu0.total) * 1000) / w.requests, 3) : null;
@@ -654,13 +660,15 @@ async function measureMemory(target, imageBytes) {
   let heap = null;
   let session = null;
   try { session = INSPECTOR[target] ? await connectWorker(PORTS[INSPECTOR[target]]) : null; } catch (err) { RESULT.notes.push(`memory ${target}: no inspector (${err.message})`); }
-  const heapSampler = (async () => {
-    if (!session) return;
-    const size = (h) => h.used + (h.backing ?? 0);
+  const size = (h) => h.used + (h.backing ?? 0);
+  if (session) {
+    // Idle = what survives a full GC: garbage left by earlier cells is not memory in use.
+    await session.send('HeapProfiler.collectGarbage');
     const first = await heapUsage(session);
-    if (!first) return;
-    heap = { idle_bytes: size(first), idle_used_bytes: first.used, peak_bytes: size(first), peak_used_bytes: first.used, backing_reported: first.backing !== null, samples: 0 };
-    while (sampling) {
+    if (first) heap = { idle_bytes: size(first), idle_used_bytes: first.used, peak_bytes: size(first), peak_used_bytes: first.used, backing_reported: first.backing !== null, samples: 0 };
+  }
+  const heapSampler = (async () => {
+    while (heap && sampling) {
       const h = await heapUsage(session);
       if (h) {
         heap.samples++;
