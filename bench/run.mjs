@@ -656,14 +656,15 @@ async function measureMemory(target, imageBytes) {
     }
   })();
   // The user Worker's isolate itself (what the 128 MB limit counts): V8 heap plus ArrayBuffer
-  // backing stores, from the inspector, every 50 ms.
+  // backing stores, from the inspector, every 50 ms (a sample waits while the isolate is busy).
   let heap = null;
   let session = null;
   try { session = INSPECTOR[target] ? await connectWorker(PORTS[INSPECTOR[target]]) : null; } catch (err) { RESULT.notes.push(`memory ${target}: no inspector (${err.message})`); }
   const size = (h) => h.used + (h.backing ?? 0);
+  // The baseline is the lowest sample, before or during the cell: garbage left by earlier cells
+  // is not memory in use, and the streams' allocations force the GCs that reveal it (workerd's
+  // inspector does not run HeapProfiler.collectGarbage).
   if (session) {
-    // Idle = what survives a full GC: garbage left by earlier cells is not memory in use.
-    await session.send('HeapProfiler.collectGarbage');
     const first = await heapUsage(session);
     if (first) heap = { idle_bytes: size(first), idle_used_bytes: first.used, peak_bytes: size(first), peak_used_bytes: first.used, backing_reported: first.backing !== null, samples: 0 };
   }
@@ -672,6 +673,8 @@ async function measureMemory(target, imageBytes) {
       const h = await heapUsage(session);
       if (h) {
         heap.samples++;
+        heap.idle_bytes = Math.min(heap.idle_bytes, size(h));
+        heap.idle_used_bytes = Math.min(heap.idle_used_bytes, h.used);
         heap.peak_bytes = Math.max(heap.peak_bytes, size(h));
         heap.peak_used_bytes = Math.max(heap.peak_used_bytes, h.used);
       }

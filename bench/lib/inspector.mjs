@@ -16,7 +16,13 @@ export async function cdp(wsUrl, origin) {
   };
   ws.onclose = () => { for (const res of waiting.values()) res({ error: { message: 'inspector closed' } }); waiting.clear(); };
   return {
-    send: (method, params = {}) => new Promise((res) => { const i = ++id; waiting.set(i, res); ws.send(JSON.stringify({ id: i, method, params })); }),
+    // Every call settles: an inspector that never answers a method gives an error after timeoutMs.
+    send: (method, params = {}, timeoutMs = 30_000) => new Promise((res) => {
+      const i = ++id;
+      const timer = setTimeout(() => { waiting.delete(i); res({ error: { message: `${method}: no answer within ${timeoutMs} ms` } }); }, timeoutMs);
+      waiting.set(i, (msg) => { clearTimeout(timer); res(msg); });
+      ws.send(JSON.stringify({ id: i, method, params }));
+    }),
     close: () => ws.close(),
   };
 }
