@@ -4,13 +4,41 @@
 // Upstream selection comes from .dev.vars and the process environment:
 //   UPSTREAM_BASE_URL (+ UPSTREAM_API_KEY) -> custom, else OPENROUTER_API_KEY -> openrouter, else demo.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+
+/** Whether .dev.vars sets a variable (wrangler dev reads the file itself). */
+const hasDevVar = (name) => existsSync('.dev.vars') && new RegExp(`^\\s*${name}\\s*=\\s*\\S`, 'm').test(readFileSync('.dev.vars', 'utf8'));
+
+// The console (/admin) signs in with ADMIN_TOKEN: without one in the environment or .dev.vars,
+// a random one is written to .dev.vars (git-ignored) once, and kept for later runs.
+let adminTokenNote = 'ADMIN_TOKEN from the environment';
+if (!process.env.ADMIN_TOKEN) {
+  if (!hasDevVar('ADMIN_TOKEN')) {
+    const before = existsSync('.dev.vars') ? readFileSync('.dev.vars', 'utf8') : '';
+    const nl = before && !before.endsWith('\n') ? '\n' : '';
+    appendFileSync('.dev.vars', `${nl}# Written by npm start: the token that signs in to /admin.\nADMIN_TOKEN=adm_${randomBytes(18).toString('hex')}\n`);
+  }
+  adminTokenNote = 'ADMIN_TOKEN from .dev.vars';
+}
 
 const port = process.env.PORT || '8787';
 const skipBuild = process.argv.includes('--no-build') || process.env.DARKROOM_SKIP_BUILD === '1';
 if (!skipBuild || !existsSync('dist/web/index.html')) {
   const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+// The console's local D1 store (migrations/): applied before the server starts; already
+// applied migrations are skipped.
+const migrate = spawnSync(
+  'wrangler',
+  ['d1', 'migrations', 'apply', 'darkroom-usage', '--local', ...(process.env.WRANGLER_PERSIST_TO ? ['--persist-to', process.env.WRANGLER_PERSIST_TO] : [])],
+  { encoding: 'utf8', env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' } },
+);
+if (migrate.status !== 0) {
+  console.error(`wrangler d1 migrations apply failed:\n${migrate.stdout}${migrate.stderr}`);
+  process.exit(migrate.status ?? 1);
 }
 
 const upstream = process.env.UPSTREAM_BASE_URL
@@ -20,6 +48,7 @@ const upstream = process.env.UPSTREAM_BASE_URL
     : 'demo (offline; set UPSTREAM_BASE_URL or OPENROUTER_API_KEY in .dev.vars for a real model)';
 console.log(`Darkroom on http://localhost:${port}  upstream: ${upstream}`);
 console.log('Development key accepted here (refused when deployed): Authorization: Bearer sk-local-dev');
+console.log(`Console: http://localhost:${port}/admin  (sign in with ${adminTokenNote})`);
 
 const args = [
   'dev',

@@ -4,10 +4,11 @@
 // out also lists the nonce in RECORDS (`as:<nonce>`) until the cookie would have expired.
 // Cookie-authenticated calls that change something must pass csrfProblem (same Origin plus the
 // x-darkroom-csrf header a cross-site form or a no-CORS fetch cannot send).
+import { CSRF_HEADER } from '../../shared/admin';
 import type { Env } from '../env';
 
 export const SESSION_TTL_S = 4 * 3600;
-export const CSRF_HEADER = 'x-darkroom-csrf';
+export { CSRF_HEADER };
 const enc = new TextEncoder();
 
 const b64url = (bytes: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');

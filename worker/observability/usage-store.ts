@@ -2,8 +2,9 @@
 // and the reads behind the admin API. A batch is a handful of statements whatever its size (rows
 // travel as one JSON parameter through json_each), and every write adds (ON CONFLICT ... +
 // excluded), so isolates writing at once never lose each other's counts.
+import type { ErrorKind, RangeName, UsagePoint, UsageReport } from '../../shared/admin';
 import type { UsageBatch } from './usage';
-import { type ErrorKind, errorKindOf, fromNusd, quantileOf } from './usage';
+import { errorKindOf, fromNusd, quantileOf } from './usage';
 
 /** Hourly rows are kept this long; the recent list keeps this many rows. */
 export const RETENTION_S = 30 * 86_400;
@@ -83,51 +84,8 @@ export async function writeUsageBatch(db: D1Database, batch: UsageBatch, now: nu
 
 // ---- reads -----------------------------------------------------------------------------------
 
-export const RANGES = { '1h': 3600, '24h': 86_400, '7d': 7 * 86_400, '30d': 30 * 86_400 } as const;
-export type RangeName = keyof typeof RANGES;
-
-export interface UsagePoint {
-  t: number;
-  requests: number;
-  images: number;
-  errors: number;
-  cache_hits: number;
-  cache_misses: number;
-  coalesced: number;
-  cost_usd: number;
-  saved_usd: number;
-  ttfb_p50_ms: number | null;
-  ttfb_p95_ms: number | null;
-  total_p50_ms: number | null;
-  total_p95_ms: number | null;
-}
-
-export interface UsageReport {
-  object: 'usage';
-  range: RangeName;
-  key: string | null;
-  /** Unix seconds: the first hour counted and now. Ranges are whole UTC hours. */
-  from: number;
-  to: number;
-  step: number;
-  totals: {
-    requests: number;
-    images: number;
-    errors: number;
-    errors_by_kind: Partial<Record<ErrorKind, number>>;
-    cache_hits: number;
-    cache_misses: number;
-    cache_bypass: number;
-    coalesced: number;
-    hit_ratio: number;
-    cost_usd: number;
-    saved_cache_usd: number;
-    saved_coalesced_usd: number;
-    ttfb_ms: { p50: number | null; p95: number | null };
-    total_ms: { p50: number | null; p95: number | null };
-  };
-  series: UsagePoint[];
-}
+export const RANGES: Record<RangeName, number> = { '1h': 3600, '24h': 86_400, '7d': 7 * 86_400, '30d': 30 * 86_400 };
+export type { RangeName, UsagePoint, UsageReport };
 
 interface HourRow {
   hour: number;

@@ -5,6 +5,7 @@
 // once a second, from waitUntil: never on the path of an answer. A batch is bounded: past
 // MAX_RECENT_PER_BATCH requests its recent-list rows are dropped (the sums stay exact), and past
 // MAX_GROUPS_PER_BATCH distinct (hour, key) groups new samples are dropped and counted in a log line.
+import type { ErrorKind } from '../../shared/admin';
 import type { CacheStatus } from '../../shared/headers';
 import type { PrincipalKind } from '../access/context';
 import type { Env, Outcome } from '../env';
@@ -28,7 +29,7 @@ export interface UsageSample {
   totalMs: number;
 }
 
-export type ErrorKind = 'invalid_request' | 'auth' | 'rate_limited' | 'upstream' | 'timeout' | 'client_closed';
+export type { ErrorKind };
 
 /** The kind of a failed request, from its status (null when it did not fail). */
 export function errorKindOf(status: number): ErrorKind | null {

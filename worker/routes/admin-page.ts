@@ -110,4 +110,7 @@ adminPageRoutes.post('/sign-out', async (c) => {
   return new Response(null, { status: 303, headers: { location: '/admin', 'set-cookie': sessionCookie(c.req.url, '', 0), ...NO_STORE } });
 });
 
-adminPageRoutes.all('*', (c) => c.text('Not found', 404, NO_STORE));
+adminPageRoutes.all('*', (c) => {
+  if (c.req.method === 'GET' && new URL(c.req.url).pathname === '/admin/') return c.redirect('/admin', 308);
+  return c.text('Not found', 404, NO_STORE);
+});
