@@ -5,21 +5,22 @@
 //   UPSTREAM_BASE_URL (+ UPSTREAM_API_KEY) -> custom, else OPENROUTER_API_KEY -> openrouter, else demo.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** Whether .dev.vars sets a variable (wrangler dev reads the file itself). */
 const hasDevVar = (name) => existsSync('.dev.vars') && new RegExp(`^\\s*${name}\\s*=\\s*\\S`, 'm').test(readFileSync('.dev.vars', 'utf8'));
 
-// The console (/admin) signs in with ADMIN_TOKEN: without one in the environment or .dev.vars,
-// a random one is written to .dev.vars (git-ignored) once, and kept for later runs.
-let adminTokenNote = 'ADMIN_TOKEN from the environment';
-if (!process.env.ADMIN_TOKEN) {
-  if (!hasDevVar('ADMIN_TOKEN')) {
-    const before = existsSync('.dev.vars') ? readFileSync('.dev.vars', 'utf8') : '';
-    const nl = before && !before.endsWith('\n') ? '\n' : '';
-    appendFileSync('.dev.vars', `${nl}# Written by npm start: the token that signs in to /admin.\nADMIN_TOKEN=adm_${randomBytes(18).toString('hex')}\n`);
+// The console (/admin) signs in with ADMIN_TOKEN, from .dev.vars (which wrangler prefers) or
+// the environment. With neither, this run gets a random one, printed below: put
+// `ADMIN_TOKEN=...` in .dev.vars to keep one across restarts.
+let adminTokenNote = 'ADMIN_TOKEN from .dev.vars';
+const runEnv = { ...process.env };
+if (!hasDevVar('ADMIN_TOKEN')) {
+  if (process.env.ADMIN_TOKEN) adminTokenNote = 'ADMIN_TOKEN from the environment';
+  else {
+    runEnv.ADMIN_TOKEN = `adm_${randomBytes(18).toString('hex')}`;
+    adminTokenNote = `this run's admin token ${runEnv.ADMIN_TOKEN}; set ADMIN_TOKEN in .dev.vars to keep one`;
   }
-  adminTokenNote = 'ADMIN_TOKEN from .dev.vars';
 }
 
 const port = process.env.PORT || '8787';
@@ -62,7 +63,7 @@ const args = [
 ];
 const child = spawn('wrangler', args, {
   stdio: 'inherit',
-  env: { ...process.env, CLOUDFLARE_INCLUDE_PROCESS_ENV: 'true', WRANGLER_SEND_METRICS: 'false' },
+  env: { ...runEnv, CLOUDFLARE_INCLUDE_PROCESS_ENV: 'true', WRANGLER_SEND_METRICS: 'false' },
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
