@@ -38,7 +38,7 @@ const migrate = spawnSync(
   { encoding: 'utf8', env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' } },
 );
 if (migrate.status !== 0) {
-  console.error(`wrangler d1 migrations apply failed:\n${migrate.stdout}${migrate.stderr}`);
+  console.error(`wrangler d1 migrations apply failed: ${migrate.error ?? ""}\n${migrate.stdout ?? ""}${migrate.stderr ?? ""}`);
   process.exit(migrate.status ?? 1);
 }
 
