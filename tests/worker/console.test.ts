@@ -46,9 +46,12 @@ describe('console session', () => {
     expect(a.text).not.toMatch(/<script/i);
     expect(a.text).not.toContain('/admin/assets/');
     expect(a.res.headers.get('cache-control')).toBe('no-store');
-    for (const path of ['/admin/', '/admin/index.html', '/admin/assets/index.js', '/admin/assets/x.css']) {
+    const slash = await page('/admin/');
+    expect(slash.res.status).toBe(308);
+    expect(new URL(slash.res.headers.get('location')!, SITE).pathname).toBe('/admin');
+    for (const path of ['/admin/index.html', '/admin/assets/index.js', '/admin/assets/x.css', '/admin/anything']) {
       const b = await page(path);
-      expect([401, 404], path).toContain(b.res.status);
+      expect(b.res.status, path).toBe(404);
       expect(b.text, path).not.toContain('<div id="admin"');
     }
     for (const path of ['/v1/admin/keys', '/v1/admin/usage', '/v1/admin/generations', '/v1/stats']) {
