@@ -154,6 +154,8 @@ export const CreateKeyRequest = z
     concurrency: z.number().int().min(1).max(10_000).optional(),
     daily_usd: z.number().max(1_000_000).optional(),
     window_s: z.number().int().min(1).max(86_400).optional(),
+    /** Whose cache entries this key reads and writes: its own ('key') or everyone's ('shared'). */
+    cache: z.enum(['key', 'shared']).optional(),
   })
   .superRefine((r, ctx) => {
     if (r.type === 'publishable' && !r.origins?.length) {

@@ -5,6 +5,7 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       FAKE_UPSTREAM: string;
+      TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
     }
   }
 }

@@ -14,6 +14,8 @@ export interface Env {
   GENERATIONS: DurableObjectNamespace<GenerationCoordinator>;
   LIMITS: DurableObjectNamespace<LimitCounter>;
   STATS: DurableObjectNamespace<StatsCounter>;
+  /** The operator console's store (D1: migrations/). */
+  USAGE: D1Database;
 
   DARKROOM_ENV?: string;
   UPSTREAM_BASE_URL?: string;
@@ -41,6 +43,10 @@ export interface Outcome {
   costUsd: number;
   tokens?: number;
   meta?: GenMeta;
+  /** Images in the answer. */
+  images?: number;
+  /** What the generation cost at list price, whoever paid (a joined request pays 0 of it). */
+  listCostUsd?: number;
 }
 
 /** Hono's environment type for every route and middleware. */

@@ -9,6 +9,7 @@ import { requestContext } from './middleware/request-context';
 import { securityHeaders } from './middleware/security-headers';
 import { logLine } from './observability/log';
 import { adminRoutes, statsRoutes } from './routes/admin';
+import { adminPageRoutes } from './routes/admin-page';
 import { chatRoutes } from './routes/chat';
 import { docsRoutes } from './routes/docs';
 import { embedRoutes } from './routes/embed';
@@ -37,6 +38,7 @@ app.route('/v1/stats', statsRoutes);
 app.route('/i', imageRoutes);
 app.route('/s', shareRoutes);
 app.route('/embed', embedRoutes);
+app.route('/admin', adminPageRoutes);
 app.route('/', docsRoutes);
 app.get('/healthz', (c) => c.json({ ok: true }));
 
@@ -49,6 +51,7 @@ const KNOWN: [RegExp, string][] = [
   [/^\/v1\/stats\/?$/, 'GET'],
   [/^\/v1\/admin\/keys\/?$/, 'GET, POST'],
   [/^\/v1\/admin\/keys\/[^/]+$/, 'DELETE'],
+  [/^\/v1\/admin\/(usage|generations)\/?$/, 'GET'],
   [/^\/i\/[^/]+$/, 'GET, HEAD'],
   [/^\/healthz$/, 'GET'],
   [/^\/openapi\.json$/, 'GET'],

@@ -280,7 +280,7 @@ function build(): Json {
     operationId: 'listKeys',
     tags: ['Admin'],
     summary: 'List keys',
-    description: 'Every key with its limits and spend (today and total). Keys themselves are never shown again.',
+    description: 'Every key with its limits, spend and requests (today and total) and when it was last used. Keys themselves are never shown again.',
     security: admin,
     responses: { 200: { description: 'A list of keys.' }, ...errorResponses([401]) },
   } as any);
@@ -293,6 +293,36 @@ function build(): Json {
     security: admin,
     parameters: [idParam('id', 'Key id.')],
     responses: { 200: { description: 'The revoked key\'s record.' }, ...errorResponses([401, 404]) },
+  } as any);
+  const queryParam = (name: string, description: string, schema: Record<string, unknown>) => ({ in: 'query', name, required: false, schema, description });
+  const keyQuery = queryParam('key', 'One key id (16 hex characters), or `playground`, `dev` (sk-local-dev) or `anonymous` (refused callers).', { type: 'string' });
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/admin/usage',
+    operationId: 'getUsage',
+    tags: ['Admin'],
+    summary: 'Usage for a range',
+    description:
+      'What the operator console charts: requests, images, errors by kind, cache hits and hit ratio, USD spent and saved by the cache and by coalescing, p50/p95 time to first byte and to the end; as totals and per UTC hour.',
+    security: admin,
+    parameters: [queryParam('range', 'Whole UTC hours back from now.', { type: 'string', enum: ['1h', '24h', '7d', '30d'], default: '24h' }), keyQuery],
+    responses: { 200: { description: '`totals` and an hourly `series`.' }, ...errorResponses([400, 401]) },
+  } as any);
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/admin/generations',
+    operationId: 'listRecentGenerations',
+    tags: ['Admin'],
+    summary: 'Recent generations',
+    description: 'The newest generation requests (of the last 10,000), with their key, status, cache status, cost and durations, and the prompt, thumbnail, share page and record of their generation.',
+    security: admin,
+    parameters: [
+      keyQuery,
+      queryParam('status', '`ok` or `error`.', { type: 'string', enum: ['ok', 'error'] }),
+      queryParam('limit', 'Rows, 1 to 200.', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
+      queryParam('before', 'Only rows older than this `seq` (the next page).', { type: 'integer', minimum: 1 }),
+    ],
+    responses: { 200: { description: 'A list, newest first, and `next_before`.' }, ...errorResponses([400, 401]) },
   } as any);
   reg.registerPath({
     method: 'get',
