@@ -2,6 +2,7 @@
 // never from one above. The order is ../shared/DESIGN.md's (top to bottom), with the folders it
 // does not name placed where they sit (README "How it works"). worker/env.ts only declares the
 // bindings' types and may be imported from anywhere.
+/// <reference types="vite/client" />
 import { describe, expect, it } from 'vitest';
 
 const LAYERS: string[][] = [

@@ -9,7 +9,7 @@ import { settings } from '../lib/settings';
 import { r2ImageStore } from '../storage/image-store';
 import type { GenEvent } from '../stream/events';
 import { fromEvents } from '../stream/pipeline';
-import { decodeEvents } from './event-codec';
+import { subscriptionEvents } from './coordinator';
 import type { GenerationPlan } from './plan';
 import { runGeneration } from './run';
 
@@ -33,7 +33,7 @@ export async function generationEvents(
   await opts.admit?.();
   if (plan.cacheKey) {
     const stub = env.GENERATIONS.get(env.GENERATIONS.idFromName(plan.cacheKey));
-    return decodeEvents((await stub.join(plan)) as unknown as ReadableStream<Uint8Array>);
+    return subscriptionEvents(await stub.join(plan));
   }
   return runGeneration(plan, { env, waitUntil: opts.waitUntil });
 }

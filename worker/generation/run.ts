@@ -10,6 +10,7 @@ import { r2ImageStore } from '../storage/image-store';
 import { addEvent, emptyCollected } from '../stream/collect';
 import { type GenEvent, isTerminal, type StreamError } from '../stream/events';
 import { upstreamEvents } from '../stream/pipeline';
+import { entryFrom } from '../cache/entry';
 import { finishGeneration } from './finish';
 import type { GenerationPlan } from './plan';
 import { startUpstream } from './upstream-call';
@@ -18,6 +19,8 @@ export interface RunContext {
   env: Env;
   waitUntil(p: Promise<unknown>): void;
   signal?: AbortSignal;
+  /** Called once at the terminal event: whether the answer is what a cache entry may hold. */
+  onFinished?: (cacheable: boolean) => void;
 }
 
 export function toStreamError(err: unknown): StreamError {
@@ -75,6 +78,7 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
       addEvent(acc, value, false); // the record and the cache entry need our image records only
       // Finish on the terminal event itself: a reader may stop there and never pull again.
       if (isTerminal(value)) {
+        ctx.onFinished?.(entryFrom(acc, provider, plan.generationId) !== null);
         ctx.waitUntil(finishGeneration(env, plan, acc, provider).catch((err) => {
           logLine({ level: 'error', msg: 'finishing the generation failed', generation: plan.generationId, error: String(err) });
         }));
