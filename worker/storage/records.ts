@@ -13,8 +13,15 @@ export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' 
 const recordKey = (id: string) => `g:${id}`;
 export const isGenerationId = (id: string) => /^[0-9A-Za-z]{6,32}$/.test(id);
 
-export async function putGenerationRecord(env: Env, record: StoredRecord): Promise<void> {
-  await env.RECORDS.put(recordKey(record.id), JSON.stringify(record));
+/**
+ * Records are write-once: ids are random (worker/lib/bytes.ts randomId), and an id that exists
+ * is never written again, so no later generation can change what a share link shows.
+ */
+export async function putGenerationRecord(env: Env, record: StoredRecord): Promise<boolean> {
+  const key = recordKey(record.id);
+  if ((await env.RECORDS.get(key)) !== null) return false;
+  await env.RECORDS.put(key, JSON.stringify(record));
+  return true;
 }
 
 export async function getGenerationRecord(env: Env, id: string, origin: string): Promise<GenerationRecord | null> {
