@@ -5,6 +5,8 @@ import { Hono } from 'hono';
 import { generationAccess, preflight } from './access/middleware';
 import type { AppEnv } from './env';
 import { ApiError, toApiError } from './lib/errors';
+import { recordReadLimit } from './access/read-limit';
+import { bodyDeadline } from './middleware/body-deadline';
 import { requestContext } from './middleware/request-context';
 import { securityHeaders } from './middleware/security-headers';
 import { logLine } from './observability/log';
@@ -17,6 +19,7 @@ import { generationRoutes } from './routes/generations';
 import { imageRoutes } from './routes/images';
 import { imagesApiRoutes } from './routes/images-api';
 import { modelRoutes } from './routes/models';
+import { playgroundRoutes } from './routes/playground';
 import { shareRoutes } from './routes/share';
 
 export { GenerationCoordinator } from './generation/coordinator';
@@ -25,8 +28,9 @@ export { StatsCounter } from './observability/stats-counter';
 
 const app = new Hono<AppEnv>();
 
-app.use('*', requestContext(), securityHeaders());
+app.use('*', requestContext(), securityHeaders(), bodyDeadline());
 app.use('/v1/*', preflight());
+app.on('GET', ['/v1/generations/*', '/s/*'], recordReadLimit());
 app.on('POST', ['/v1/chat/completions', '/v1/images/generations'], generationAccess());
 
 app.route('/v1/chat/completions', chatRoutes);
@@ -35,6 +39,7 @@ app.route('/v1/models', modelRoutes);
 app.route('/v1/generations', generationRoutes);
 app.route('/v1/admin', adminRoutes);
 app.route('/v1/stats', statsRoutes);
+app.route('/v1/playground', playgroundRoutes);
 app.route('/i', imageRoutes);
 app.route('/s', shareRoutes);
 app.route('/embed', embedRoutes);
@@ -49,6 +54,8 @@ const KNOWN: [RegExp, string][] = [
   [/^\/v1\/models(\/.*)?$/, 'GET'],
   [/^\/v1\/generations\/[^/]+$/, 'GET'],
   [/^\/v1\/stats\/?$/, 'GET'],
+  [/^\/v1\/playground\/?$/, 'GET'],
+  [/^\/v1\/playground\/session\/?$/, 'POST'],
   [/^\/v1\/admin\/keys\/?$/, 'GET, POST'],
   [/^\/v1\/admin\/keys\/[^/]+$/, 'DELETE'],
   [/^\/v1\/admin\/(usage|generations)\/?$/, 'GET'],

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createKey } from './access-helpers';
-import { script, uniquePrompt } from './helpers';
+import { script, uniquePrompt, upstreamRequests } from './helpers';
 import { callWith, captureLogs, productionEnv } from './security-helpers';
 
 // Keys as vendors issue them, and some that look like nothing at all (no generic pattern fits).
@@ -22,7 +22,7 @@ const stepArb = fc.record({
 });
 
 describe('a secret-echoing upstream never gets its key out', () => {
-  it('fuzz: chat and Images API, streamed and not', async () => {
+  it('fuzz: chat and Images API, streamed and not', { timeout: 120_000 }, async () => {
     const { key: apiKey } = await createKey({ type: 'secret', rpm: 100000, concurrency: 100 });
     await fc.assert(
       fc.asyncProperty(keyArb, stepArb, fc.boolean(), fc.constantFrom('chat', 'images'), async (secret, step, stream, route) => {
@@ -40,15 +40,18 @@ describe('a secret-echoing upstream never gets its key out', () => {
             method: 'POST',
             key: apiKey,
             body: JSON.stringify(body),
+            settle: false,
           }),
         );
+        // The upstream really was sent this key (and so had it to echo).
+        expect((await upstreamRequests(prompt)).requests[0]?.headers.authorization).toBe(`Bearer ${secret}`);
         const what = `${route} ${JSON.stringify(step)} stream=${stream} key=${secret}`;
         expect(a.res.status, what).toBeLessThan(600);
         expect(a.text.includes(secret), `body: ${what}\n${a.text.slice(0, 500)}`).toBe(false);
         expect([...a.res.headers].join('\n').includes(secret), `headers: ${what}`).toBe(false);
         expect(logs.includes(secret), `log: ${what}\n${logs.slice(0, 500)}`).toBe(false);
       }),
-      { numRuns: 60 },
+      { numRuns: 80 },
     );
   });
 });

@@ -12,6 +12,8 @@ import { callWith, captureLogs, chatBody, fetchWith, productionEnv, SITE, TURNST
 
 const WIDGET = 'https://shop.example.com';
 const seeded = (prompt: string, extra: Record<string, unknown> = {}) => ask(prompt, { seed: 42, ...extra });
+/** Runs fn with the console captured: the retries these tests cause log warnings by design. */
+const quietly = async (fn: () => Promise<void>) => void (await captureLogs(fn));
 const idOf = (a: { res: Response }) => a.res.headers.get('x-darkroom-generation')!;
 const record = async (id: string) => (await call(`/v1/generations/${id}`, { key: null, headers: { 'x-real-ip': uniqueIp() } })).json;
 
@@ -93,7 +95,7 @@ describe('finding 2: nobody can tell whether someone else asked a prompt, or rea
       expect(id.length * Math.log2(62)).toBeGreaterThanOrEqual(96);
     }
     expect(idOf(a)).not.toBe(idOf(b));
-    const key = await cacheKey({ ...seeded(prompt), model: 'openai/gpt-5.4-image-2' } as never);
+    const key = await cacheKey({ ...seeded(prompt), model: 'openai/gpt-5.4-image-2' } as never, { scope: 'dev', upstream: 'custom' });
     expect(idOf(a)).not.toContain(key.slice(0, 8));
   });
 
@@ -143,7 +145,7 @@ describe('finding 3: secrets never leave, in streams, error fields or logs', () 
 });
 
 describe('finding 4: a fallback upstream gets its own key, never the primary one', () => {
-  it('a fallback base URL without a key variable is sent no key', async () => {
+  it('a fallback base URL without a key variable is sent no key', () => quietly(async () => {
     const prompt = uniquePrompt('fallback no key');
     await script(prompt, [{ kind: 'status', status: 503 }], '/v1');
     const a = await chat(ask(prompt));
@@ -153,9 +155,9 @@ describe('finding 4: a fallback upstream gets its own key, never the primary one
     expect(fallback.length).toBe(1);
     expect(fallback[0].headers.authorization).toBeUndefined();
     for (const r of sent.filter((x) => !x.path.startsWith('/fallback/'))) expect(r.headers.authorization).toBe(`Bearer ${env.UPSTREAM_API_KEY}`);
-  });
+  }));
 
-  it('UPSTREAM_FALLBACKS=url|VAR sends that variable as the fallback key', async () => {
+  it('UPSTREAM_FALLBACKS=url|VAR sends that variable as the fallback key', () => quietly(async () => {
     const other = 'other-vendor-credential-3f9a1c';
     const bindings = productionEnv({
       UPSTREAM_FALLBACKS: `openrouter,${env.FAKE_UPSTREAM}/fallback/v1|OTHER_API_KEY`,
@@ -169,11 +171,11 @@ describe('finding 4: a fallback upstream gets its own key, never the primary one
     expect(a.res.status).toBe(200);
     const fallback = (await upstreamRequests(prompt)).requests.filter((r) => r.path.startsWith('/fallback/'));
     expect(fallback.map((r) => r.headers.authorization)).toEqual([`Bearer ${other}`]);
-  });
+  }));
 });
 
 describe('finding 5: only the primary upstream is cached', () => {
-  it('a fallback answer is neither stored nor replayed to late joiners', async () => {
+  it('a fallback answer is neither stored nor replayed to late joiners', () => quietly(async () => {
     const prompt = uniquePrompt('fallback cached');
     await script(prompt, [{ kind: 'status', status: 503 }, { kind: 'status', status: 503 }, { kind: 'status', status: 503 }, { kind: 'ok' }], '/v1');
     const a = await chat(seeded(prompt));
@@ -184,7 +186,7 @@ describe('finding 5: only the primary upstream is cached', () => {
     const c = await chat(seeded(prompt));
     expect(c.res.headers.get('x-cache')).toBe('HIT');
     expect(idOf(c)).toBe(idOf(b));
-  });
+  }));
 
   it('an entry names its provider', async () => {
     const prompt = uniquePrompt('entry provider');
