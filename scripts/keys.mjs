@@ -140,8 +140,8 @@ async function create() {
   if (type === 'publishable' && !origins.length) fail('a publishable key needs at least one --origin');
   if (type === 'secret' && origins.length) fail('secret keys have no origins (they are for servers, not browsers)');
   const limits = limitsFromArgs();
-  const cache = args.cache ?? 'key';
-  if (!records.CACHE_SCOPES.includes(cache)) fail(`--cache is one of ${records.CACHE_SCOPES.join(', ')}`);
+  const cache = args.cache;
+  if (cache !== undefined && !records.CACHE_SCOPES.includes(cache)) fail(`--cache is one of ${records.CACHE_SCOPES.join(', ')}`);
   const key = generateKey(type);
   const hash = await hashKey(key);
   const record = newKeyRecord(key, hash, { type, name, origins, limits, cache });

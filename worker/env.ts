@@ -25,6 +25,16 @@ export interface Env {
   /** Ordered, comma-separated list of fallback upstreams: "openrouter", "demo", or base URLs. */
   UPSTREAM_FALLBACKS?: string;
   ADMIN_TOKEN?: string;
+  /** Who may use the keyless playground: open, turnstile or off (see worker/access/playground.ts). */
+  PLAYGROUND?: string;
+  TURNSTILE_SITE_KEY?: string;
+  TURNSTILE_SECRET_KEY?: string;
+  /** Turnstile's siteverify endpoint (tests point it at a local fake). */
+  TURNSTILE_VERIFY_URL?: string;
+  /** A request body must arrive within this many ms (default 30000), else 408. */
+  BODY_TIMEOUT_MS?: string;
+  /** Record and share-page reads per IP per rate window (default 120). */
+  RECORDS_RPM?: string;
   CACHE_TTL_SECONDS?: string;
   FIRST_BYTE_TIMEOUT_MS?: string;
   IDLE_TIMEOUT_MS?: string;

@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ASPECT_RATIOS } from '../../shared/model';
-import { findKey } from '../access/keys';
+import { findKey, KEY_FORMAT } from '../access/keys';
 import { escapeHtml } from './share';
 
 export const embedRoutes = new Hono<AppEnv>();
@@ -45,7 +45,7 @@ export function renderEmbed(q: { key?: string; theme?: string; aspect?: string; 
 
 /** The origins a live publishable key lists, as CSP host sources; null when the key is no such key. */
 async function keyOrigins(env: AppEnv['Bindings'], key: string | undefined): Promise<string[] | null> {
-  if (!key || !/^pk_[0-9A-Za-z]{24,64}$/.test(key)) return null;
+  if (!key?.startsWith('pk_') || !KEY_FORMAT.test(key)) return null;
   const record = await findKey(env, key).catch(() => null);
   if (record?.type !== 'publishable' || record.revoked) return null;
   // Origin patterns ("https://a.example", "*.example.com") are valid CSP host sources; anything else is dropped.
