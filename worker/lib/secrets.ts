@@ -76,6 +76,19 @@ export function scrubHeaders(headers: Headers, secrets: readonly string[]): bool
 
 const encoder = new TextEncoder();
 
+/** Bytes of base64 and hex, which make up most of a large answer (image data, hashes). */
+const COMMON = new Set(encoder.encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/='));
+
+/**
+ * Where to anchor the scan for a secret: its first byte that base64 never contains ('-', '_',
+ * '.', ...), so the native indexOf runs through megabytes of image data without a stop;
+ * otherwise its first byte. (A masked occurrence never matches again: the mask is '[redacted]***'.)
+ */
+function anchorOf(secret: Uint8Array): number {
+  const i = secret.findIndex((b) => !COMMON.has(b));
+  return i >= 0 ? i : 0;
+}
+
 /** The mask written over a secret in a body: as long as the secret, so Content-Length stays true. */
 function mask(length: number): Uint8Array {
   const text = length >= REDACTED.length ? REDACTED + '*'.repeat(length - REDACTED.length) : '*'.repeat(length);
@@ -88,33 +101,41 @@ function mask(length: number): Uint8Array {
  * begins no secret, so events are not delayed). `onLeak` runs once if anything was masked.
  */
 export function scrubBytes(secrets: readonly string[], onLeak?: () => void): TransformStream<Uint8Array, Uint8Array> {
-  const needles = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH).map((s) => encoder.encode(s));
+  const needles = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH).map((s) => {
+    const bytes = encoder.encode(s);
+    return { bytes, anchor: anchorOf(bytes) };
+  });
+  // One native scan per distinct anchor byte (usually one: keys share their '-' or '_').
+  const groups = new Map<number, typeof needles>();
+  for (const n of needles) groups.set(n.bytes[n.anchor], [...(groups.get(n.bytes[n.anchor]) ?? []), n]);
   let carry = new Uint8Array(0);
   let leaked = false;
   const process = (buf: Uint8Array, final: boolean): Uint8Array => {
     let out: Uint8Array | null = null;
-    for (const n of needles) {
-      const first = n[0];
-      for (let i = buf.indexOf(first); i >= 0 && i + n.length <= buf.length; i = buf.indexOf(first, i + 1)) {
-        let j = 1;
-        while (j < n.length && buf[i + j] === n[j]) j++;
-        if (j < n.length) continue;
-        // Copy once before writing: the chunk may be someone else's (a cached image's bytes).
-        out ??= buf.slice();
-        out.set(mask(n.length), i);
-        buf = out;
-        if (!leaked) {
-          leaked = true;
-          onLeak?.();
+    for (const [byte, group] of groups) {
+      for (let i = buf.indexOf(byte); i >= 0; i = buf.indexOf(byte, i + 1)) {
+        for (const { bytes: n, anchor } of group) {
+          const start = i - anchor;
+          if (start < 0 || start + n.length > buf.length) continue;
+          let j = 0;
+          while (j < n.length && buf[start + j] === n[j]) j++;
+          if (j < n.length) continue;
+          // Copy once before writing: the chunk may be someone else's (a cached image's bytes).
+          out ??= buf.slice();
+          out.set(mask(n.length), start);
+          buf = out;
+          if (!leaked) {
+            leaked = true;
+            onLeak?.();
+          }
         }
       }
     }
     if (final) return buf;
     // Hold back the shortest tail that is a proper prefix of some secret.
     let keep = buf.length;
-    for (const n of needles) {
-      for (let start = Math.max(0, buf.length - n.length + 1); start < buf.length; start++) {
-        if (start >= keep) break;
+    for (const { bytes: n } of needles) {
+      for (let start = Math.max(0, buf.length - n.length + 1); start < keep; start++) {
         let j = 0;
         while (start + j < buf.length && buf[start + j] === n[j]) j++;
         if (start + j === buf.length) {
