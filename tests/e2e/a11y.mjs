@@ -361,9 +361,9 @@ test('keyboard: every playground action by Tab, Enter and Space, with focus on t
 test('keyboard: the widget on a host page, in and out of its shadow root without a trap', async (ctx) => {
   const page = await openWidgetHost(ctx, ctx.context);
   await page.locator('#host-button').focus();
-  let f = await tabTo(page, 'the widget prompt', (x) => x.inWidget && x.tag === 'input', { max: 3 });
+  await tabTo(page, 'the widget prompt', (x) => x.inWidget && x.tag === 'input', { max: 3 });
   await page.keyboard.type('A fox made of autumn leaves');
-  f = await tabTo(page, 'Generate', (x) => x.inWidget && x.name === 'Generate', { max: 1 });
+  await tabTo(page, 'Generate', (x) => x.inWidget && x.name === 'Generate', { max: 1 });
   await page.keyboard.press('Enter');
   await until('the darkroom:image event', () => page.evaluate(() => window.__darkroom.events.length > 0));
   await until('focus on the widget result', async () => {
@@ -372,7 +372,7 @@ test('keyboard: the widget on a host page, in and out of its shadow root without
   });
   const alt = await widgetRoot(page).locator('a img').getAttribute('alt');
   assert.equal(alt, 'A fox made of autumn leaves', 'the focused result link is named by the image alt (the prompt)');
-  f = await focused(page);
+  let f = await focused(page);
   assert.ok(f.ring, 'the focused result shows its focus');
   await tabTo(page, 'Share page', (x) => x.inWidget && x.name === 'Share page', { max: 2 });
   await tabTo(page, 'the Darkroom link', (x) => x.inWidget && x.name === 'Darkroom', { max: 1 });
