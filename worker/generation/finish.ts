@@ -40,6 +40,9 @@ export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Coll
       text: acc.text,
       images: acc.images.flatMap((i) => (i.darkroom ? [i.darkroom] : [])),
       usage: acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 },
+      finish_reason: acc.finishReason,
+      streamed: plan.stream,
+      upstream_id: acc.id || null,
     }), kvWriteMs, 'KV put record');
     if (!written) logLine({ level: 'error', msg: 'a generation record with this id exists; not overwritten', generation: plan.generationId });
   } catch (err) {

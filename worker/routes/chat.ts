@@ -1,8 +1,8 @@
-// POST /v1/chat/completions: validate -> (access ran as middleware) -> cache lookup ->
+// POST /v1/chat/completions (and OpenRouter's /api/v1/chat/completions): validate -> (access ran as middleware) -> cache lookup ->
 // generation (coalesced when cacheable) -> answer/ renders it as OpenAI SSE or JSON.
 import { Hono } from 'hono';
 import { answer } from '../answer';
-import { openAiChat } from '../answer/openai-chat';
+import { chatRenderer, dialectOf } from '../answer/dialect';
 import type { ImageFormat } from '../answer/public';
 import { H } from '../../shared/headers';
 import { LIMITS } from '../../shared/limits';
@@ -38,7 +38,7 @@ chatRoutes.post('/', async (c) => {
   });
   // Workers freeze timers during I/O, so this is coarse in production; it is exact locally.
   if (timing.lookupMs !== undefined) headers['server-timing'] = `cache;desc="cache lookup";dur=${timing.lookupMs.toFixed(2)}`;
-  return answer([events], openAiChat({ imageFormat }), {
+  return answer([events], chatRenderer(dialectOf(c.req.path), { imageFormat }), {
     origin: new URL(c.req.url).origin,
     stream: plan.stream,
     headers,

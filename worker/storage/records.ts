@@ -8,6 +8,11 @@ import type { StoredImage } from './image-store';
 export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' | 'share_url'> & {
   images: StoredImage[];
   usage: Usage;
+  /** For OpenRouter's generation lookup (absent in records written before it). */
+  finish_reason?: string | null;
+  streamed?: boolean;
+  /** The upstream's own id for the generation. */
+  upstream_id?: string | null;
 };
 
 const recordKey = (id: string) => `g:${id}`;
@@ -25,9 +30,13 @@ export async function putGenerationRecord(env: Env, record: StoredRecord): Promi
 }
 
 export async function getGenerationRecord(env: Env, id: string, origin: string): Promise<GenerationRecord | null> {
-  if (!isGenerationId(id)) return null;
-  const stored = await env.RECORDS.get<StoredRecord>(recordKey(id), 'json');
+  const stored = await getStoredRecord(env, id);
   return stored ? publicRecord(stored, origin) : null;
+}
+
+export async function getStoredRecord(env: Env, id: string): Promise<StoredRecord | null> {
+  if (!isGenerationId(id)) return null;
+  return env.RECORDS.get<StoredRecord>(recordKey(id), 'json');
 }
 
 export function publicRecord(r: StoredRecord, origin: string): GenerationRecord {
