@@ -15,7 +15,7 @@ function expectOpenRouterError(json: any, status: number) {
 }
 
 describe('OpenRouter dialect: errors', () => {
-  it.each([
+  it.each<[string, { body: Record<string, unknown>; key?: string }, number]>([
     ['an unknown parameter', { body: ask('x', { temperature: 0.5 }) }, 400],
     ['no messages', { body: { messages: [] } }, 400],
     ['a bad key', { body: ask('x'), key: 'sk-nope' }, 401],
