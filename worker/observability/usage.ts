@@ -148,8 +148,22 @@ export function addSample(batch: UsageBatch, s: UsageSample): boolean {
   if (!g) {
     if (batch.groups.size >= MAX_GROUPS_PER_BATCH) return false;
     g = {
-      hour, keyId: s.keyId, requests: 0, images: 0, errors: 0, cacheHits: 0, cacheMisses: 0, cacheBypass: 0, coalesced: 0,
-      costNusd: 0, savedCacheNusd: 0, savedCoalescedNusd: 0, lastUsed: 0, errorKinds: new Map(), ttfb: new Map(), total: new Map(),
+      hour,
+      keyId: s.keyId,
+      requests: 0,
+      images: 0,
+      errors: 0,
+      cacheHits: 0,
+      cacheMisses: 0,
+      cacheBypass: 0,
+      coalesced: 0,
+      costNusd: 0,
+      savedCacheNusd: 0,
+      savedCoalescedNusd: 0,
+      lastUsed: 0,
+      errorKinds: new Map(),
+      ttfb: new Map(),
+      total: new Map(),
     };
     batch.groups.set(id, g);
   }
@@ -201,6 +215,10 @@ export async function recordUsage(env: Env, sample: UsageSample): Promise<void> 
     await writeUsageBatch(env.USAGE, batch, Date.now());
   } catch (err) {
     pausedUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
-    logLine({ level: 'error', msg: 'usage write failed; the console misses this batch (run the D1 migrations?)', error: String(err) });
+    logLine({
+      level: 'error',
+      msg: 'usage write failed; the console misses this batch (run the D1 migrations?)',
+      error: String(err),
+    });
   }
 }
