@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assertAccessible } from './axe.mjs';
-import { TIMEOUT, createPublishableKey, finishes, generateIn, openPlayground, shot, shownImage, until, watchProgress } from './tests.mjs';
+import { TIMEOUT, apiGenerate, createPublishableKey, finishes, generateIn, openPlayground, shot, shownImage, until, watchProgress } from './tests.mjs';
 
 export const a11yTests = [];
 const test = (name, run) => a11yTests.push({ name, run });
@@ -303,6 +303,50 @@ test('a11y: /embed passes axe in every theme under both colour schemes', async (
       await context.close();
     }
   }
+});
+
+test('a11y: the console passes axe signed out and in (sign-in error, data, a new key, a revoke to confirm, tables) and reflows at 320 px', async (ctx) => {
+  const prompt = `Console a11y: a kingfisher on a reed ${Date.now()}`;
+  assert.equal((await apiGenerate(ctx, 'sk-local-dev', prompt, 4)).status, 200);
+  assert.equal((await apiGenerate(ctx, 'sk-local-dev', prompt, 4)).cache, 'HIT');
+  const page = await ctx.context.newPage();
+  await page.goto(`${ctx.app}/admin`);
+  await assertAccessible(page, 'console sign-in');
+  await page.getByLabel('Admin token').fill('not-the-admin-token-0123');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  await assertAccessible(page, 'console sign-in, wrong token');
+  await page.getByLabel('Admin token').fill(ctx.adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await until('the recent list', async () => (await page.locator('table.recent tbody tr', { hasText: prompt }).count()) === 2);
+  await assertAccessible(page, 'console with data');
+  // Keyboard: the range radios and the key filter take focus, with a visible ring.
+  await page.getByRole('radio', { name: 'Last 7 days' }).focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getByRole('radio', { name: 'Last 30 days' }).isChecked(), true, 'arrow keys move through the ranges');
+  const ring = await page.evaluate(() => getComputedStyle(document.activeElement.closest('label')).boxShadow);
+  assert.notEqual(ring, 'none', 'the focused range shows a focus ring');
+  await page.getByLabel('Name', { exact: true }).fill('a11y key');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await page.getByTestId('new-key').waitFor();
+  await page.getByRole('button', { name: 'Revoke a11y key' }).click();
+  await assertAccessible(page, 'console with a new key and a revoke to confirm');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  for (const d of await page.locator('details').all()) await d.evaluate((el) => (el.open = true));
+  await page.getByLabel('Type').selectOption('publishable');
+  await assertAccessible(page, 'console with the chart tables open and the publishable form');
+  await page.setViewportSize({ width: 320, height: 640 });
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll('body *')]
+      .filter((el) => {
+        const over = (e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1;
+        return over(el) && !(el.parentElement && over(el.parentElement));
+      })
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`),
+  );
+  assert.ok((await overflowX(page)) <= 0, `the console at 320px scrolls sideways by ${await overflowX(page)}px: ${wide.join(', ')}`);
+  await shot(ctx, page, 'console-320');
 });
 
 test('keyboard: every playground action by Tab, Enter and Space, with focus on the result after a generation', async (ctx) => {

@@ -384,7 +384,7 @@ test('iframe embed: /embed posts darkroom:image to the parent', async (ctx) => {
 });
 
 /** One generation through the API, as a server would send it (x-image-format: url). */
-async function apiGenerate(ctx, key, prompt, seed) {
+export async function apiGenerate(ctx, key, prompt, seed) {
   const res = await fetch(`${ctx.app}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-image-format': 'url' },
