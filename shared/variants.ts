@@ -76,19 +76,47 @@ export interface ImageVariant {
 }
 
 /**
- * The variants an answer lists for one stored image: WebP at each fixed width up to the
- * original's, and the link-preview JPEG. (Every size x format combination exists; these are the
- * ones worth linking.)
+ * The widths worth offering for a width x height original: each fixed width up to the first one
+ * at least as wide as the original (that one comes out at the original's width), and `full` when
+ * the original is wider than every fixed width. An unknown size gets the fixed widths.
+ */
+function responsiveSizes(width?: number): VariantSize[] {
+  const fixed = VARIANT_WIDTHS.filter((_, i) => !width || i === 0 || VARIANT_WIDTHS[i - 1] < width).map((w) => `w${w}` as VariantSize);
+  return width && width > VARIANT_WIDTHS[VARIANT_WIDTHS.length - 1] ? [...fixed, 'full'] : fixed;
+}
+
+/**
+ * The variants an answer lists for one stored image: WebP at each responsive width, and the
+ * link-preview JPEG. (Every size x format combination exists; these are the ones worth linking.)
  */
 export function listVariants(originalUrl: string, width?: number, height?: number): ImageVariant[] {
   const out: ImageVariant[] = [];
-  // Each width up to the first one at least as wide as the original (which comes out at its width).
-  const sizes = VARIANT_WIDTHS.filter((_, i) => !width || i === 0 || VARIANT_WIDTHS[i - 1] < width).map((w) => `w${w}` as VariantSize);
-  for (const size of [...sizes, 'og' as const]) {
+  for (const size of [...responsiveSizes(width), 'og' as const]) {
     const format: VariantFormat = size === 'og' ? OG_CARD.format : 'webp';
     const url = variantUrl(originalUrl, size, format);
     const dims = variantDimensions(size, width, height);
     if (url && dims) out.push({ url, ...dims, content_type: VARIANT_CONTENT_TYPES[format] });
   }
   return out;
+}
+
+/** `<img>` attributes for an original: a WebP srcset of its variants and a mid-size src. */
+export interface ResponsiveImage {
+  src: string;
+  srcset: string;
+  width?: number;
+  height?: number;
+}
+
+/** Null when the URL is not one of ours (a data URL while storage was down): use it as it is. */
+export function responsiveImage(originalUrl: string, width?: number, height?: number): ResponsiveImage | null {
+  const entries = listVariants(originalUrl, width, height).filter((v) => v.content_type === 'image/webp');
+  if (!entries.length) return null;
+  // src, for the rare browser without srcset: the 1024 px variant (or the largest below it).
+  const src = [...entries].reverse().find((e) => e.width <= 1024) ?? entries[0];
+  return {
+    src: src.url,
+    srcset: entries.map((e) => `${e.url} ${e.width}w`).join(', '),
+    ...(width && height ? { width, height } : {}),
+  };
 }
