@@ -49,4 +49,22 @@ describe('share page images', () => {
     expect(html).toContain(`<a href="${original}" title="Open the full image">`);
     expect(html).toMatch(new RegExp(`<a class="btn" href="${original}" download>`));
   });
+
+  it('the generation record lists its variants, and each is what it says', async () => {
+    const a = await chat(ask('a lighthouse at dusk, record variants', { seed: 78, image_config: { aspect_ratio: '16:9' } }));
+    const id = a.res.headers.get('x-darkroom-generation')!;
+    const record = (await call(`/v1/generations/${id}`, { key: null })).json;
+    const [image] = record.images;
+    const base = image.url.replace(/\.png$/, '');
+    expect(image.variants).toEqual([
+      { url: `${base}/w256.webp`, width: 256, height: Math.round((image.height * 256) / image.width), content_type: 'image/webp' },
+      { url: `${base}/w512.webp`, width: 512, height: Math.round((image.height * 512) / image.width), content_type: 'image/webp' },
+      { url: `${base}/w1024.webp`, width: image.width, height: image.height, content_type: 'image/webp' },
+      { url: `${base}/og.jpg`, width: 1200, height: 630, content_type: 'image/jpeg' },
+    ]);
+    for (const v of image.variants) {
+      const r = await fetchRaw(v.url);
+      expect(imageHeader(new Uint8Array(await r.arrayBuffer())), v.url).toEqual({ type: v.content_type, width: v.width, height: v.height });
+    }
+  });
 });

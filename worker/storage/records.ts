@@ -1,6 +1,7 @@
 // Generation records in KV (`g:<id>`): what a share page, the playground's history and
 // GET /v1/generations/:id show. Stored with R2 keys; URLs are built for the asking origin.
 import type { DarkroomImage, GenerationRecord, Usage } from '../../shared/api';
+import { listVariants } from '../../shared/variants';
 import type { Env } from '../env';
 import type { StoredImage } from './image-store';
 
@@ -40,13 +41,17 @@ export async function getStoredRecord(env: Env, id: string): Promise<StoredRecor
 }
 
 export function publicRecord(r: StoredRecord, origin: string): GenerationRecord {
-  const images: DarkroomImage[] = r.images.map((i) => ({
-    url: i.key ? `${origin}/i/${i.key}` : null,
-    sha256: i.sha256,
-    content_type: i.content_type,
-    bytes: i.bytes,
-    ...(i.width ? { width: i.width, height: i.height } : {}),
-  }));
+  const images: DarkroomImage[] = r.images.map((i) => {
+    const url = i.key ? `${origin}/i/${i.key}` : null;
+    return {
+      url,
+      sha256: i.sha256,
+      content_type: i.content_type,
+      bytes: i.bytes,
+      ...(i.width ? { width: i.width, height: i.height } : {}),
+      ...(url ? { variants: listVariants(url, i.width, i.height) } : {}),
+    };
+  });
   const usage = {
     prompt_tokens: r.usage.prompt_tokens,
     completion_tokens: r.usage.completion_tokens,
