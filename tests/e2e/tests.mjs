@@ -395,6 +395,14 @@ test('variants: the share page and the widget load a sized WebP, not the origina
   const served = await fetch(current);
   assert.equal(served.headers.get('content-type'), 'image/webp', 'the widget image is a WebP');
   assert.deepEqual(requested.filter((u) => ORIGINAL.test(u)), [], 'neither page downloaded an original');
+
+  // The playground's history thumbnails (its result pane keeps the original: it is what Download gives).
+  const playground = await openPlayground(ctx);
+  await generateIn(playground, 'A paper boat on a puddle, in the history');
+  const thumb = playground.locator('.history .thumb img').first();
+  await until('the history thumbnail', () => thumb.evaluate((el) => el.complete && el.naturalWidth > 0));
+  assert.match(await thumb.evaluate((el) => el.currentSrc), VARIANT, 'the history thumbnail is a variant');
+  assert.equal(await thumb.getAttribute('loading'), 'lazy');
 });
 
 test('iframe embed: /embed posts darkroom:image to the parent', async (ctx) => {
