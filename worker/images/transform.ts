@@ -4,7 +4,7 @@
 import { OG_CARD, VARIANT_CONTENT_TYPES, type Variant } from '../../shared/variants';
 import { bounded } from '../lib/bounded';
 
-/** A transform slower than this counts as failed (the original is served instead). */
+/** A request waits this long for a variant being made, then gets the original (the variant is still stored). */
 export const TRANSFORM_TIMEOUT_MS = 15_000;
 
 /** Encoder quality; the link-preview card steps down until it fits OG_CARD.maxBytes. */

@@ -18,9 +18,10 @@ import type { AppEnv } from '../env';
 import { ApiError, badRequest } from '../lib/errors';
 import { parseVariantName, type Variant } from '../../shared/variants';
 import { negotiateFormat } from '../images/negotiate';
-import { makeVariant, type MadeVariant } from '../images/transform';
+import { TRANSFORM_TIMEOUT_MS, makeVariant, type MadeVariant } from '../images/transform';
 import { logLine } from '../observability/log';
-import { IMMUTABLE, findOriginalKey, isImageKey, isSha256, putVariantOnce, variantKey } from '../storage/image-store';
+import { numberOr } from '../providers';
+import { IMMUTABLE, StorageTimeout, bounded, findOriginalKey, isImageKey, isSha256, putVariantOnce, variantKey } from '../storage/image-store';
 
 export const imageRoutes = new Hono<AppEnv>();
 
@@ -143,9 +144,12 @@ async function serveVariant(c: Context<AppEnv>, sha: string, v: Variant, opts: {
   const binding = c.env.IMAGES_TRANSFORM;
   if (!binding) return fallback();
   let made: MadeVariant | null;
+  const making = makeAndStore(c, binding, key, originalKey, v);
   try {
-    made = await makeAndStore(c, binding, key, originalKey, v);
+    made = await bounded(making, numberOr(c.env.IMAGE_TRANSFORM_TIMEOUT_MS, TRANSFORM_TIMEOUT_MS), `image variant ${key}`);
   } catch (err) {
+    // A slow transform goes on after this answer and stores its variant for the next request.
+    if (err instanceof StorageTimeout) c.executionCtx.waitUntil(making.catch(() => {}));
     logLine({ level: 'warn', request_id: c.get('requestId'), msg: 'image variant failed; serving the original', variant: key, error: String((err as Error)?.message ?? err) });
     return fallback();
   }
@@ -155,7 +159,7 @@ async function serveVariant(c: Context<AppEnv>, sha: string, v: Variant, opts: {
 
 /** Makes the variant and stores it (a failed write is logged: the bytes are still served). */
 async function makeAndStore(c: Context<AppEnv>, binding: ImagesBinding, key: string, originalKey: string, v: Variant): Promise<MadeVariant | null> {
-  const made = await makeVariant(binding, async () => (await c.env.IMAGES.get(originalKey))?.body ?? null, v);
+  const made = await makeVariant(binding, async () => (await c.env.IMAGES.get(originalKey))?.body ?? null, v, Infinity);
   if (!made) return null;
   try {
     // The bytes this URL keeps for ever: ours, or another request's that stored first.
