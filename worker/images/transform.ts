@@ -4,9 +4,6 @@
 import { OG_CARD, VARIANT_CONTENT_TYPES, type Variant } from '../../shared/variants';
 import { bounded } from '../lib/bounded';
 
-/** A request waits this long for a variant being made, then gets the original (the variant is still stored). */
-export const TRANSFORM_TIMEOUT_MS = 15_000;
-
 /** Encoder quality; the link-preview card steps down until it fits OG_CARD.maxBytes. */
 const QUALITY = 80;
 const OG_QUALITIES = [82, 68, 55, 40];
@@ -36,7 +33,8 @@ export async function makeVariant(
   binding: ImagesBinding,
   open: () => Promise<ReadableStream<Uint8Array> | null>,
   v: Variant,
-  timeoutMs = TRANSFORM_TIMEOUT_MS,
+  /** Per pass; the route bounds the whole making instead (Infinity here). */
+  timeoutMs: number,
 ): Promise<MadeVariant | null> {
   const contentType = VARIANT_CONTENT_TYPES[v.format];
   const qualities = v.size === 'og' ? OG_QUALITIES : [QUALITY];

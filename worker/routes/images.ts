@@ -18,10 +18,11 @@ import type { AppEnv } from '../env';
 import { ApiError, badRequest } from '../lib/errors';
 import { parseVariantName, type Variant } from '../../shared/variants';
 import { negotiateFormat } from '../images/negotiate';
-import { TRANSFORM_TIMEOUT_MS, makeVariant, type MadeVariant } from '../images/transform';
+import { makeVariant, type MadeVariant } from '../images/transform';
 import { logLine } from '../observability/log';
-import { numberOr } from '../providers';
-import { IMMUTABLE, StorageTimeout, bounded, findOriginalKey, isImageKey, isSha256, putVariantOnce, variantKey } from '../storage/image-store';
+import { settings } from '../lib/settings';
+import { StorageTimeout, bounded } from '../lib/bounded';
+import { IMMUTABLE, findOriginalKey, isImageKey, isSha256, putVariantOnce, variantKey } from '../storage/image-store';
 
 export const imageRoutes = new Hono<AppEnv>();
 
@@ -137,7 +138,7 @@ async function serveVariant(c: Context<AppEnv>, sha: string, v: Variant, opts: {
   const stored = await tryServeStored(c, key, o);
   if (stored) return stored;
 
-  const originalKey = opts.originalKey ?? (await findOriginalKey(c.env.IMAGES, sha));
+  const originalKey = opts.originalKey ?? (await findOriginalKey(c.env.IMAGES, sha, settings(c.env).storageMs));
   if (!originalKey) throw notFound();
   const fallback = () =>
     serveStored(c, originalKey, { etag: `"${sha}"`, cacheControl: FALLBACK_CACHE, vary: opts.vary, extra: { 'x-darkroom-variant': 'original' } });
@@ -146,7 +147,7 @@ async function serveVariant(c: Context<AppEnv>, sha: string, v: Variant, opts: {
   let made: MadeVariant | null;
   const making = makeAndStore(c, binding, key, originalKey, v);
   try {
-    made = await bounded(making, numberOr(c.env.IMAGE_TRANSFORM_TIMEOUT_MS, TRANSFORM_TIMEOUT_MS), `image variant ${key}`);
+    made = await bounded(making, settings(c.env).imageTransformMs, `image variant ${key}`);
   } catch (err) {
     // A slow transform goes on after this answer and stores its variant for the next request.
     if (err instanceof StorageTimeout) c.executionCtx.waitUntil(making.catch(() => {}));
@@ -163,7 +164,7 @@ async function makeAndStore(c: Context<AppEnv>, binding: ImagesBinding, key: str
   if (!made) return null;
   try {
     // The bytes this URL keeps for ever: ours, or another request's that stored first.
-    return { ...made, bytes: await putVariantOnce(c.env.IMAGES, key, made.bytes, made.contentType) };
+    return { ...made, bytes: await putVariantOnce(c.env.IMAGES, key, made.bytes, made.contentType, settings(c.env).storageMs) };
   } catch (err) {
     logLine({ level: 'warn', request_id: c.get('requestId'), msg: 'image variant not stored', variant: key, error: String((err as Error)?.message ?? err) });
     return made;
