@@ -2,7 +2,8 @@
 // Their variants live beside them under `<sha256>/<size>.<format>` (shared/variants.ts), also
 // written once (a conditional put: the first writer wins, so a URL's bytes never change).
 // A small per-isolate memory in front saves repeat R2 round trips; R2 stays the source of truth.
-import type { Variant } from '../../shared/variants';
+import type { DarkroomImage } from '../../shared/api';
+import { listVariants, type Variant } from '../../shared/variants';
 import { bounded } from '../lib/bounded';
 import { STORAGE_TIMEOUT_MS } from '../lib/settings';
 
@@ -23,6 +24,19 @@ export interface StoredImage {
   height?: number;
   /** The data URL is plain base64 (no whitespace), safe to splice into JSON unescaped. */
   b64clean?: boolean;
+}
+
+/** What a client sees of a stored image: our URL on its origin and the variants, never the R2 key. */
+export function darkroomImage(stored: StoredImage, origin: string): DarkroomImage {
+  const url = stored.key ? `${origin}/i/${stored.key}` : null;
+  return {
+    url,
+    sha256: stored.sha256,
+    content_type: stored.content_type,
+    bytes: stored.bytes,
+    ...(stored.width ? { width: stored.width, height: stored.height } : {}),
+    ...(url ? { variants: listVariants(url, stored.width, stored.height) } : {}),
+  };
 }
 
 const IMAGE_KEY = /^[0-9a-f]{64}\.(png|jpg|webp|gif)$/;
