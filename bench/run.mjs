@@ -23,6 +23,7 @@ import zlib from 'node:zlib';
 import { request } from './lib/client.mjs';
 import { connectWorker, heapUsage, profileTotals, startProfile, summarizeProfile } from './lib/inspector.mjs';
 import * as P from './lib/procs.mjs';
+import { runVariants, variantsReport } from './variants.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = join(ROOT, 'bench');
@@ -56,7 +57,7 @@ const CFG = {
   realImageMiB: num(env.BENCH_REAL_IMAGE_MB, 2),
   isolateLimitMiB: num(env.BENCH_ISOLATE_LIMIT_MB, 128), // Workers' memory limit per isolate
   survivalImageMB: list(env.BENCH_SURVIVAL_IMAGE_MB, '1 4 8').map(Number), // sizes for the isolate estimate (MB = 10^6 B)
-  sections: list(env.BENCH_SECTIONS, 'stream hit profile image handoff memory realistic size'),
+  sections: list(env.BENCH_SECTIONS, 'stream hit profile image handoff memory realistic size variants'),
   peers: list(env.BENCH_PEERS, 'direct portkey'), // besides floor + darkroom, in the stream section
   pin: env.PIN !== '0',
   build: env.BENCH_BUILD !== '0', // npm run build first (site assets, widget)
@@ -961,6 +962,7 @@ function report() {
       L.push(`| ${t.description} | ${t.value ?? '–'} | ${t.limit === null ? '–' : `${t.at_least ? '>=' : '<='} ${t.limit}`} | ${verdict} |`);
     }
   }
+  if (RESULT.variants) L.push(...variantsReport(RESULT.variants));
   if (RESULT.errors.length) L.push('', '### Errors', '', ...RESULT.errors.map((e) => `- ${e}`));
   return L.join('\n');
 }
@@ -1162,8 +1164,14 @@ async function main() {
     for (const s of RESULT.sizes) s.files = s.files.map((f) => f.replace('darkroom-assets/', 'dist/web/'));
   }
 
+  // ---- 8: image variants (bench/variants.mjs: its own upstream and wrangler dev)
+  if (CFG.sections.includes('variants')) {
+    try { RESULT.variants = await runVariants({ say, tmp: TMP }); } catch (err) { fail(`variants: ${err.message}`); }
+  }
+
   computeRatios();
   computeTargets();
+  if (RESULT.variants) RESULT.targets.push(...RESULT.variants.targets);
   RESULT.duration_s = round((Date.now() - tStart) / 1000, 1);
 }
 

@@ -72,6 +72,7 @@ const KNOWN: [RegExp, string][] = [
   [/^\/v1\/admin\/keys\/[^/]+$/, 'DELETE'],
   [/^\/v1\/admin\/(usage|generations)\/?$/, 'GET'],
   [/^\/i\/[^/]+$/, 'GET, HEAD'],
+  [/^\/i\/[^/]+\/[^/]+$/, 'GET, HEAD'],
   [/^\/healthz$/, 'GET'],
   [/^\/openapi\.json$/, 'GET'],
   [/^\/docs$/, 'GET'],

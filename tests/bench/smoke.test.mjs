@@ -28,6 +28,8 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
         ...process.env,
         PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`,
         BENCH_OUT: out,
+        // The variants section (Chromium, cold AVIF encodes) takes minutes: `node bench/variants.mjs` runs it alone.
+        BENCH_SECTIONS: 'stream hit profile image handoff memory realistic size',
         BENCH_DURATION: '1',
         BENCH_WARMUP: '0',
         BENCH_TTFB_DURATION: '0.5',
