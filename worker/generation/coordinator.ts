@@ -67,6 +67,12 @@ export class GenerationCoordinator extends DurableObject<Env> {
             for (const s of flight.subscribers) s.controller.enqueue(encodeMeta(event, s.joined));
             continue;
           }
+          // Previews go to whoever is listening now; late joiners never need old ones.
+          if (event.type === 'partial') {
+            const bytes = encodeEvent(event);
+            for (const s of flight.subscribers) safeEnqueue(s, bytes, flight);
+            continue;
+          }
           addEvent(acc, event, false);
           // Late joiners may only see what the cache itself would have stored.
           if (event.type === 'end') flight.succeeded = entryFrom(acc, '', '') !== null;

@@ -4,7 +4,8 @@
 import type { DarkroomImage, DarkroomMeta } from '../../shared/api';
 import type { Collected } from './collect';
 import { encodeJsonSpliced, imageUrlFields } from './splice-json';
-import { type Chunk, endedEarly, type GenEvent, type GenMeta, type ImageItem } from './events';
+import { MODEL_ID } from '../../shared/model';
+import { type Chunk, endedEarly, type GenEvent, type GenMeta, type ImageItem, type PartialImage } from './events';
 
 export type ImageFormat = 'data_url' | 'url';
 
@@ -57,6 +58,8 @@ const TRUNCATED = encoder.encode(`data: ${JSON.stringify({ error: endedEarly().e
 export function sseRenderer(opts: RenderOptions) {
   let meta: GenMeta | undefined;
   let sentMeta = false;
+  /** The envelope of the last chunk, for previews (which may come before any chunk). */
+  let envelope: Pick<Chunk, 'id' | 'created' | 'model'> | undefined;
   const state = {
     done: false,
     /** The bytes for one event (none for meta, which rides on the first chunk). */
@@ -68,7 +71,13 @@ export function sseRenderer(opts: RenderOptions) {
           return [];
         case 'keepalive':
           return [KEEPALIVE];
+        case 'partial': {
+          const first = !sentMeta && meta ? publicMeta(meta, opts.origin) : undefined;
+          sentMeta ||= Boolean(first);
+          return [encoder.encode(`data: ${JSON.stringify(partialChunk(event.partial, envelope, first))}\n\n`)];
+        }
         case 'chunk': {
+          envelope ??= { id: event.chunk.id, created: event.chunk.created, model: event.chunk.model };
           const zeroCost = Boolean(meta && (meta.cache === 'HIT' || meta.joined));
           const first = !sentMeta && meta ? publicMeta(meta, opts.origin) : undefined;
           const plain = !first && !zeroCost && !hasImages(event.chunk);
@@ -126,6 +135,23 @@ export function renderSse(opts: RenderOptions): TransformStream<GenEvent, Uint8A
     },
     cancel: stop,
   } as Transformer<GenEvent, Uint8Array>);
+}
+
+/**
+ * A preview on chat completions: a chunk whose delta carries only `darkroom.partial_image`
+ * (`{type, image_url: {url: data URL}, partial_image_index}`); clients that do not know the field
+ * see an empty delta. Previews are never stored, so they have no URL of ours.
+ */
+export function partialChunk(p: PartialImage, envelope: Pick<Chunk, 'id' | 'created' | 'model'> | undefined, meta?: DarkroomMeta): Chunk {
+  const partial_image = { type: 'image_url', image_url: { url: `data:${p.media_type};base64,${p.b64}` }, partial_image_index: p.index };
+  return {
+    id: envelope?.id ?? '',
+    object: 'chat.completion.chunk',
+    created: envelope?.created ?? Math.floor(Date.now() / 1000),
+    model: envelope?.model ?? MODEL_ID,
+    choices: [{ index: 0, delta: { darkroom: { partial_image } }, finish_reason: null }],
+    ...(meta ? { darkroom: meta } : {}),
+  };
 }
 
 const hasImages = (chunk: Chunk) => chunk.choices.some((c) => c.delta?.images?.length);
