@@ -49,6 +49,9 @@ export type Message = z.infer<typeof Message>;
 
 const penalty = z.number().min(-2).max(2);
 
+/** A generation id (x-darkroom-generation, the share page's /s/<id>). */
+export const generationId = z.string().regex(/^[0-9A-Za-z]{6,32}$/, 'a generation id (as in x-darkroom-generation)');
+
 export const ChatCompletionRequest = z
   .strictObject({
     model: z
@@ -103,6 +106,8 @@ export const ChatCompletionRequest = z
     structured_outputs: z.boolean().optional(),
     stop: z.union([z.string(), z.array(z.string()).min(1).max(4)]).nullable().optional(),
     user: z.string().max(256).optional(),
+    /** Darkroom's extension: `parent` refines an earlier generation (its images are sent as input). */
+    darkroom: z.strictObject({ parent: generationId.optional() }).optional(),
   })
   .superRefine((req, ctx) => {
     if (req.top_logprobs !== undefined && req.logprobs !== true) {

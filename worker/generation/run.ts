@@ -55,7 +55,7 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
   return new ReadableStream<GenEvent>({
     async start(c) {
       try {
-        const started = await startUpstream(selectProviders(env), plan.upstreamBody, s.retry, abort.signal, (a) =>
+        const started = await startUpstream(selectProviders(env), { body: plan.upstreamBody, api: plan.upstreamApi }, s.retry, abort.signal, (a) =>
           logLine({ level: 'warn', msg: 'upstream attempt failed', generation: plan.generationId, ...a }),
         );
         if (abort.signal.aborted) {

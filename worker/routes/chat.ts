@@ -7,6 +7,7 @@ import { ChatCompletionRequest } from '../../shared/schemas';
 import { cacheModeOf, ttlOf } from '../cache/policy';
 import type { AppEnv } from '../env';
 import { generationEvents } from '../generation/generate';
+import { resolveChatInputs } from '../generation/chat-inputs';
 import { checkInputLimits } from '../generation/input-limits';
 import { planGeneration } from '../generation/plan';
 import { respondWithEvents } from '../generation/respond';
@@ -21,12 +22,16 @@ chatRoutes.post('/', async (c) => {
   checkInputLimits(req);
   const access = c.get('access');
   access?.checkRequest?.(req);
+  const origin = new URL(c.req.url).origin;
+  // Input images checked (all of them, before anything is stored), then stored once in R2.
+  const inputs = await resolveChatInputs(req, c.env, origin);
+  await inputs.store();
   // Publishable keys may not steer the cache: their cache headers are ignored.
   const cacheHeaders = access?.mayControlCache === false ? new Headers() : c.req.raw.headers;
-  const plan = await planGeneration(req, {
+  const plan = await planGeneration(inputs.req, {
     cacheMode: cacheModeOf(cacheHeaders),
     ttlSeconds: ttlOf(cacheHeaders, c.env.CACHE_TTL_SECONDS),
-  });
+  }, inputs);
   const imageFormat: ImageFormat = c.req.header(H.imageFormat)?.toLowerCase() === 'url' ? 'url' : 'data_url';
   const headers: Record<string, string> = {};
   if (req.max_tokens !== undefined) {
@@ -43,7 +48,7 @@ chatRoutes.post('/', async (c) => {
   // Workers freeze timers during I/O, so this is coarse in production; it is exact locally.
   if (timing.lookupMs !== undefined) headers['server-timing'] = `cache;desc="cache lookup";dur=${timing.lookupMs.toFixed(2)}`;
   return respondWithEvents(events, {
-    origin: new URL(c.req.url).origin,
+    origin,
     imageFormat,
     stream: plan.stream,
     headers,

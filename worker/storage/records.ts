@@ -2,12 +2,16 @@
 // GET /v1/generations/:id show. Stored with R2 keys; URLs are built for the asking origin.
 import type { DarkroomImage, GenerationRecord } from '../../shared/api';
 import type { Env } from '../env';
+import { type InputRecord, publicInput } from '../images/inputs';
 import type { StoredImage, Usage } from '../stream/events';
 
 /** The public record, stored with R2 keys instead of URLs (the origin is the reader's). */
-export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' | 'share_url'> & {
+export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' | 'share_url' | 'inputs' | 'parent'> & {
   images: StoredImage[];
   usage: Usage;
+  /** What it was made from (absent in records written before inputs were kept). */
+  inputs?: InputRecord[];
+  parent?: string | null;
 };
 
 const recordKey = (id: string) => `g:${id}`;
@@ -17,9 +21,13 @@ export async function putGenerationRecord(env: Env, record: StoredRecord): Promi
   await env.RECORDS.put(recordKey(record.id), JSON.stringify(record));
 }
 
-export async function getGenerationRecord(env: Env, id: string, origin: string): Promise<GenerationRecord | null> {
+export async function getStoredRecord(env: Env, id: string): Promise<StoredRecord | null> {
   if (!isGenerationId(id)) return null;
-  const stored = await env.RECORDS.get<StoredRecord>(recordKey(id), 'json');
+  return env.RECORDS.get<StoredRecord>(recordKey(id), 'json');
+}
+
+export async function getGenerationRecord(env: Env, id: string, origin: string): Promise<GenerationRecord | null> {
+  const stored = await getStoredRecord(env, id);
   return stored ? publicRecord(stored, origin) : null;
 }
 
@@ -48,6 +56,8 @@ export function publicRecord(r: StoredRecord, origin: string): GenerationRecord 
     aspect_ratio: r.aspect_ratio,
     text: r.text,
     images,
+    inputs: (r.inputs ?? []).map((i) => publicInput(i, origin)),
+    parent: r.parent ?? null,
     usage,
     share_url: `${origin}/s/${r.id}`,
   };
