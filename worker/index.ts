@@ -15,6 +15,7 @@ import { embedRoutes } from './routes/embed';
 import { generationRoutes } from './routes/generations';
 import { imageRoutes } from './routes/images';
 import { imagesApiRoutes } from './routes/images-api';
+import { imagesEditsRoutes } from './routes/images-edits';
 import { modelRoutes } from './routes/models';
 import { shareRoutes } from './routes/share';
 
@@ -26,10 +27,11 @@ const app = new Hono<AppEnv>();
 
 app.use('*', requestContext(), securityHeaders());
 app.use('/v1/*', preflight());
-app.on('POST', ['/v1/chat/completions', '/v1/images/generations'], generationAccess());
+app.on('POST', ['/v1/chat/completions', '/v1/images/generations', '/v1/images/edits'], generationAccess());
 
 app.route('/v1/chat/completions', chatRoutes);
 app.route('/v1/images/generations', imagesApiRoutes);
+app.route('/v1/images/edits', imagesEditsRoutes);
 app.route('/v1/models', modelRoutes);
 app.route('/v1/generations', generationRoutes);
 app.route('/v1/admin', adminRoutes);
@@ -44,6 +46,7 @@ app.get('/healthz', (c) => c.json({ ok: true }));
 const KNOWN: [RegExp, string][] = [
   [/^\/v1\/chat\/completions\/?$/, 'POST, OPTIONS'],
   [/^\/v1\/images\/generations\/?$/, 'POST, OPTIONS'],
+  [/^\/v1\/images\/edits\/?$/, 'POST, OPTIONS'],
   [/^\/v1\/models(\/.*)?$/, 'GET'],
   [/^\/v1\/generations\/[^/]+$/, 'GET'],
   [/^\/v1\/stats\/?$/, 'GET'],

@@ -32,10 +32,14 @@ export interface ResolvedImage {
   /** What the cache key gets: `darkroom:sha256:<hex>`, or the remote URL. */
   keyUrl: string;
   input: InputRecord;
+  /** The checked bytes (not for remote URLs): for checks that need more than the header (masks). */
+  bytes?: Uint8Array;
 }
 
 export interface ImageSource {
-  url: string;
+  /** A data URL, this host's /i/ URL or a remote URL; or `bytes` (an uploaded file). */
+  url?: string;
+  bytes?: Uint8Array;
   /** The request parameter it came from, for error messages (`image[2]`, `messages[0].content[1]`). */
   param: string;
   role?: InputRecord['role'];
@@ -92,10 +96,16 @@ export async function resolveImages(
     throw badRequest(`The request has ${sources.length} input images; the limit is ${LIMITS.maxInputImages}.`, sources[LIMITS.maxInputImages].param, 'too_many_images');
   }
   const r2 = r2ImageStore(ctx.bucket);
-  const toStore: { key: string; bytes: Uint8Array; contentType: string; input: InputRecord }[] = [];
+  const toStore: Pending[] = [];
   const images: ResolvedImage[] = [];
   for (const src of sources) {
     const role = src.role ?? 'image';
+    if (src.bytes) {
+      const { kind } = checkImageBytes(src.bytes, src.param);
+      images.push(await inline(src.bytes, kind, role, toStore, () => `data:${kind.contentType};base64,${toBase64(src.bytes!)}`));
+      continue;
+    }
+    if (!src.url) throw badRequest(`${src.param} is empty.`, src.param);
     const own = ownImageKey(src.url, ctx.origin);
     if (own) {
       images.push(await fromStore(r2, own, src, role));
@@ -118,10 +128,8 @@ export async function resolveImages(
       throw badRequest(`${src.param} has invalid base64.`, src.param, 'invalid_image');
     }
     const { kind } = checkImageBytes(bytes, src.param);
-    const sha256 = await sha256Hex(bytes);
-    const input: InputRecord = { role, key: `${sha256}.${kind.ext}`, sha256, content_type: kind.contentType, bytes: bytes.byteLength, width: kind.width, height: kind.height };
-    toStore.push({ key: input.key!, bytes, contentType: kind.contentType, input });
-    images.push({ upstreamUrl: src.url, keyUrl: keyUrlOf(sha256), input });
+    const url = src.url;
+    images.push(await inline(bytes, kind, role, toStore, () => url));
   }
   return {
     images,
@@ -144,6 +152,16 @@ export async function resolveImages(
   };
 }
 
+type Pending = { key: string; bytes: Uint8Array; contentType: string; input: InputRecord };
+
+/** An image whose bytes came with the request: hashed now, written to R2 by store(). */
+async function inline(bytes: Uint8Array, kind: Checked['kind'], role: InputRecord['role'], toStore: Pending[], upstreamUrl: () => string): Promise<ResolvedImage> {
+  const sha256 = await sha256Hex(bytes);
+  const input: InputRecord = { role, key: `${sha256}.${kind.ext}`, sha256, content_type: kind.contentType, bytes: bytes.byteLength, width: kind.width, height: kind.height };
+  toStore.push({ key: input.key!, bytes, contentType: kind.contentType, input });
+  return { upstreamUrl: upstreamUrl(), keyUrl: keyUrlOf(sha256), input, bytes };
+}
+
 async function fromStore(store: ImageStore, key: string, src: ImageSource, role: InputRecord['role']): Promise<ResolvedImage> {
   const obj = await store.get(key).catch(() => null);
   if (!obj) throw badRequest(`${src.param}: there is no image ${key} on this host.`, src.param, 'image_not_found');
@@ -153,6 +171,7 @@ async function fromStore(store: ImageStore, key: string, src: ImageSource, role:
     upstreamUrl: `data:${kind.contentType};base64,${toBase64(obj.bytes)}`,
     keyUrl: keyUrlOf(sha256),
     input: { role, key, sha256, content_type: kind.contentType, bytes: obj.bytes.byteLength, width: kind.width, height: kind.height },
+    bytes: obj.bytes,
   };
 }
 

@@ -1,11 +1,14 @@
 // POST /v1/images/generations: OpenAI's Images API, served by the same model through the same
 // path as chat. Each of the `n` images is one chat request (validated by the chat schema, then
 // planGeneration + generationEvents, so the cache, coalescing, R2 storage and limits apply),
-// and the answers are shaped as an ImagesResponse or as image_generation.* stream events.
-import { Hono } from 'hono';
+// planned for the upstream's Images API (which streams previews), and the answers are shaped as
+// an ImagesResponse or as image_generation.* stream events. POST /v1/images/edits
+// (images-edits.ts) is answered by the same code with its input images.
+import { type Context, Hono } from 'hono';
 import { H } from '../../shared/headers';
 import { LIMITS } from '../../shared/limits';
-import { ChatCompletionRequest, IMAGE_SIZES, ImageGenerationRequest } from '../../shared/schemas';
+import { ChatCompletionRequest, IMAGE_SIZES, ImageGenerationRequest, type Message } from '../../shared/schemas';
+import type { ResolvedImage } from '../images/inputs';
 import { cacheModeOf, ttlOf } from '../cache/policy';
 import type { AppEnv } from '../env';
 import { generationEvents, once } from '../generation/generate';
@@ -25,8 +28,27 @@ export const imagesApiRoutes = new Hono<AppEnv>();
 /** OpenAI's dall-e quality names mapped onto the GPT image ones the model understands. */
 const QUALITY: Record<string, string> = { standard: 'medium', hd: 'high' };
 
+/** The fields generations and edits share (edits adds input_fidelity). */
+export type ImagesRequest = ImageGenerationRequest & { input_fidelity?: 'high' | 'low' };
+
+/** Input images of an edit, in the order they go to the model (the mask, if any, last). */
+export interface EditInputs {
+  images: ResolvedImage[];
+  parent: string | null;
+}
+
+/** The user message's content: the prompt alone, or the images to edit and what to change. */
+function contentFor(prompt: string, inputs: EditInputs | undefined, pick: 'upstreamUrl' | 'keyUrl') {
+  if (!inputs?.images.length) return prompt;
+  const hasMask = inputs.images.some((i) => i.input.role === 'mask');
+  return [
+    ...inputs.images.map((i) => ({ type: 'image_url' as const, image_url: { url: i[pick] } })),
+    { type: 'text' as const, text: hasMask ? `${prompt}\n\n(The last image is a mask: change only where it is transparent.)` : prompt },
+  ];
+}
+
 /** The i-th image of an Images API request as a chat request (seeded: seed + i). */
-export function chatRequestFor(req: ImageGenerationRequest, i: number): Record<string, unknown> {
+export function chatRequestFor(req: ImagesRequest, i: number, inputs?: EditInputs, pick: 'upstreamUrl' | 'keyUrl' = 'upstreamUrl'): Record<string, unknown> {
   if (req.size && req.size !== 'auto' && req.aspect_ratio && IMAGE_SIZES[req.size] !== req.aspect_ratio) {
     throw badRequest(`size ${req.size} is ${IMAGE_SIZES[req.size]}, which contradicts aspect_ratio ${req.aspect_ratio}; send one of them.`, 'aspect_ratio');
   }
@@ -41,10 +63,11 @@ export function chatRequestFor(req: ImageGenerationRequest, i: number): Record<s
   if (req.output_format && req.output_format !== 'png') image_config.output_format = req.output_format;
   if (req.output_compression !== undefined && req.output_compression !== 100) image_config.output_compression = req.output_compression;
   if (req.moderation && req.moderation !== 'auto') image_config.moderation = req.moderation;
+  if (req.input_fidelity && req.input_fidelity !== 'low') image_config.input_fidelity = req.input_fidelity;
   const seeded = typeof req.seed === 'number' && req.seed >= 0;
   return {
     ...(req.model ? { model: req.model } : {}),
-    messages: [{ role: 'user', content: req.prompt }],
+    messages: [{ role: 'user', content: contentFor(req.prompt, inputs, pick) }],
     modalities: ['image'],
     ...(Object.keys(image_config).length ? { image_config } : {}),
     ...(req.seed !== undefined ? { seed: seeded ? req.seed + i : req.seed } : {}),
@@ -60,16 +83,32 @@ interface Opened {
 
 imagesApiRoutes.post('/', async (c) => {
   const req = validate(ImageGenerationRequest, await readJsonBody(c.req.raw, LIMITS.maxBodyBytes));
+  return answerImages(c, req, { kind: 'image_generation' });
+});
+
+export interface ImagesAnswerOptions {
+  /** Stream event names: `image_generation.*` or `image_edit.*`. */
+  kind: 'image_generation' | 'image_edit';
+  inputs?: EditInputs;
+  /** Writes new input images to R2: called once every check has passed. */
+  storeInputs?: () => Promise<void>;
+}
+
+/** An Images API request (generation or edit), validated: run its n generations and answer. */
+export async function answerImages(c: Context<AppEnv>, req: ImagesRequest, opts: ImagesAnswerOptions): Promise<Response> {
   const access = c.get('access');
   const chats = Array.from({ length: req.n ?? 1 }, (_, i) => {
     // The same validation and checks as POST /v1/chat/completions.
-    const chat = validate(ChatCompletionRequest, chatRequestFor(req, i));
+    const chat = validate(ChatCompletionRequest, chatRequestFor(req, i, opts.inputs));
     checkInputLimits(chat);
     access?.checkRequest?.(chat);
-    return chat;
+    const keyed = opts.inputs ? (chatRequestFor(req, i, opts.inputs, 'keyUrl').messages as Message[]) : chat.messages;
+    return { chat, keyed };
   });
+  await opts.storeInputs?.();
   const cacheHeaders = access?.mayControlCache === false ? new Headers() : c.req.raw.headers;
-  const planOpts = { cacheMode: cacheModeOf(cacheHeaders), ttlSeconds: ttlOf(cacheHeaders, c.env.CACHE_TTL_SECONDS) };
+  const planOpts = { cacheMode: cacheModeOf(cacheHeaders), ttlSeconds: ttlOf(cacheHeaders, c.env.CACHE_TTL_SECONDS), api: 'images' as const };
+  const planInputs = (keyed: Message[]) => ({ keyedMessages: keyed, inputs: opts.inputs?.images.map((i) => i.input) ?? [], parent: opts.inputs?.parent ?? null });
   const withB64 = req.response_format !== 'url';
   // One admission for the whole request, and only if some image is not a cache hit.
   const admit = once(async () => access?.admit?.());
@@ -87,8 +126,12 @@ imagesApiRoutes.post('/', async (c) => {
   // Start every generation, then wait for each one's first event: an error before anything was
   // sent is a plain HTTP error (and the others are let go).
   const started = await Promise.allSettled(
-    chats.map(async (chat) =>
-      generationEvents(c.env, await planGeneration(chat, planOpts), { withImageData: withB64, waitUntil: (p) => c.executionCtx.waitUntil(p), admit }),
+    chats.map(async ({ chat, keyed }) =>
+      generationEvents(c.env, await planGeneration(chat, planOpts, planInputs(keyed)), {
+        withImageData: withB64,
+        waitUntil: (p) => c.executionCtx.waitUntil(p),
+        admit,
+      }),
     ),
   );
   const opened = await Promise.all(started.map((s) => (s.status === 'fulfilled' ? open(s.value) : Promise.reject(s.reason)).catch((e) => asError(e))));
@@ -102,7 +145,7 @@ imagesApiRoutes.post('/', async (c) => {
   const metas = gens.map((g) => g.meta);
   const headers = metaHeaders(metas, origin);
   const free = (m: GenMeta) => m.cache === 'HIT' || Boolean(m.joined);
-  const shape = { req, render, withB64 };
+  const shape: Shape = { req, render, withB64, kind: opts.kind };
 
   if (!req.stream) {
     const results = await Promise.all(gens.map((g) => collect(g.events)));
@@ -132,7 +175,7 @@ imagesApiRoutes.post('/', async (c) => {
   return new Response(body, {
     headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', [H.shouldRetry]: 'false' },
   });
-});
+}
 
 async function open(events: ReadableStream<GenEvent>): Promise<Opened | StreamError> {
   const reader = events.getReader();
@@ -177,9 +220,10 @@ function noImageError(results: Collected[]): StreamError | undefined {
 }
 
 interface Shape {
-  req: ImageGenerationRequest;
+  req: ImagesRequest;
   render: RenderOptions;
   withB64: boolean;
+  kind: ImagesAnswerOptions['kind'];
 }
 
 /** One `data[]` item: our URL and (unless response_format is "url") the raw base64. */
@@ -202,7 +246,7 @@ function imageData(item: ImageItem, meta: GenMeta, shape: Shape) {
 }
 
 /** Top-level fields OpenAI echoes: what was generated. */
-function echoed(req: ImageGenerationRequest, first: Collected | undefined) {
+function echoed(req: ImagesRequest, first: Collected | undefined) {
   const stored = first && lastImage(first)?.darkroom;
   const format = stored?.content_type?.replace(/^image\//, '');
   const size = stored?.width && stored.height ? `${stored.width}x${stored.height}` : req.size;
@@ -253,10 +297,11 @@ function metaHeaders(metas: GenMeta[], origin: string): Record<string, string> {
 const encoder = new TextEncoder();
 
 /**
- * The n generations as OpenAI image stream events, in the order they finish:
- * `image_generation.partial_image` for previews (only if the provider sends several images for
- * one generation and partial_images allows), `image_generation.completed` per image (with our
- * `index` and `url`), `error` if one fails, then `data: [DONE]`. Keep-alive comments while waiting.
+ * The n generations as OpenAI image stream events (`image_generation.*`, or `image_edit.*` for
+ * edits), in the order they finish: `.partial_image` for previews as the upstream sends them
+ * (at most `partial_images` per image, OpenAI's default 0; also an earlier image of the same
+ * generation), `.completed` per image (with our `index` and `url`), `error` if one fails, then
+ * `data: [DONE]`. Keep-alive comments while waiting. Previews are never stored: no `url`.
  */
 function imageEventStream(
   gens: Opened[],
@@ -309,27 +354,35 @@ function imageEventStream(
             write(': keep-alive\n\n');
             continue;
           }
-          const before = acc.images.length;
-          addEvent(acc, value);
-          if (value.type === 'error') return fail(value.error);
-          // A newer image turns the one before it into a preview.
-          if (acc.images.length > before && before > 0 && partials < (shape.req.partial_images ?? 0)) {
-            const d = imageData(acc.images[before - 1], meta, shape);
-            event('image_generation.partial_image', {
-              type: 'image_generation.partial_image',
-              b64_json: d.b64_json ?? '',
+          const preview = (b64: string) => {
+            if (partials >= (shape.req.partial_images ?? 0)) return;
+            event(`${shape.kind}.partial_image`, {
+              type: `${shape.kind}.partial_image`,
+              b64_json: b64,
               partial_image_index: partials++,
               index: i,
               created_at: Math.floor(Date.now() / 1000),
               ...echoed(shape.req, undefined),
             });
+          };
+          if (value.type === 'partial') {
+            preview(value.partial.b64);
+            continue;
+          }
+          const before = acc.images.length;
+          addEvent(acc, value);
+          if (value.type === 'error') return fail(value.error);
+          // A newer image turns the one before it into a preview.
+          if (acc.images.length > before && before > 0) {
+            const d = imageData(acc.images[before - 1], meta, shape);
+            if (d.b64_json) preview(d.b64_json);
           }
           if (value.type === 'end') {
             const err = noImageError([acc]);
             if (err) return fail(err);
             const d = imageData(lastImage(acc)!, meta, shape);
-            event('image_generation.completed', {
-              type: 'image_generation.completed',
+            event(`${shape.kind}.completed`, {
+              type: `${shape.kind}.completed`,
               ...d,
               index: i,
               created_at: Math.floor(Date.now() / 1000),
