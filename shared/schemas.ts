@@ -181,3 +181,6 @@ export const ImageEditRequest = z
     if (req.mask && !req.images && !req.parent) ctx.addIssue({ code: 'custom', path: ['mask'], message: 'a mask needs an image' });
   });
 export type ImageEditRequest = z.infer<typeof ImageEditRequest>;
+
+/** The fields generations and edits share, as the Images API route reads them. */
+export type ImagesRequest = ImageGenerationRequest & Pick<ImageEditRequest, 'input_fidelity'>;

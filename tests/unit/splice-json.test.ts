@@ -1,6 +1,6 @@
 // The spliced encoder must give exactly JSON.stringify's bytes, whatever it splices.
 import { describe, expect, it } from 'vitest';
-import { encodeJsonSpliced, imageUrlFields } from '../../worker/stream/splice-json';
+import { encodeJsonSpliced, imageUrlFields } from '../../worker/answer/splice-json';
 
 const decode = (pieces: Uint8Array[]) => new TextDecoder().decode(new Uint8Array(pieces.flatMap((p) => [...p])));
 

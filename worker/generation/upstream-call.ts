@@ -4,7 +4,7 @@
 // attempts and total time per upstream; then the next upstream. An attempt counts as started
 // only once the first byte of its body arrived, so everything here happens before the client
 // has been sent a byte: a retry is never visible to it, and nothing after this ever restarts.
-import { ApiError } from '../lib/errors';
+import { ApiError, noRetry } from '../lib/errors';
 import type { Provider } from '../providers/types';
 import { readTextCapped } from '../stream/json-completion';
 import { describeType } from '../stream/pipeline';
@@ -70,7 +70,7 @@ export async function startUpstream(
   throw last ?? new ApiError(502, 'No upstream is configured.', 'upstream_error', 'no_upstream', null, NO_RETRY);
 }
 
-const NO_RETRY = { 'x-should-retry': 'false' };
+const NO_RETRY = noRetry();
 
 const clientGone = () => new ApiError(499 as never, 'The client went away.', 'invalid_request_error', 'client_closed');
 

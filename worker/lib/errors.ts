@@ -1,6 +1,13 @@
 // OpenAI's error shape, the only error shape Darkroom ever answers with.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { OpenAIErrorBody } from '../../shared/api';
+import { H } from '../../shared/headers';
+
+/**
+ * The one place `x-should-retry: false` is made: on errors where a client-side retry would run
+ * (and bill) the generation again or fail the same way, and on every streamed answer.
+ */
+export const noRetry = (): Record<string, string> => ({ [H.shouldRetry]: 'false' });
 
 export type ErrorType =
   | 'invalid_request_error'

@@ -1,6 +1,9 @@
 // POST /v1/chat/completions: validate -> (access ran as middleware) -> cache lookup ->
-// generation (coalesced when cacheable) -> the answer as SSE or JSON.
+// generation (coalesced when cacheable) -> answer/ renders it as OpenAI SSE or JSON.
 import { Hono } from 'hono';
+import { answer } from '../answer';
+import { openAiChat } from '../answer/openai-chat';
+import type { ImageFormat } from '../answer/public';
 import { H } from '../../shared/headers';
 import { LIMITS } from '../../shared/limits';
 import { ChatCompletionRequest } from '../../shared/schemas';
@@ -10,10 +13,8 @@ import { generationEvents } from '../generation/generate';
 import { resolveChatInputs } from '../generation/chat-inputs';
 import { checkInputLimits } from '../generation/input-limits';
 import { planGeneration } from '../generation/plan';
-import { respondWithEvents } from '../generation/respond';
 import { readJsonBody, validate } from '../lib/request-body';
 import { numberOr } from '../providers';
-import type { ImageFormat } from '../stream/render';
 
 export const chatRoutes = new Hono<AppEnv>();
 
@@ -47,9 +48,8 @@ chatRoutes.post('/', async (c) => {
   });
   // Workers freeze timers during I/O, so this is coarse in production; it is exact locally.
   if (timing.lookupMs !== undefined) headers['server-timing'] = `cache;desc="cache lookup";dur=${timing.lookupMs.toFixed(2)}`;
-  return respondWithEvents(events, {
+  return answer([events], openAiChat({ imageFormat }), {
     origin,
-    imageFormat,
     stream: plan.stream,
     headers,
     keepAliveMs: numberOr(c.env.KEEPALIVE_MS, 15_000),

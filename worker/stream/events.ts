@@ -3,6 +3,7 @@
 // (SSE, JSON, Images API) is rendered from it.
 import type { OpenAIErrorBody } from '../../shared/api';
 import type { CacheStatus } from '../../shared/headers';
+import { noRetry } from '../lib/errors';
 
 export interface StoredImage {
   /** R2 key, `<sha256>.<ext>`; null when the R2 write failed and the data URL is all we have. */
@@ -116,7 +117,6 @@ export function streamError(status: number, message: string, code: string, type 
   return { type: 'error', error: { status, error: { message, type, param: null, code }, headers: noRetry() } };
 }
 
-export const noRetry = (): Record<string, string> => ({ 'x-should-retry': 'false' });
 
 /** A stage failure that knows which error event it should become (see pipeline.ts). */
 export class StageError extends Error {

@@ -1,7 +1,8 @@
 // What an upstream error (OpenRouter's `{error:{code,message,metadata}}` or OpenAI's
 // `{error:{message,type,code}}`) becomes for our client: a status that tells the truth about
 // whose fault it is, and a message with every secret scrubbed out.
-import { type GenEvent, noRetry, type StreamError } from './events';
+import { noRetry } from '../lib/errors';
+import type { GenEvent, StreamError } from './events';
 
 interface UpstreamErrorObject {
   code?: number | string | null;

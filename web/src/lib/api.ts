@@ -34,13 +34,16 @@ export interface GenerateRequest {
   signal?: AbortSignal;
 }
 
+/** An image as the UIs show it: always with a URL (ours, or the upstream's data URL when storage failed). */
+export type ShownImage = DarkroomImage & { url: string };
+
 export interface GenerateHandlers {
   /** Response headers arrived: the request was accepted. */
   onResponse?(info: ResponseInfo): void;
   onMeta?(meta: DarkroomMeta): void;
   onText?(delta: string): void;
   onReasoning?(delta: string): void;
-  onImage?(image: DarkroomImage): void;
+  onImage?(image: ShownImage): void;
 }
 
 export interface ResponseInfo {
@@ -55,7 +58,7 @@ export interface ResponseInfo {
 
 export interface GenerateResult extends ResponseInfo {
   text: string;
-  images: DarkroomImage[];
+  images: ShownImage[];
   cost: number | null;
 }
 
@@ -198,7 +201,7 @@ export async function generate(req: GenerateRequest, on: GenerateHandlers = {}):
       for (const img of part.images ?? []) {
         const url = img.darkroom?.url ?? img.image_url?.url;
         if (!url) continue;
-        const image: DarkroomImage = img.darkroom ?? { url, sha256: '', content_type: '', bytes: 0 };
+        const image: ShownImage = { ...(img.darkroom ?? { sha256: '', content_type: '', bytes: 0 }), url };
         result.images.push(image);
         on.onImage?.(image);
       }

@@ -48,3 +48,15 @@ export async function copyText(text: string): Promise<boolean> {
 export function estimate(elapsedSeconds: number, typicalSeconds: number): number {
   return 1 - Math.exp(-elapsedSeconds / typicalSeconds);
 }
+
+/** The progress bar's fraction after `elapsedSeconds`: starts visibly, slows, stops short of full. */
+export function progressAt(elapsedSeconds: number, typicalSeconds: number): number {
+  return Math.min(0.97, 0.04 + 0.93 * estimate(elapsedSeconds, typicalSeconds));
+}
+
+/** A download file name from the prompt and seed: "a-red-fox-in-snow-42.png". */
+export function downloadName(prompt: string, seed: number, url: string): string {
+  const slug = prompt.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'darkroom';
+  const ext = url.match(/\.(png|jpe?g|webp|gif)(?:$|\?)/i)?.[1] ?? 'png';
+  return `${slug}-${seed}.${ext}`;
+}

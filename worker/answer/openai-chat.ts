@@ -1,0 +1,127 @@
+// OpenAI chat completions: `chat.completion.chunk` frames then `data: [DONE]`, or one
+// `chat.completion` JSON. Our meta rides on the first chunk (`darkroom`); a chunk nobody changed
+// is written as the upstream's own text; large data URLs are spliced, not re-serialised.
+import { H } from '../../shared/headers';
+import type { Collected } from '../stream/collect';
+import { MODEL_ID } from '../../shared/model';
+import { type Chunk, type GenMeta, type PartialImage } from '../stream/events';
+import { isFree, usageFor } from './cost';
+import { openAiErrorBody } from './errors';
+import { type ImageFormat, publicImage, publicMeta } from './public';
+import { encodeJsonSpliced, imageUrlFields } from './splice-json';
+import type { AnswerContext, Renderer, SseRenderer } from './types';
+
+const encoder = new TextEncoder();
+const DONE = encoder.encode('data: [DONE]\n\n');
+
+const hasImages = (chunk: Chunk) => chunk.choices.some((c) => c.delta?.images?.length);
+
+export function openAiChat(opts: { imageFormat: ImageFormat }): Renderer {
+  return {
+    errorBody: openAiErrorBody,
+    json(answers, ctx) {
+      const [acc] = answers;
+      const headers: Record<string, string> = {};
+      if (acc.images.some((i) => i.darkroom && !i.darkroom.key)) headers[H.imageFallback] = 'data-url';
+      return { body: asStream(completionBody(acc, ctx.origin, opts.imageFormat)), headers };
+    },
+    sse: (ctx) => chatFrames(ctx, opts.imageFormat),
+  };
+}
+
+function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
+  const meta = ctx.metas[0];
+  const free = isFree(meta);
+  let sentMeta = false;
+  /** The envelope of the last chunk, for previews (which may come before any chunk). */
+  let envelope: Envelope | undefined;
+  return {
+    event(event) {
+      if (event.type === 'partial') {
+        const first = sentMeta ? undefined : publicMeta(meta, ctx.origin);
+        sentMeta = true;
+        return [encoder.encode(`data: ${JSON.stringify(partialChunk(event.partial, envelope, first))}\n\n`)];
+      }
+      if (event.type !== 'chunk') return [];
+      envelope ??= { id: event.chunk.id, created: event.chunk.created, model: event.chunk.model };
+      const first = sentMeta ? undefined : publicMeta(meta, ctx.origin);
+      sentMeta = true;
+      if (!first && !free && !hasImages(event.chunk) && event.raw) return [encoder.encode(`data: ${event.raw}\n\n`)];
+      const rendered = renderChunk(event.chunk, ctx.origin, imageFormat, first, meta);
+      const images = rendered.choices.flatMap((c) => c.delta?.images ?? []);
+      const sources = event.chunk.choices.flatMap((c) => c.delta?.images ?? []);
+      const fields = imageUrlFields(images, (i) => Boolean(sources[i]?.darkroom?.b64clean));
+      return encodeJsonSpliced(rendered, fields, 'data: ', '\n\n');
+    },
+    error: (err) => [encoder.encode(`data: ${JSON.stringify({ error: err.error })}\n\n`)],
+    done: () => [DONE],
+  };
+}
+
+type Envelope = Pick<Chunk, 'id' | 'created' | 'model'>;
+
+/**
+ * A preview on chat completions: a chunk whose delta carries only `darkroom.partial_image`
+ * (`{type, image_url: {url: data URL}, partial_image_index}`); clients that do not know the field
+ * see an empty delta. Previews are never stored, so they have no URL of ours.
+ */
+export function partialChunk(p: PartialImage, envelope: Envelope | undefined, darkroom?: ReturnType<typeof publicMeta>): Chunk {
+  const partial_image = { type: 'image_url', image_url: { url: `data:${p.media_type};base64,${p.b64}` }, partial_image_index: p.index };
+  return {
+    id: envelope?.id ?? '',
+    object: 'chat.completion.chunk',
+    created: envelope?.created ?? Math.floor(Date.now() / 1000),
+    model: envelope?.model ?? MODEL_ID,
+    choices: [{ index: 0, delta: { darkroom: { partial_image } }, finish_reason: null }],
+    ...(darkroom ? { darkroom } : {}),
+  };
+}
+
+function renderChunk(chunk: Chunk, origin: string, imageFormat: ImageFormat, darkroom: ReturnType<typeof publicMeta> | undefined, meta: GenMeta): Chunk {
+  const choices = chunk.choices.map((c) =>
+    c.delta?.images?.length ? { ...c, delta: { ...c.delta, images: c.delta.images.map((i) => publicImage(i, origin, imageFormat)) } } : c,
+  );
+  const usage = usageFor(meta, chunk.usage);
+  return { ...chunk, choices, ...(usage ? { usage } : {}), ...(darkroom ? { darkroom } : {}) };
+}
+
+const asStream = (pieces: Uint8Array[]) =>
+  new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const p of pieces) c.enqueue(p);
+      c.close();
+    },
+  });
+
+/** A finished answer -> the bytes of an OpenAI chat.completion JSON body. */
+function completionBody(acc: Collected, origin: string, imageFormat: ImageFormat): Uint8Array[] {
+  const completion = renderCompletion(acc, origin, imageFormat);
+  const fields = imageUrlFields(completion.choices[0].message.images ?? [], (i) => Boolean(acc.images[i]?.darkroom?.b64clean));
+  return encodeJsonSpliced(completion, fields);
+}
+
+/** A finished answer -> an OpenAI chat.completion object. */
+export function renderCompletion(acc: Collected, origin: string, imageFormat: ImageFormat) {
+  const usage = usageFor(acc.meta, acc.usage);
+  return {
+    id: acc.id,
+    object: 'chat.completion' as const,
+    created: acc.created,
+    model: acc.model,
+    ...acc.extra,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant' as const,
+          content: acc.text || (acc.images.length ? '' : null),
+          ...(acc.reasoning ? { reasoning: acc.reasoning } : {}),
+          ...(acc.images.length ? { images: acc.images.map((i) => publicImage(i, origin, imageFormat)) } : {}),
+        },
+        finish_reason: acc.finishReason,
+      },
+    ],
+    ...(usage ? { usage } : {}),
+    ...(acc.meta ? { darkroom: publicMeta(acc.meta, origin) } : {}),
+  };
+}
