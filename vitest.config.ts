@@ -2,7 +2,7 @@
 //   worker  - inside workerd (real local KV, R2, Durable Objects), upstream = the fake upstream
 //   demo    - inside workerd with no upstream configured: the built-in demo provider
 //   node    - real client SDKs (openai, Vercel AI SDK) against `wrangler dev`
-import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
 /** Settings shared by the workerd projects: short timeouts so fault tests run fast. */
@@ -20,6 +20,9 @@ const testVars = {
   RATE_LIMIT_WINDOW_S: '60',
 };
 
+/** The console's D1 schema, applied by tests/fixtures/apply-migrations.ts in each test file. */
+const migrations = await readD1Migrations('./migrations');
+
 export default defineConfig({
   test: {
     projects: [
@@ -35,6 +38,7 @@ export default defineConfig({
                   UPSTREAM_BASE_URL: `${up}/v1`,
                   UPSTREAM_FALLBACKS: `${up}/fallback/v1`,
                   FAKE_UPSTREAM: up,
+                  TEST_MIGRATIONS: migrations,
                 },
               },
             };
@@ -44,6 +48,7 @@ export default defineConfig({
           name: 'worker',
           include: ['tests/unit/**/*.test.ts', 'tests/worker/**/*.test.ts'],
           globalSetup: ['tests/fixtures/global-setup.ts'],
+          setupFiles: ['tests/fixtures/apply-migrations.ts'],
           testTimeout: 30_000,
         },
       },
@@ -51,10 +56,10 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { ...testVars } },
+            miniflare: { bindings: { ...testVars, TEST_MIGRATIONS: migrations } },
           }),
         ],
-        test: { name: 'demo', include: ['tests/demo/**/*.test.ts'], testTimeout: 30_000 },
+        test: { name: 'demo', include: ['tests/demo/**/*.test.ts'], setupFiles: ['tests/fixtures/apply-migrations.ts'], testTimeout: 30_000 },
       },
       {
         test: {

@@ -17,8 +17,8 @@ import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SourceMap } from 'node:module';
 import { request } from './lib/client.mjs';
+import { connectWorker, profileTotals, startProfile, summarizeProfile } from './lib/inspector.mjs';
 import * as P from './lib/procs.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,82 +72,19 @@ function wrk(url, headers, body, seconds) {
   });
 }
 
-/** Minimal Chrome DevTools Protocol client over WebSocket (Node 22 has a global WebSocket). */
-async function cdp(wsUrl, origin) {
-  // wrangler's inspector proxy refuses WebSocket upgrades without an Origin header.
-  const ws = new WebSocket(wsUrl, { headers: { origin } });
-  await new Promise((res, rej) => { ws.onopen = res; ws.onerror = rej; });
-  let id = 0;
-  const waiting = new Map();
-  ws.onmessage = (m) => {
-    const msg = JSON.parse(m.data);
-    if (msg.id && waiting.has(msg.id)) { waiting.get(msg.id)(msg); waiting.delete(msg.id); }
-  };
-  return {
-    send: (method, params = {}) => new Promise((res) => { const i = ++id; waiting.set(i, res); ws.send(JSON.stringify({ id: i, method, params })); }),
-    close: () => ws.close(),
-  };
-}
-
 function summarize(profile, bundleText, mapText) {
-  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const counts = new Map();
-  for (const s of profile.samples) counts.set(s, (counts.get(s) ?? 0) + 1);
-  const dt = (profile.endTime - profile.startTime) / profile.samples.length / 1000; // ms per sample
-  // esbuild marks each module with a `// <path>` line; map bundle lines to modules.
-  const lines = bundleText.split('\n');
-  const moduleAt = [];
-  let current = '(bundle prelude)';
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^\/\/ (\S+\.(?:ts|js|mjs|cjs))$/.exec(lines[i]);
-    if (m) current = m[1].replace(/^(\.\.\/)+/, '').replace(/^.*?\b(node_modules|worker|shared|src)\//, '$1/');
-    moduleAt[i] = current;
-  }
-  // With a source map (minified bundles), frames are named by their original file and line.
-  const map = mapText ? new SourceMap(JSON.parse(mapText)) : null;
-  const orig = (cf) => {
-    const e = map?.findEntry(cf.lineNumber, cf.columnNumber);
-    return e && e.originalSource ? { file: e.originalSource.replace(/^.*?\b(node_modules|worker|shared|src)\//, '$1/'), line: e.originalLine + 1 } : null;
-  };
-  const modOf = (cf) => orig(cf)?.file ?? moduleAt[cf.lineNumber] ?? '(bundle)';
-  const keyOf = (cf) => {
-    if (!cf.url) return cf.functionName || '(anonymous)';
-    const o = orig(cf);
-    return `${cf.functionName || '(anonymous)'} ${o ? `${o.file}:${o.line}` : `${cf.url.split('/').pop()}:${cf.lineNumber + 1} [${moduleAt[cf.lineNumber] ?? '?'}]`}`;
-  };
-  const self = new Map();
-  const incl = new Map();
-  const byModule = new Map();
-  let total = 0;
-  for (const [id, n] of counts) {
-    const cf = nodes.get(id).callFrame;
-    const ms = n * dt;
-    total += ms;
-    self.set(keyOf(cf), (self.get(keyOf(cf)) ?? 0) + ms);
-    // Native code (url '') is charged to the nearest bundle frame above it.
-    let owner = id;
-    while (owner !== undefined && !nodes.get(owner).callFrame.url) owner = parent.get(owner);
-    const mod = owner === undefined ? nodes.get(id).callFrame.functionName || '(native, no JS caller)' : modOf(nodes.get(owner).callFrame);
-    byModule.set(mod, (byModule.get(mod) ?? 0) + ms);
-    const seen = new Set();
-    for (let a = id; a !== undefined; a = parent.get(a)) {
-      const k = keyOf(nodes.get(a).callFrame);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      incl.set(k, (incl.get(k) ?? 0) + ms);
-    }
-  }
-  const top = (m, f = () => true) => [...m].filter(([k]) => f(k)).sort((a, b) => b[1] - a[1]).slice(0, TOP);
+  const t = profileTotals(profile);
+  const s = summarizeProfile(profile, bundleText, mapText, TOP);
   const pr = (title, rows) => {
     console.log(`\n${title}`);
-    for (const [k, v] of rows) console.log(`${v.toFixed(0).padStart(7)} ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
+    for (const [k, v] of rows) console.log(`${v.toFixed(0).padStart(7)} ${((100 * v) / s.total_ms).toFixed(1).padStart(5)}%  ${k}`);
   };
-  console.log(`\nCPU profile: ${total.toFixed(0)} ms sampled over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s (idle = waiting)`);
-  pr('self ms (native code charged to its nearest JS caller), by module', top(byModule));
-  pr('self ms, by function', top(self));
-  pr('total ms (self + callees), by bundle function', top(incl, (k) => k.includes(' ') && /:\d+/.test(k) && !/\(root\)/.test(k)));
+  console.log(`\nCPU profile: ${s.total_ms.toFixed(0)} ms sampled over ${(t.wall_ms / 1000).toFixed(1)} s; busy ${t.busy_ms.toFixed(0)} ms ` +
+    `(JS ${t.js_ms.toFixed(0)}, GC ${t.gc_ms.toFixed(0)}, program ${t.program_ms.toFixed(0)}), idle ${t.idle_ms.toFixed(0)} ms`);
+  pr('self ms (native code charged to its nearest JS caller), by module', s.by_module);
+  pr('self ms, by function', s.self);
+  pr('total ms (self + callees), by bundle function', s.inclusive);
+  return t;
 }
 
 try {
@@ -181,21 +118,18 @@ try {
   say('warm-up 3 s');
   await wrk(url, headers, body, 3);
 
-  const targets = JSON.parse((await request(`http://127.0.0.1:${insp}/json`, { method: 'GET' })).body.toString());
-  const target = targets.find((t) => !/proxy|ProxyWorker/i.test(t.title ?? '')) ?? targets[0];
-  say(`inspector targets: ${targets.map((t) => t.title).join(', ')}; profiling "${target.title}"`);
-  const c = await cdp(target.webSocketDebuggerUrl, `http://127.0.0.1:${insp}`);
-  await c.send('Profiler.enable');
-  await c.send('Profiler.setSamplingInterval', { interval: 200 });
-  await c.send('Profiler.start');
+  const c = await connectWorker(insp);
+  say(`inspector targets: ${c.targets.join(', ')}; profiling "${c.title}"`);
+  const prof = await startProfile(c);
   const w = await wrk(url, headers, body, DURATION);
-  const { result } = await c.send('Profiler.stop');
+  const profile = await prof.stop();
   c.close();
   say(`wrk during profiling: ${JSON.stringify(w)}`);
   const file = join(ROOT, 'bench/results', `profile-${STAMP}.cpuprofile.json`);
-  writeFileSync(file, JSON.stringify(result.profile));
+  writeFileSync(file, JSON.stringify(profile));
   say(`wrote ${file}`);
-  summarize(result.profile, readFileSync(main, 'utf8'), existsSync(`${main}.map`) ? readFileSync(`${main}.map`, 'utf8') : null);
+  const t = summarize(profile, readFileSync(main, 'utf8'), existsSync(`${main}.map`) ? readFileSync(`${main}.map`, 'utf8') : null);
+  if (w?.requests) console.log(`\nisolate CPU per request: ${(t.busy_ms / w.requests).toFixed(3)} ms (${w.requests} requests)`);
 } catch (err) {
   console.error(err);
   process.exitCode = 1;

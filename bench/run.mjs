@@ -6,13 +6,14 @@
 // Targets measured (all on 127.0.0.1, all bounded in time, all stopped by PID on exit):
 //   direct    wrk -> fake upstream (tests/fixtures/fake-upstream.mjs)
 //   floor     wrk -> bench/floor (minimal Hono Worker: forward body, stream the answer back)
+//   static    wrk -> bench/static (Hono Worker answering one fixed body from memory: the floor for hits)
 //   darkroom  wrk -> Darkroom (worker/, production bundle from `wrangler deploy --dry-run`)
 //   portkey   wrk -> @portkey-ai/gateway 1.15.2 (Node), bound to loopback by a preload
 // Both Workers run under the same `wrangler dev --local --no-bundle` on a frozen copy of their
 // deploy bundle, so edits made in the checkout during a run do not reload them.
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { request } from './lib/client.mjs';
+import { connectWorker, heapUsage, profileTotals, startProfile, summarizeProfile } from './lib/inspector.mjs';
 import * as P from './lib/procs.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,7 +36,7 @@ const CFG = {
   warmup: num(env.BENCH_WARMUP, 1), // s of wrk before each cell (not measured)
   ttfbDuration: num(env.BENCH_TTFB_DURATION, Math.max(1, num(env.BENCH_DURATION, 10) / 2)),
   repeat: Math.max(1, num(env.BENCH_REPEAT, 1)), // rounds per cell, interleaved; figure = median
-  concurrency: list(env.BENCH_CONCURRENCY, '1 32').map(Number), // streaming miss + cache hit
+  concurrency: list(env.BENCH_CONCURRENCY, '1 16 32').map(Number), // streaming miss + cache hit
   streamImagePx: num(env.BENCH_STREAM_IMAGE_PX, 64), // 64 px ≈ 3.7 KB PNG (noise 1), as the peer baseline
   imageMiB: list(env.BENCH_IMAGE_MB, '1 8').map(Number), // decoded PNG size of the image cells, MiB
   imageConcurrency: list(env.BENCH_IMAGE_CONCURRENCY, '1 8').map(Number),
@@ -42,7 +44,19 @@ const CFG = {
   memStreams: num(env.BENCH_MEM_STREAMS, 16),
   memImageMiB: num(env.BENCH_MEM_IMAGE_MB, 8),
   memDuration: num(env.BENCH_MEM_DURATION, num(env.BENCH_DURATION, 10)),
-  sections: list(env.BENCH_SECTIONS, 'stream hit image memory size'),
+  // V8 CPU profile of each Worker's isolate during a streaming-miss cell (isolate CPU per request)
+  profileConcurrency: num(env.BENCH_PROFILE_CONCURRENCY, 16),
+  profileDuration: num(env.BENCH_PROFILE_DURATION, num(env.BENCH_DURATION, 10)),
+  // upstream's last image byte -> client's, streamed, default format, requests one after another
+  handoffImageMiB: num(env.BENCH_HANDOFF_IMAGE_MB, 8),
+  handoffRequests: num(env.BENCH_HANDOFF_N, 20),
+  // the realistic cell: an upstream that is silent for realWaitMs, then streams a realImageMiB image
+  realWaitMs: num(env.BENCH_REAL_WAIT_MS, 20_000),
+  realStreams: num(env.BENCH_REAL_STREAMS, 16),
+  realImageMiB: num(env.BENCH_REAL_IMAGE_MB, 2),
+  isolateLimitMiB: num(env.BENCH_ISOLATE_LIMIT_MB, 128), // Workers' memory limit per isolate
+  survivalImageMB: list(env.BENCH_SURVIVAL_IMAGE_MB, '1 4 8').map(Number), // sizes for the isolate estimate (MB = 10^6 B)
+  sections: list(env.BENCH_SECTIONS, 'stream hit profile image handoff memory realistic size'),
   peers: list(env.BENCH_PEERS, 'direct portkey'), // besides floor + darkroom, in the stream section
   pin: env.PIN !== '0',
   build: env.BENCH_BUILD !== '0', // npm run build first (site assets, widget)
@@ -54,11 +68,16 @@ const CFG = {
   ],
   out: env.BENCH_OUT || null,
   timeoutS: num(env.BENCH_TIMEOUT, 1800), // hard stop for the whole run
+  // The targets of issue 16: each a ratio to the floor measured in the same run.
   targets: {
-    streamP50: num(env.BENCH_TARGET_STREAM_P50, 1.15), // darkroom/floor p50, streaming miss (and < portkey)
-    image: num(env.BENCH_TARGET_IMAGE, 1.5), // darkroom/floor p50, non-streaming image cells
-    hit: num(env.BENCH_TARGET_HIT, 0.5), // darkroom hit p50 / floor miss p50
-    memory: num(env.BENCH_TARGET_MEMORY, 3), // workerd RSS / image bytes in flight (see memoryBasis)
+    streamC1P50: num(env.BENCH_TARGET_STREAM_C1_P50, 1.5), // darkroom/floor p50, streaming miss, c=1 (at most)
+    streamRps: num(env.BENCH_TARGET_STREAM_RPS, 0.6), // darkroom/floor rps, streaming miss, every c > 1 (at least)
+    streamCpu: num(env.BENCH_TARGET_STREAM_CPU, 2), // darkroom/floor CPU ms per answer, all processes, every c (at most)
+    hitP50: num(env.BENCH_TARGET_HIT_P50, 1.15), // darkroom hit p50 / static Worker p50, every c
+    hitCpu: num(env.BENCH_TARGET_HIT_CPU, 1.15), // darkroom hit CPU / static Worker CPU, every c
+    image: num(env.BENCH_TARGET_IMAGE, 3), // darkroom/floor p50, non-streaming, largest image, default format
+    handoff: num(env.BENCH_TARGET_HANDOFF, 1.2), // darkroom/floor time from the upstream's last image byte to the client's
+    memory: num(env.BENCH_TARGET_MEMORY, 2), // workerd RSS / image bytes in flight (see memoryBasis)
     // growth: peak minus idle RSS (what the streams cost); absolute: the peak itself, which
     // includes workerd's idle ~270 MiB for two processes (more than 2x 16 x 8 MiB on its own).
     memoryBasis: env.BENCH_MEMORY_BASIS === 'absolute' ? 'absolute' : 'growth',
@@ -196,6 +215,10 @@ const RESULT = {
   errors: [],
   cells: [],
   memory: [],
+  profiles: [],
+  handoff: [],
+  realistic: [],
+  survival: null,
   sizes: [],
   targets: [],
 };
@@ -312,7 +335,8 @@ net.Server.prototype.listen = function (...args) {
 }
 
 // ---------------------------------------------------------------------------- request shapes
-const bodyOf = (stream) => JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: PROMPT }], seed: SEED, stream });
+const bodyOf = (stream, prompt = PROMPT) => JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: prompt }], seed: SEED, stream });
+const SLOW_PROMPT = `${PROMPT}, realistic slow generation`; // the fake upstream is scripted to wait before answering it
 
 /** Target name -> { server, url, headers }. Every target gets the same base headers. */
 function targetSpec(target) {
@@ -321,6 +345,7 @@ function targetSpec(target) {
   switch (target) {
     case 'direct': return { server: 'upstream', url: `http://127.0.0.1:${PORTS.upstream}${path}`, headers: base };
     case 'floor': return { server: 'wrangler-floor', url: `http://127.0.0.1:${PORTS.floor}${path}`, headers: base };
+    case 'static': return { server: 'wrangler-static', url: `http://127.0.0.1:${PORTS.static}${path}`, headers: base };
     case 'portkey': return {
       server: 'portkey', url: `http://127.0.0.1:${PORTS.portkey}${path}`,
       headers: { ...base, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': UP_URL() },
@@ -380,7 +405,10 @@ async function check(target, stream) {
     }
   }
   const img = await imageFrom(imageUrl);
-  return { status: r.status, cache: r.headers['x-cache'] ?? null, bytes: r.body.length, image: img, ttfb_ms: r.ttfb_ms, total_ms: r.total_ms };
+  return {
+    status: r.status, cache: r.headers['x-cache'] ?? null, bytes: r.body.length, image: img, ttfb_ms: r.ttfb_ms, total_ms: r.total_ms,
+    body: r.body, content_type: r.headers['content-type'] ?? null,
+  };
 }
 
 async function checkAll(targets, modes) {
@@ -410,15 +438,28 @@ function wrk(target, stream, conc, seconds) {
   return JSON.parse(m[1]);
 }
 
+/** bench/lib/client.mjs in one of its modes, pinned with the load generators; resolves with its RESULT. */
+function client(mode, job, timeoutS) {
+  const argv = [join(BENCH, 'lib/client.mjs'), mode, JSON.stringify(job)];
+  const [cmd, a] = CFG.pin ? ['taskset', ['-c', String(CPU_LOAD), process.execPath, ...argv]] : [process.execPath, argv];
+  return new Promise((res, rej) => {
+    const child = spawn(cmd, a, { env: CHILD_ENV });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
+    child.on('close', () => {
+      clearTimeout(timer);
+      const m = /^RESULT (.*)$/m.exec(out);
+      if (m) res(JSON.parse(m[1]));
+      else rej(new Error(`${mode} client gave no result: ${out}`.slice(0, 500)));
+    });
+  });
+}
+
 function ttfb(target, stream, conc, seconds) {
   const spec = targetSpec(target);
-  const job = { url: spec.url, headers: spec.headers, body: bodyOf(stream), concurrency: conc, duration_s: seconds };
-  const argv = [join(BENCH, 'lib/client.mjs'), 'ttfb', JSON.stringify(job)];
-  const [cmd, a] = CFG.pin ? ['taskset', ['-c', String(CPU_LOAD), process.execPath, ...argv]] : [process.execPath, argv];
-  const r = spawnSync(cmd, a, { env: CHILD_ENV, encoding: 'utf8', timeout: (seconds + 60) * 1000 });
-  const m = /^RESULT (.*)$/m.exec(r.stdout ?? '');
-  if (!m) throw new Error(`TTFB client gave no result: ${(r.stdout ?? '') + (r.stderr ?? '')}`.slice(0, 500));
-  return JSON.parse(m[1]);
+  return client('ttfb', { url: spec.url, headers: spec.headers, body: bodyOf(stream), concurrency: conc, duration_s: seconds }, seconds + 60);
 }
 
 /**
@@ -438,6 +479,12 @@ async function measureGroup({ section, targets, stream, conc, imageBytes, withTt
         const w = wrk(t, stream, conc, CFG.duration);
         const cpu1 = server ? P.cpuSeconds(server) : null;
         const after = await upstreamRequests();
+        if (!w.requests) {
+          // wrk reports zeros for a cell where no answer finished: no figure, not a zero latency.
+          RESULT.notes.push(`${section} ${label} ${t} c=${conc}: no answer finished within ${CFG.duration} s (round ${round_ + 1})`);
+          say(`  ${section.padEnd(6)} ${label} ${t.padEnd(12)} c=${String(conc).padEnd(3)} no answer finished within ${CFG.duration} s`);
+          continue;
+        }
         // CPU the system under test (every process of it) spent per answer: less sensitive to
         // noisy neighbours than latency. The direct target's figure is the fake upstream's own.
         w.cpu_ms_per_request = cpu0 !== null && w.requests ? round(((cpu1.total - cpu0.total) * 1000) / w.requests, 3) : null;
@@ -446,7 +493,7 @@ async function measureGroup({ section, targets, stream, conc, imageBytes, withTt
           w.cpu_ms_per_request_by_process = Object.fromEntries(Object.entries(cpu1.byName)
             .map(([k, v]) => [k, round(((v - (cpu0.byName[k] ?? 0)) * 1000) / w.requests, 3)]));
         }
-        const tt = withTtfb ? ttfb(t, stream, conc, CFG.ttfbDuration) : null;
+        const tt = withTtfb ? await ttfb(t, stream, conc, CFG.ttfbDuration) : null;
         runs.get(t).push({ ...w, upstream_requests: before !== null && after !== null ? after - before : null, ttfb: tt });
         say(`  ${section.padEnd(6)} ${label} ${t.padEnd(12)} c=${String(conc).padEnd(3)} rps ${w.rps.toFixed(1).padStart(8)}  p50 ${w.p50_ms.toFixed(2).padStart(8)}  p99 ${w.p99_ms.toFixed(2).padStart(8)}` +
           (tt ? `  ttfb p50 ${tt.ttfb_p50_ms?.toFixed(2)}` : '') + (w.non2xx || w.socket_errors ? `  !! non2xx ${w.non2xx} socket errors ${w.socket_errors}` : ''));
@@ -482,6 +529,93 @@ async function measureGroup({ section, targets, stream, conc, imageBytes, withTt
     if (!rs.length) cell.error = serverUp(t) ? 'no successful measurement' : 'server not running';
     RESULT.cells.push(cell);
   }
+}
+
+const INSPECTOR = { floor: 'floorInspector', darkroom: 'darkroomInspector' };
+
+/**
+ * The Worker isolate's own CPU per request (what Cloudflare bills): a V8 CPU profile of the user
+ * Worker's isolate, through wrangler's inspector, while wrk runs a streaming-miss cell.
+ */
+async function measureProfile(target, bundleMain) {
+  const conc = CFG.profileConcurrency;
+  const rec = { id: `profile.sse.c${conc}.${target}`, target, concurrency: conc };
+  try {
+    if (CFG.warmup > 0) wrk(target, true, conc, CFG.warmup);
+    const session = await connectWorker(PORTS[INSPECTOR[target]]);
+    try {
+      const prof = await startProfile(session);
+      const w = wrk(target, true, conc, CFG.profileDuration);
+      const profile = await prof.stop();
+      const t = profileTotals(profile);
+      const per = (ms) => (w.requests ? round(ms / w.requests) : null);
+      Object.assign(rec, {
+        inspector_target: session.title, requests: w.requests, rps: w.rps, non2xx: w.non2xx, socket_errors: w.socket_errors,
+        wall_ms: round(t.wall_ms, 1), busy_ms: round(t.busy_ms, 1), idle_ms: round(t.idle_ms, 1),
+        isolate_cpu_ms_per_request: per(t.busy_ms), js_ms_per_request: per(t.js_ms), gc_ms_per_request: per(t.gc_ms),
+        program_ms_per_request: per(t.program_ms), isolate_busy_share: round(t.busy_ms / t.wall_ms),
+      });
+      if (target === 'darkroom' && bundleMain) {
+        const text = readFileSync(bundleMain, 'utf8');
+        const map = existsSync(`${bundleMain}.map`) ? readFileSync(`${bundleMain}.map`, 'utf8') : null;
+        const sum = summarizeProfile(profile, text, map, 12);
+        const busy = ([k]) => k !== '(idle)';
+        rec.top_modules_ms_per_request = sum.by_module.filter(busy).map(([k, v]) => [k, per(v)]);
+        rec.top_functions_ms_per_request = sum.self.filter(busy).map(([k, v]) => [k, per(v)]);
+      }
+      const file = join(dirname(OUT), `profile-${STAMP}-${target}.cpuprofile.json`);
+      if (env.BENCH_KEEP_PROFILES === '1') writeFileSync(file, JSON.stringify(profile));
+      say(`  profile ${target.padEnd(10)} c=${conc} ${w.requests} answers: isolate busy ${rec.isolate_cpu_ms_per_request} ms/answer ` +
+        `(JS ${rec.js_ms_per_request}, GC ${rec.gc_ms_per_request}, program ${rec.program_ms_per_request}), ${Math.round(100 * rec.isolate_busy_share)}% of wall time`);
+    } finally {
+      session.close();
+    }
+  } catch (err) {
+    rec.error = err.message;
+    fail(`profile ${target}: ${err.message}`);
+  }
+  RESULT.profiles.push(rec);
+}
+
+/** Time from the upstream's last image byte to the client's, streamed, default format, requests in turn. */
+async function measureHandoff(target, imageBytes) {
+  const spec = targetSpec(target);
+  const rec = { id: `handoff.sse.${(imageBytes / 2 ** 20).toFixed(0)}MiB.${target}`, target, image_bytes: imageBytes };
+  try {
+    const r = await client('handoff', {
+      url: spec.url, headers: spec.headers, body: bodyOf(true), n: CFG.handoffRequests, stats_url: `http://127.0.0.1:${PORTS.upstream}/stats`,
+    }, 60 + CFG.handoffRequests * 30);
+    Object.assign(rec, r);
+    if (!r.requests) fail(`handoff ${target}: no measured request (${r.errors} errors)`);
+    say(`  handoff ${target.padEnd(10)} ${r.requests} requests: last image byte upstream -> client p50 ${r.handoff_p50_ms} ms (min ${r.handoff_min_ms}, p90 ${r.handoff_p90_ms})`);
+  } catch (err) {
+    rec.error = err.message;
+    fail(`handoff ${target}: ${err.message}`);
+  }
+  RESULT.handoff.push(rec);
+}
+
+/** The realistic cell: realStreams generations at once from an upstream that is silent for realWaitMs. */
+async function measureRealistic(target, imageBytes) {
+  const spec = targetSpec(target);
+  const rec = { id: `realistic.sse.${target}`, target, streams: CFG.realStreams, wait_ms: CFG.realWaitMs, image_bytes: imageBytes };
+  try {
+    const server = P.pidOf(spec.server);
+    const cpu0 = P.cpuSeconds(server);
+    const r = await client('burst', { url: spec.url, headers: spec.headers, body: bodyOf(true, SLOW_PROMPT), n: CFG.realStreams },
+      CFG.realWaitMs / 1000 + 120);
+    const cpu1 = P.cpuSeconds(server);
+    Object.assign(rec, r, {
+      cpu_ms_per_request: r.requests ? round(((cpu1.total - cpu0.total) * 1000) / r.requests) : null,
+      over_wait_p50_ms: r.total_p50_ms === null ? null : round(r.total_p50_ms - CFG.realWaitMs),
+    });
+    if (r.requests !== CFG.realStreams) fail(`realistic ${target}: ${r.requests}/${CFG.realStreams} answers (${r.errors} errors, ${r.non2xx} non-2xx)`);
+    say(`  realistic ${target.padEnd(8)} ${r.requests}x: p50 ${r.total_p50_ms} ms (max ${r.total_max_ms}), ${rec.over_wait_p50_ms} ms over the upstream's wait`);
+  } catch (err) {
+    rec.error = err.message;
+    fail(`realistic ${target}: ${err.message}`);
+  }
+  RESULT.realistic.push(rec);
 }
 
 /** Sum of VmRSS (and VmHWM) over the workerd processes under a wrangler. */
@@ -521,6 +655,32 @@ async function measureMemory(target, imageBytes) {
       await sleep(20);
     }
   })();
+  // The user Worker's isolate itself (what the 128 MB limit counts): V8 heap plus ArrayBuffer
+  // backing stores, from the inspector, every 50 ms (a sample waits while the isolate is busy).
+  let heap = null;
+  let session = null;
+  try { session = INSPECTOR[target] ? await connectWorker(PORTS[INSPECTOR[target]]) : null; } catch (err) { RESULT.notes.push(`memory ${target}: no inspector (${err.message})`); }
+  const size = (h) => h.used + (h.backing ?? 0);
+  // The baseline is the lowest sample, before or during the cell: garbage left by earlier cells
+  // is not memory in use, and the streams' allocations force the GCs that reveal it (workerd's
+  // inspector does not run HeapProfiler.collectGarbage).
+  if (session) {
+    const first = await heapUsage(session);
+    if (first) heap = { idle_bytes: size(first), idle_used_bytes: first.used, peak_bytes: size(first), peak_used_bytes: first.used, backing_reported: first.backing !== null, samples: 0 };
+  }
+  const heapSampler = (async () => {
+    while (heap && sampling) {
+      const h = await heapUsage(session);
+      if (h) {
+        heap.samples++;
+        heap.idle_bytes = Math.min(heap.idle_bytes, size(h));
+        heap.idle_used_bytes = Math.min(heap.idle_used_bytes, h.used);
+        heap.peak_bytes = Math.max(heap.peak_bytes, size(h));
+        heap.peak_used_bytes = Math.max(heap.peak_used_bytes, h.used);
+      }
+      await sleep(50);
+    }
+  })();
   // wrk runs in a child process; sample from here meanwhile (spawnSync would block the sampler).
   const w = await new Promise((res) => {
     const args = ['-t1', `-c${CFG.memStreams}`, `-d${CFG.memDuration}s`, '--timeout', '60s', '-s', join(BENCH, 'wrk-chat.lua')];
@@ -540,6 +700,8 @@ async function measureMemory(target, imageBytes) {
   });
   sampling = false;
   await sampler;
+  await heapSampler;
+  session?.close();
   const end = workerdRss(spec.server);
   const inFlight = CFG.memStreams * imageBytes;
   const rec = {
@@ -547,10 +709,35 @@ async function measureMemory(target, imageBytes) {
     processes: idle.processes, samples, idle_rss_bytes: idle.rss, peak_rss_bytes: peak, growth_bytes: peak - idle.rss,
     hwm_sum_bytes: end?.hwm ?? null, peak_per_in_flight: ratio(peak, inFlight), growth_per_in_flight: ratio(peak - idle.rss, inFlight),
     requests: w?.requests ?? null, rps: w?.rps ?? null, non2xx: w?.non2xx ?? null, socket_errors: w?.socket_errors ?? null,
+    isolate: heap && { ...heap, growth_bytes: heap.peak_bytes - heap.idle_bytes, growth_per_in_flight: ratio(heap.peak_bytes - heap.idle_bytes, inFlight) },
   };
   if (!w) fail(`memory ${target}: wrk gave no result`);
-  say(`  memory ${target.padEnd(12)} ${CFG.memStreams} streams x ${(imageBytes / 2 ** 20).toFixed(1)} MiB: idle ${(idle.rss / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB (${samples} samples, ${idle.processes} workerd), ${w?.requests ?? '?'} answers`);
+  say(`  memory ${target.padEnd(12)} ${CFG.memStreams} streams x ${(imageBytes / 2 ** 20).toFixed(1)} MiB: idle ${(idle.rss / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB (${samples} samples, ${idle.processes} workerd), ${w?.requests ?? '?'} answers` +
+    (heap ? `; isolate ${(heap.idle_bytes / 2 ** 20).toFixed(1)} -> ${(heap.peak_bytes / 2 ** 20).toFixed(1)} MiB` : ''));
   RESULT.memory.push(rec);
+}
+
+/**
+ * How many concurrent images of each size one isolate survives under the 128 MB limit, estimated
+ * from the memory cell: memory per image = (measured growth / image bytes in flight) x image size,
+ * linear in the size; survivors = floor((limit - idle) / memory per image). Two bases: the
+ * isolate's own heap + ArrayBuffers (inspector; what the limit counts), and workerd's RSS growth
+ * (an upper bound: it also counts the R2/KV/DO simulators and wrangler's proxy worker).
+ */
+function estimateSurvival() {
+  const m = RESULT.memory.find((x) => x.target === 'darkroom' && !x.error);
+  if (!m) return;
+  const limit = CFG.isolateLimitMiB * 2 ** 20;
+  const basis = (perByte, idle) => CFG.survivalImageMB.map((mb) => {
+    const perImage = perByte * mb * 1e6;
+    return { image_mb: mb, bytes_per_image: Math.round(perImage), images: perImage > 0 ? Math.max(0, Math.floor((limit - idle) / perImage)) : null };
+  });
+  RESULT.survival = {
+    limit_bytes: limit,
+    measured_with: `${m.streams} streams x ${(m.image_bytes / 2 ** 20).toFixed(1)} MiB`,
+    isolate: m.isolate ? { growth_per_in_flight: m.isolate.growth_per_in_flight, idle_bytes: m.isolate.idle_bytes, sizes: basis(m.isolate.growth_per_in_flight, m.isolate.idle_bytes) } : null,
+    rss: { growth_per_in_flight: m.growth_per_in_flight, idle_bytes: 0, sizes: basis(m.growth_per_in_flight, 0) },
+  };
 }
 
 // ------------------------------------------------------------------------------------ sizes
@@ -575,9 +762,9 @@ function sizeOf(name, files, limitKB, floorGzip) {
 function computeRatios() {
   const find = (pred) => RESULT.cells.find(pred);
   for (const c of RESULT.cells) {
-    let floor;
-    if (c.section === 'hit') floor = find((f) => f.section === 'stream' && f.target === 'floor' && f.mode === c.mode && f.concurrency === c.concurrency);
-    else floor = find((f) => f.section === c.section && f.target === 'floor' && f.mode === c.mode && f.image === c.image && f.concurrency === c.concurrency);
+    // A hit's floor is the static Worker answering the same bytes from memory; a miss's is the floor Worker.
+    const base = c.section === 'hit' ? 'static' : 'floor';
+    const floor = find((f) => f.section === c.section && f.target === base && f.mode === c.mode && f.image === c.image && f.concurrency === c.concurrency);
     c.floor_cell = floor?.id ?? null;
     c.ratio_to_floor = {
       rps: ratio(c.rps, floor?.rps),
@@ -586,6 +773,21 @@ function computeRatios() {
       cpu_ms_per_request: ratio(c.cpu_ms_per_request, floor?.cpu_ms_per_request),
     };
     if ('ttfb_p50_ms' in c) c.ratio_to_floor.ttfb_p50_ms = ratio(c.ttfb_p50_ms, floor?.ttfb_p50_ms);
+    if (c.section === 'hit') {
+      const miss = find((f) => f.section === 'stream' && f.target === 'floor' && f.mode === c.mode && f.concurrency === c.concurrency);
+      c.ratio_to_floor_miss = { p50_ms: ratio(c.p50_ms, miss?.p50_ms), rps: ratio(c.rps, miss?.rps) };
+    }
+  }
+  const fp = RESULT.profiles.find((x) => x.target === 'floor');
+  for (const x of RESULT.profiles) x.ratio_to_floor = { isolate_cpu_ms_per_request: ratio(x.isolate_cpu_ms_per_request, fp?.isolate_cpu_ms_per_request) };
+  const fh = RESULT.handoff.find((x) => x.target === 'floor');
+  for (const x of RESULT.handoff) x.ratio_to_floor = { handoff_p50_ms: ratio(x.handoff_p50_ms, fh?.handoff_p50_ms) };
+  const fr_ = RESULT.realistic.find((x) => x.target === 'floor');
+  for (const x of RESULT.realistic) {
+    x.ratio_to_floor = { total_p50_ms: ratio(x.total_p50_ms, fr_?.total_p50_ms), cpu_ms_per_request: ratio(x.cpu_ms_per_request, fr_?.cpu_ms_per_request) };
+    // What this target adds to each generation on top of the floor, in ms and as a share of the floor's generation time.
+    x.added_vs_floor_ms = fr_?.total_p50_ms != null && x.total_p50_ms != null ? round(x.total_p50_ms - fr_.total_p50_ms) : null;
+    x.added_share_of_generation = x.added_vs_floor_ms !== null && fr_.total_p50_ms > 0 ? round(x.added_vs_floor_ms / fr_.total_p50_ms, 5) : null;
   }
   const floorMem = RESULT.memory.find((m) => m.target === 'floor');
   for (const m of RESULT.memory) {
@@ -596,32 +798,50 @@ function computeRatios() {
 function computeTargets() {
   const T = CFG.targets;
   const cells = RESULT.cells;
-  const add = (name, description, value, limit, met, evidence) =>
-    RESULT.targets.push({ name, description, value: round(value), limit, met: value === null ? null : met, evidence });
-  const worst = (xs, hi = true) => (xs.some((x) => x === null) || !xs.length ? null : hi ? Math.max(...xs) : Math.min(...xs));
+  // at most (<=) unless `atLeast`; limit null = reported, no target
+  const add = (name, description, value, limit, evidence, atLeast = false) => RESULT.targets.push({
+    name, description, value: round(value), limit, at_least: atLeast,
+    met: value === null || value === undefined || limit === null ? null : atLeast ? value >= limit : value <= limit, evidence,
+  });
+  const worst = (xs, hi = true) => (xs.some((x) => x === null || x === undefined) || !xs.length ? null : hi ? Math.max(...xs) : Math.min(...xs));
 
   if (CFG.sections.includes('stream')) {
     const d = cells.filter((c) => c.section === 'stream' && c.target === 'darkroom');
-    const vs = d.map((c) => c.ratio_to_floor.p50_ms);
-    add('stream_miss_p50_vs_floor', `streaming cache-miss p50, darkroom / floor, worst over c (<= ${T.streamP50})`, worst(vs), T.streamP50,
-      worst(vs) !== null && worst(vs) <= T.streamP50, d.map((c) => c.id));
+    const c1 = d.filter((c) => c.concurrency === Math.min(...CFG.concurrency));
+    const many = d.filter((c) => c.concurrency > 1);
+    add('stream_miss_c1_p50_vs_floor', `streaming miss, c=${Math.min(...CFG.concurrency)}, p50 latency darkroom / floor (<= ${T.streamC1P50})`,
+      worst(c1.map((c) => c.ratio_to_floor.p50_ms)), T.streamC1P50, c1.map((c) => c.id));
+    add('stream_miss_rps_vs_floor', `streaming miss, c=${many.map((c) => c.concurrency).join('/')}, rps darkroom / floor, worst (>= ${T.streamRps})`,
+      worst(many.map((c) => c.ratio_to_floor.rps), false), T.streamRps, many.map((c) => c.id), true);
+    add('stream_miss_cpu_vs_floor', `CPU per streaming miss, all processes, darkroom / floor, worst over c (<= ${T.streamCpu})`,
+      worst(d.map((c) => c.ratio_to_floor.cpu_ms_per_request)), T.streamCpu, d.map((c) => c.id));
     if (CFG.peers.includes('portkey')) {
       const vp = d.map((c) => ratio(c.p50_ms, cells.find((p) => p.section === 'stream' && p.target === 'portkey' && p.concurrency === c.concurrency)?.p50_ms));
-      add('stream_miss_p50_vs_portkey', 'streaming cache-miss p50, darkroom / portkey, worst over c (< 1: ahead of Portkey)', worst(vp), 1,
-        worst(vp) !== null && worst(vp) < 1, d.map((c) => c.id));
+      add('stream_miss_p50_vs_portkey', 'streaming miss p50, darkroom / portkey, worst over c (info; < 1: ahead of Portkey)', worst(vp), null, d.map((c) => c.id));
     }
   }
-  if (CFG.sections.includes('image')) {
-    const d = cells.filter((c) => c.section === 'image' && c.target === 'darkroom');
-    const v = d.map((c) => c.ratio_to_floor.p50_ms);
-    add('image_p50_vs_floor', `non-streaming image answers p50, darkroom (default format) / floor, worst over size and c (<= ${T.image})`, worst(v), T.image,
-      worst(v) !== null && worst(v) <= T.image, d.map((c) => c.id));
-  }
   if (CFG.sections.includes('hit')) {
-    const d = cells.filter((c) => c.section === 'hit');
-    const v = d.map((c) => c.ratio_to_floor.p50_ms);
-    add('cache_hit_p50_vs_floor_miss', `cache-hit p50 / floor miss p50, worst over c (<= ${T.hit})`, worst(v), T.hit,
-      worst(v) !== null && worst(v) <= T.hit, d.map((c) => c.id));
+    const d = cells.filter((c) => c.section === 'hit' && c.target === 'darkroom-hit');
+    add('cache_hit_p50_vs_static', `cache hit p50 latency, darkroom / static Worker, worst over c (<= ${T.hitP50})`,
+      worst(d.map((c) => c.ratio_to_floor.p50_ms)), T.hitP50, d.map((c) => c.id));
+    add('cache_hit_cpu_vs_static', `CPU per cache hit, all processes, darkroom / static Worker, worst over c (<= ${T.hitCpu})`,
+      worst(d.map((c) => c.ratio_to_floor.cpu_ms_per_request)), T.hitCpu, d.map((c) => c.id));
+  }
+  if (CFG.sections.includes('profile')) {
+    const d = RESULT.profiles.find((x) => x.target === 'darkroom');
+    add('isolate_cpu_vs_floor', `Worker isolate's own CPU per streaming miss (V8 profile, c=${CFG.profileConcurrency}), darkroom / floor (info: what Cloudflare bills)`,
+      d?.ratio_to_floor?.isolate_cpu_ms_per_request ?? null, null, RESULT.profiles.map((x) => x.id));
+  }
+  if (CFG.sections.includes('image')) {
+    const big = Math.max(...CFG.imageMiB);
+    const d = cells.filter((c) => c.section === 'image' && c.target === 'darkroom' && c.image === `${big}MiB`);
+    add('image_p50_vs_floor', `${big} MiB image answer (JSON, default format) p50, darkroom / floor, worst over c (<= ${T.image})`,
+      worst(d.map((c) => c.ratio_to_floor.p50_ms)), T.image, d.map((c) => c.id));
+  }
+  if (CFG.sections.includes('handoff')) {
+    const d = RESULT.handoff.find((x) => x.target === 'darkroom');
+    add('image_handoff_vs_floor', `upstream's last image byte -> client's, streamed, default format, ${CFG.handoffImageMiB} MiB, p50 darkroom / floor (<= ${T.handoff})`,
+      d?.ratio_to_floor?.handoff_p50_ms ?? null, T.handoff, [d?.id]);
   }
   if (CFG.sections.includes('memory')) {
     const m = RESULT.memory.find((x) => x.target === 'darkroom');
@@ -629,15 +849,19 @@ function computeTargets() {
     const v = (abs ? m?.peak_per_in_flight : m?.growth_per_in_flight) ?? null;
     add(abs ? 'peak_rss_vs_in_flight' : 'rss_growth_vs_in_flight',
       `${abs ? 'peak workerd RSS' : 'workerd RSS growth (peak - idle)'}, sum over Darkroom's processes / image bytes in flight (<= ${T.memory})`,
-      v, T.memory, v !== null && v <= T.memory, [m?.id]);
+      v, T.memory, [m?.id]);
+  }
+  if (CFG.sections.includes('realistic')) {
+    const d = RESULT.realistic.find((x) => x.target === 'darkroom');
+    add('realistic_added_ms', `realistic: ${CFG.realStreams} at once, ${CFG.realWaitMs / 1000} s upstream + ${CFG.realImageMiB} MiB image: ms darkroom adds per generation over the floor (p50; info)`,
+      d?.added_vs_floor_ms ?? null, null, RESULT.realistic.map((x) => x.id));
+    add('realistic_added_share', 'realistic: that, as a share of the floor\'s generation time (info)', d?.added_share_of_generation ?? null, null, RESULT.realistic.map((x) => x.id));
   }
   if (CFG.sections.includes('size')) {
     const b = RESULT.sizes.find((s) => s.name === 'worker_bundle');
     const w = RESULT.sizes.find((s) => s.name === 'widget');
-    add('worker_bundle_gzip_kb', `Worker bundle, gzip, KB (<= ${T.bundleKB})`, b?.gzip_bytes != null ? b.gzip_bytes / 1000 : null, T.bundleKB,
-      b?.gzip_bytes != null && b.gzip_bytes <= T.bundleKB * 1000, ['size.worker_bundle']);
-    add('widget_gzip_kb', `dist/web/widget.js, gzip, KB (<= ${T.widgetKB})`, w?.gzip_bytes != null ? w.gzip_bytes / 1000 : null, T.widgetKB,
-      w?.gzip_bytes != null && w.gzip_bytes <= T.widgetKB * 1000, ['size.widget']);
+    add('worker_bundle_gzip_kb', `Worker bundle, gzip, KB (<= ${T.bundleKB})`, b?.gzip_bytes != null ? b.gzip_bytes / 1000 : null, T.bundleKB, ['size.worker_bundle']);
+    add('widget_gzip_kb', `dist/web/widget.js, gzip, KB (<= ${T.widgetKB})`, w?.gzip_bytes != null ? w.gzip_bytes / 1000 : null, T.widgetKB, ['size.widget']);
   }
 }
 
@@ -671,7 +895,18 @@ function report() {
   const sec = (s) => RESULT.cells.filter((c) => c.section === s);
   table('1. Streaming, cache miss (Cache-Control: no-store)', sec('stream'), true);
   table('2. Images, non-streaming, cache miss (floor passes the same bytes)', sec('image'), false);
-  table('3. Cache hits (ratio to the floor\'s MISS in the same cell of table 1)', sec('hit'), true);
+  table('3. Cache hits ("x" = ratio to the static Worker answering the same bytes from memory)', sec('hit'), true);
+  if (RESULT.profiles.length) {
+    L.push('', '### 1b. Worker isolate\'s own CPU per streaming miss (V8 CPU profile through the inspector; what Cloudflare bills)', '');
+    L.push('| target | c | answers | isolate busy ms/answer | JS | GC | (program) | busy share of wall | x floor |');
+    L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+    for (const x of RESULT.profiles) {
+      if (x.error) { L.push(`| ${x.target} | ${x.error} ||||||||`); continue; }
+      L.push(`| ${x.target} | ${x.concurrency} | ${x.requests} | ${fmt(x.isolate_cpu_ms_per_request)} | ${fmt(x.js_ms_per_request)} | ${fmt(x.gc_ms_per_request)} | ${fmt(x.program_ms_per_request)} | ${fmt(100 * x.isolate_busy_share)}% | ${fr(x.ratio_to_floor.isolate_cpu_ms_per_request)} |`);
+    }
+    const d = RESULT.profiles.find((x) => x.target === 'darkroom' && x.top_modules_ms_per_request);
+    if (d) L.push('', `Darkroom's isolate, self ms per answer by module: ${d.top_modules_ms_per_request.slice(0, 8).map(([k, v]) => `${k} ${fmt(v)}`).join('; ')}`);
+  }
   if (RESULT.memory.length) {
     L.push('', '### 4. Memory: workerd RSS, sum over the processes of one wrangler dev', '');
     L.push('| target | streams x image | in flight MiB | idle MiB | peak MiB | growth MiB | peak / in flight | growth / in flight | peak x floor | growth x floor | answers |');
@@ -679,6 +914,32 @@ function report() {
     for (const x of RESULT.memory) {
       if (x.error) { L.push(`| ${x.target} | ${x.error} ||||||||||`); continue; }
       L.push(`| ${x.target} | ${x.streams} x ${mib(x.image_bytes)} MiB sse | ${mib(x.in_flight_bytes)} | ${mib(x.idle_rss_bytes)} | ${mib(x.peak_rss_bytes)} | ${mib(x.growth_bytes)} | ${fr(x.peak_per_in_flight)} | ${fr(x.growth_per_in_flight)} | ${fr(x.ratio_to_floor.peak_rss_bytes)} | ${fr(x.ratio_to_floor.growth_bytes)} | ${x.requests ?? '–'}${x.non2xx || x.socket_errors ? '!' : ''} |`);
+    }
+  }
+  if (RESULT.survival) {
+    const S = RESULT.survival;
+    L.push('', `### 4b. Concurrent images one isolate survives under ${mib(S.limit_bytes)} MiB (estimate, linear in image size, from the ${S.measured_with} memory cell)`, '');
+    L.push(`| basis | growth / byte in flight | ${S.rss.sizes.map((x) => `${x.image_mb} MB`).join(' | ')} |`);
+    L.push(`|---|--:|${S.rss.sizes.map(() => '--:').join('|')}|`);
+    if (S.isolate) L.push(`| isolate heap + ArrayBuffers (inspector), idle ${mib(S.isolate.idle_bytes)} MiB | ${fr(S.isolate.growth_per_in_flight)} | ${S.isolate.sizes.map((x) => x.images ?? '–').join(' | ')} |`);
+    L.push(`| workerd RSS growth (upper bound: includes simulators) | ${fr(S.rss.growth_per_in_flight)} | ${S.rss.sizes.map((x) => x.images ?? '–').join(' | ')} |`);
+  }
+  if (RESULT.handoff.length) {
+    L.push('', '### 6. Image hand-off: upstream\'s last image byte -> client\'s, streamed, default format, one request at a time', '');
+    L.push('| target | image MiB | requests | p50 ms | min | p90 | max | p50 x floor |');
+    L.push('|---|--:|--:|--:|--:|--:|--:|--:|');
+    for (const x of RESULT.handoff) {
+      if (x.error) { L.push(`| ${x.target} | ${x.error} ||||||`); continue; }
+      L.push(`| ${x.target} | ${mib(x.image_bytes)} | ${x.requests} | ${fmt(x.handoff_p50_ms)} | ${fmt(x.handoff_min_ms)} | ${fmt(x.handoff_p90_ms)} | ${fmt(x.handoff_max_ms)} | ${fr(x.ratio_to_floor.handoff_p50_ms)} |`);
+    }
+  }
+  if (RESULT.realistic.length) {
+    L.push('', `### 7. Realistic: ${CFG.realStreams} generations at once, upstream silent ${CFG.realWaitMs / 1000} s then streams a ${CFG.realImageMiB} MiB image`, '');
+    L.push('| target | answers | p50 ms | min | max | over the wait, p50 ms | added vs floor ms | share of generation | cpu ms/gen | cpu x floor |');
+    L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+    for (const x of RESULT.realistic) {
+      if (x.error) { L.push(`| ${x.target} | ${x.error} |||||||||`); continue; }
+      L.push(`| ${x.target} | ${x.requests} | ${fmt(x.total_p50_ms)} | ${fmt(x.total_min_ms)} | ${fmt(x.total_max_ms)} | ${fmt(x.over_wait_p50_ms)} | ${fmt(x.added_vs_floor_ms)} | ${x.added_share_of_generation === null ? '–' : `${(100 * x.added_share_of_generation).toFixed(2)}%`} | ${fmt(x.cpu_ms_per_request)} | ${fr(x.ratio_to_floor.cpu_ms_per_request)} |`);
     }
   }
   if (RESULT.sizes.length) {
@@ -693,9 +954,12 @@ function report() {
   }
   if (RESULT.targets.length) {
     L.push('', '### Targets', '');
-    L.push('| target | value | limit | met |');
+    L.push('| target | value | limit | verdict |');
     L.push('|---|--:|--:|:-:|');
-    for (const t of RESULT.targets) L.push(`| ${t.description} | ${t.value ?? '–'} | ${t.limit} | ${t.met === null ? 'n/a' : t.met ? 'MET' : 'MISSED'} |`);
+    for (const t of RESULT.targets) {
+      const verdict = t.limit === null ? 'info' : t.met === null ? 'n/a' : t.met ? 'MET' : 'MISSED';
+      L.push(`| ${t.description} | ${t.value ?? '–'} | ${t.limit === null ? '–' : `${t.at_least ? '>=' : '<='} ${t.limit}`} | ${verdict} |`);
+    }
   }
   if (RESULT.errors.length) L.push('', '### Errors', '', ...RESULT.errors.map((e) => `- ${e}`));
   return L.join('\n');
@@ -746,19 +1010,23 @@ async function main() {
   // BENCH_DARKROOM_TOML swaps in another Worker config (for testing the harness itself).
   const drToml = resolve(ROOT, env.BENCH_DARKROOM_TOML || 'wrangler.toml');
   const flToml = join(BENCH, 'floor/wrangler.toml');
+  const stToml = join(BENCH, 'static/wrangler.toml');
+  const wantStatic = CFG.sections.includes('hit');
   say('bundling Darkroom and the floor (wrangler deploy --dry-run)');
   const drSrc = derivedConfig(drToml, { assetsDir: assets }, join(TMP, 'darkroom-src/wrangler.toml'));
   const wantMin = CFG.minifiedSize && CFG.sections.includes('size');
-  const [drBundle, flBundle, drMin] = await Promise.all([
+  const [drBundle, flBundle, drMin, stBundle] = await Promise.all([
     dryRun(drSrc, join(TMP, 'darkroom-bundle')),
     dryRun(derivedConfig(flToml, {}, join(TMP, 'floor-src/wrangler.toml')), join(TMP, 'floor-bundle')),
     wantMin ? dryRun(drSrc, join(TMP, 'darkroom-bundle-min'), ['--minify']) : null,
+    wantStatic ? dryRun(derivedConfig(stToml, {}, join(TMP, 'static-src/wrangler.toml')), join(TMP, 'static-bundle')) : null,
   ]);
+  if (stBundle && !stBundle.ok) fail(`could not bundle the static Worker: ${stBundle.out.split('\n').slice(-12).join(' | ')}`);
   if (!flBundle.ok) throw new Error(`could not bundle the floor Worker: ${flBundle.out.split('\n').slice(-12).join(' | ')}`);
   if (!drBundle.ok) fail(`could not bundle Darkroom (wrangler deploy --dry-run): ${drBundle.out.split('\n').filter((l) => /ERROR|error/.test(l)).slice(0, 6).join(' | ')}`);
 
   // Ports and servers. Everything on 127.0.0.1.
-  for (const k of ['upstream', 'floor', 'floorInspector', 'darkroom', 'darkroomInspector', 'portkey']) PORTS[k] = await freePort();
+  for (const k of ['upstream', 'floor', 'floorInspector', 'static', 'staticInspector', 'darkroom', 'darkroomInspector', 'portkey']) PORTS[k] = await freePort();
   const streamNoise = 1;
   const startupWaits = [];
   await startUpstream(CFG.streamImagePx, streamNoise);
@@ -766,6 +1034,11 @@ async function main() {
   const flCfg = derivedConfig(flToml, { main: mainOf(flBundle, 'floor-bundle') }, join(TMP, 'floor-run/wrangler.toml'));
   startWrangler('floor', flCfg, PORTS.floor, PORTS.floorInspector, [`UPSTREAM_BASE_URL:${UP_URL()}`]);
   startupWaits.push(waitHttp(`http://127.0.0.1:${PORTS.floor}/`, 'wrangler-floor').then((ok) => UP_STATE.set('wrangler-floor', ok)));
+  if (stBundle?.ok) {
+    const stCfg = derivedConfig(stToml, { main: mainOf(stBundle, 'static-bundle') }, join(TMP, 'static-run/wrangler.toml'));
+    startWrangler('static', stCfg, PORTS.static, PORTS.staticInspector, []);
+    startupWaits.push(waitHttp(`http://127.0.0.1:${PORTS.static}/`, 'wrangler-static').then((ok) => UP_STATE.set('wrangler-static', ok)));
+  }
   if (drBundle.ok) {
     const drCfg = derivedConfig(drToml, { main: mainOf(drBundle, 'darkroom-bundle'), assetsDir: assets }, join(TMP, 'darkroom-run/wrangler.toml'));
     startWrangler('darkroom', drCfg, PORTS.darkroom, PORTS.darkroomInspector, [
@@ -777,12 +1050,13 @@ async function main() {
     startPortkey(PORTS.portkey);
     startupWaits.push(waitHttp(`http://127.0.0.1:${PORTS.portkey}/`, 'portkey', 30).then((ok) => UP_STATE.set('portkey', ok)));
   }
-  say(`starting servers: upstream :${PORTS.upstream}, floor :${PORTS.floor}, darkroom :${PORTS.darkroom}, portkey :${PORTS.portkey}`);
+  say(`starting servers: upstream :${PORTS.upstream}, floor :${PORTS.floor}, static :${PORTS.static}, darkroom :${PORTS.darkroom}, portkey :${PORTS.portkey}`);
   await Promise.all(startupWaits);
-  for (const [name, port] of [['upstream', PORTS.upstream], ['wrangler-floor', PORTS.floor], ['wrangler-darkroom', PORTS.darkroom], ['portkey', PORTS.portkey]]) {
+  for (const [name, port] of [['upstream', PORTS.upstream], ['wrangler-floor', PORTS.floor], ['wrangler-static', PORTS.static], ['wrangler-darkroom', PORTS.darkroom], ['portkey', PORTS.portkey]]) {
     if (UP_STATE.get(name)) assertLoopbackOnly(port);
   }
   if (!UP_STATE.get('wrangler-floor')) throw new Error('the floor Worker did not start');
+  if (stBundle?.ok && !UP_STATE.get('wrangler-static')) fail('the static Worker did not start (see its log)');
   if (drBundle.ok && !UP_STATE.get('wrangler-darkroom')) fail('Darkroom did not start (see its log)');
   if (CFG.peers.includes('portkey') && UP_STATE.has('portkey') && !UP_STATE.get('portkey')) fail('Portkey did not start');
 
@@ -802,29 +1076,43 @@ async function main() {
   }
   if (CFG.sections.includes('hit')) {
     say('3. cache hits');
-    let hitOk = false;
+    let hit = null;
     if (serverUp('darkroom-hit')) {
       // Prime: the same seeded request without no-store is stored; wait until it comes back as a HIT.
       try {
-        for (let i = 0; i < 20 && !hitOk; i++) {
+        for (let i = 0; i < 20 && !hit; i++) {
           const r = await check('darkroom-hit', true);
-          hitOk = r.cache === 'HIT';
-          if (!hitOk) await sleep(250);
+          if (r.cache === 'HIT') hit = r;
+          else await sleep(250);
         }
-        if (!hitOk) fail('cache hits: 20 identical seeded requests never answered x-cache: HIT');
+        if (!hit) fail('cache hits: 20 identical seeded requests never answered x-cache: HIT');
         else say('  primed: x-cache HIT');
       } catch (err) { fail(`cache hits: priming failed: ${err.message}`); }
     }
-    for (const c of CFG.concurrency) await measureGroup({ section: 'hit', targets: ['darkroom-hit'], stream: true, conc: c, imageBytes: tinyBytes, withTtfb: true, label: tiny });
+    // The static Worker answers exactly Darkroom's hit (same bytes, same content type) from memory.
+    if (hit && serverUp('static')) {
+      const r = await request(`http://127.0.0.1:${PORTS.static}/__body`, { headers: { 'x-answer-content-type': hit.content_type ?? 'text/event-stream' }, body: hit.body });
+      if (r.status !== 200) fail(`static Worker: loading the body answered ${r.status}`);
+      else await checkAll(['static'], [true]);
+    }
+    for (const c of CFG.concurrency) await measureGroup({ section: 'hit', targets: ['static', 'darkroom-hit'], stream: true, conc: c, imageBytes: tinyBytes, withTtfb: true, label: tiny });
     for (const cell of RESULT.cells.filter((x) => x.section === 'hit')) {
       if (cell.upstream_requests) RESULT.notes.push(`${cell.id}: ${cell.upstream_requests} requests reached the upstream during the hit cell`);
     }
   }
   await P.stop('portkey');
+  if (CFG.sections.includes('profile')) {
+    say(`1b. isolate CPU (V8 profile), streaming miss c=${CFG.profileConcurrency}`);
+    await measureProfile('floor', null);
+    if (serverUp('darkroom')) await measureProfile('darkroom', drBundle.ok ? mainOf(drBundle, 'darkroom-bundle') : null);
+  }
+  await P.stop('wrangler-static');
 
   // ---- 2 + 4: image cells (non-streaming) per size; memory with the size it needs.
   const sizes = CFG.sections.includes('image') ? [...CFG.imageMiB] : [];
-  if (CFG.sections.includes('memory') && !sizes.includes(CFG.memImageMiB)) sizes.push(CFG.memImageMiB);
+  for (const [section, mb] of [['memory', CFG.memImageMiB], ['handoff', CFG.handoffImageMiB], ['realistic', CFG.realImageMiB]]) {
+    if (CFG.sections.includes(section) && !sizes.includes(mb)) sizes.push(mb);
+  }
   for (const mb of sizes) {
     const px = imagePxFor(mb * 2 ** 20);
     say(`fake upstream: ${px}x${px} random-noise PNG (~${mb} MiB)`);
@@ -843,7 +1131,20 @@ async function main() {
       await measureMemory('floor', bytes);
       await measureMemory('darkroom', bytes);
     }
+    if (CFG.sections.includes('handoff') && mb === CFG.handoffImageMiB) {
+      say(`6. image hand-off, ${label}, ${CFG.handoffRequests} streamed requests one after another`);
+      for (const t of ['direct', 'floor', 'darkroom']) if (serverUp(t)) await measureHandoff(t, bytes);
+    }
+    if (CFG.sections.includes('realistic') && mb === CFG.realImageMiB) {
+      say(`7. realistic: ${CFG.realStreams} at once, upstream silent ${CFG.realWaitMs} ms, ${label}`);
+      const r = await request(`http://127.0.0.1:${PORTS.upstream}/__script`, {
+        headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: SLOW_PROMPT, steps: [{ kind: 'wait', ms: CFG.realWaitMs }] }),
+      });
+      if (r.status !== 200) fail(`realistic: scripting the upstream answered ${r.status}`);
+      for (const t of ['floor', 'darkroom']) if (serverUp(t)) await measureRealistic(t, bytes);
+    }
   }
+  estimateSurvival();
 
   // ---- 5: sizes
   if (CFG.sections.includes('size')) {

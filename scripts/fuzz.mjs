@@ -19,16 +19,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frozenWorker } from './frozen-worker.mjs';
+import { readArgs } from './lib/args.mjs';
 import { children, PATH } from './lib/children.mjs';
 import fc from 'fast-check';
 
-const args = {};
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i];
-  if (!a.startsWith('--')) continue;
-  const [k, v] = a.slice(2).split('=');
-  args[k] = v ?? (process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[++i] : 'true');
-}
+const string = { type: 'string' };
+const { values: args } = readArgs('fuzz', process.argv.slice(2), {
+  count: string, seed: string, concurrency: string, 'time-limit-ms': string, key: string,
+  url: string, start: { type: 'boolean' }, port: string, 'upstream-port': string,
+});
 const COUNT = Math.min(1_000_000, Number(args.count ?? 5000));
 const CONCURRENCY = Math.max(1, Math.min(64, Number(args.concurrency ?? 8)));
 const SEED = args.seed !== undefined ? Number(args.seed) : Date.now() % 2 ** 31;

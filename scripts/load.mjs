@@ -23,9 +23,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { frozenWorker } from './frozen-worker.mjs';
+import { readArgs } from './lib/args.mjs';
 import { children, PATH } from './lib/children.mjs';
 
-const args = parseArgs(process.argv.slice(2));
+const string = { type: 'string' };
+const { values: args } = readArgs('load', process.argv.slice(2), {
+  n: string, 'image-size': string, disconnect: string, seeded: string, 'chunk-delay': string, timeout: string,
+  port: string, 'upstream-port': string, url: string, 'upstream-url': string, key: string, log: string, 'log-level': string,
+});
 const N = Math.min(2000, Number(args.n ?? 200));
 const IMAGE_SIZE = String(args['image-size'] ?? 2048);
 const DISCONNECT = Number(args.disconnect ?? 0.1);
@@ -41,21 +46,6 @@ const procs = children();
 const { start, stopAll, waitFor } = procs;
 const RUN = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 let finished = 0;
-
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const [k, v] = a.slice(2).split('=');
-    out[k] = v ?? (argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : 'true');
-  }
-  return out;
-}
-
-
-
-
 
 /** All workerd processes under our wrangler (or every workerd with --url). */
 function workerdPids(rootPid) {

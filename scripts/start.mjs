@@ -4,13 +4,42 @@
 // Upstream selection comes from .dev.vars and the process environment:
 //   UPSTREAM_BASE_URL (+ UPSTREAM_API_KEY) -> custom, else OPENROUTER_API_KEY -> openrouter, else demo.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+
+/** Whether .dev.vars sets a variable (wrangler dev reads the file itself). */
+const hasDevVar = (name) => existsSync('.dev.vars') && new RegExp(`^\\s*${name}\\s*=\\s*\\S`, 'm').test(readFileSync('.dev.vars', 'utf8'));
+
+// The console (/admin) signs in with ADMIN_TOKEN, from .dev.vars (which wrangler prefers) or
+// the environment. With neither, this run gets a random one, printed below: put
+// `ADMIN_TOKEN=...` in .dev.vars to keep one across restarts.
+let adminTokenNote = 'ADMIN_TOKEN from .dev.vars';
+const runEnv = { ...process.env };
+if (!hasDevVar('ADMIN_TOKEN')) {
+  if (process.env.ADMIN_TOKEN) adminTokenNote = 'ADMIN_TOKEN from the environment';
+  else {
+    runEnv.ADMIN_TOKEN = `adm_${randomBytes(18).toString('hex')}`;
+    adminTokenNote = `this run's admin token ${runEnv.ADMIN_TOKEN}; set ADMIN_TOKEN in .dev.vars to keep one`;
+  }
+}
 
 const port = process.env.PORT || '8787';
 const skipBuild = process.argv.includes('--no-build') || process.env.DARKROOM_SKIP_BUILD === '1';
 if (!skipBuild || !existsSync('dist/web/index.html')) {
   const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+// The console's local D1 store (migrations/): applied before the server starts; already
+// applied migrations are skipped.
+const migrate = spawnSync(
+  'wrangler',
+  ['d1', 'migrations', 'apply', 'darkroom-usage', '--local', ...(process.env.WRANGLER_PERSIST_TO ? ['--persist-to', process.env.WRANGLER_PERSIST_TO] : [])],
+  { encoding: 'utf8', env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' } },
+);
+if (migrate.status !== 0) {
+  console.error(`wrangler d1 migrations apply failed: ${migrate.error ?? ""}\n${migrate.stdout ?? ""}${migrate.stderr ?? ""}`);
+  process.exit(migrate.status ?? 1);
 }
 
 const upstream = process.env.UPSTREAM_BASE_URL
@@ -20,6 +49,8 @@ const upstream = process.env.UPSTREAM_BASE_URL
     : 'demo (offline; set UPSTREAM_BASE_URL or OPENROUTER_API_KEY in .dev.vars for a real model)';
 console.log(`Darkroom on http://localhost:${port}  upstream: ${upstream}`);
 console.log('Development key accepted here (refused when deployed): Authorization: Bearer sk-local-dev');
+console.log(`Console: http://localhost:${port}/admin  (sign in with ${adminTokenNote})`);
+console.log(`Keyless playground: ${process.env.PLAYGROUND || 'open'} (deployed default: turnstile with TURNSTILE_SITE_KEY + TURNSTILE_SECRET_KEY, else off)`);
 
 const args = [
   'dev',
@@ -33,7 +64,7 @@ const args = [
 ];
 const child = spawn('wrangler', args, {
   stdio: 'inherit',
-  env: { ...process.env, CLOUDFLARE_INCLUDE_PROCESS_ENV: 'true', WRANGLER_SEND_METRICS: 'false' },
+  env: { ...runEnv, CLOUDFLARE_INCLUDE_PROCESS_ENV: 'true', WRANGLER_SEND_METRICS: 'false' },
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

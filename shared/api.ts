@@ -55,6 +55,15 @@ export interface GenerationRecord {
   share_url: string;
 }
 
+/** Token usage of one generation, as the upstream reports it (OpenRouter adds `cost` in USD). */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cost?: number;
+  [k: string]: unknown;
+}
+
 export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }

@@ -184,3 +184,23 @@ export type ImageEditRequest = z.infer<typeof ImageEditRequest>;
 
 /** The fields generations and edits share, as the Images API route reads them. */
 export type ImagesRequest = ImageGenerationRequest & Pick<ImageEditRequest, 'input_fidelity'>;
+
+/** POST /v1/admin/keys */
+export const CreateKeyRequest = z
+  .strictObject({
+    type: z.enum(['secret', 'publishable']),
+    name: z.string().trim().min(1).max(100),
+    origins: z.array(z.string().max(300)).max(100).optional(),
+    rpm: z.number().int().min(1).max(1_000_000).optional(),
+    concurrency: z.number().int().min(1).max(10_000).optional(),
+    daily_usd: z.number().max(1_000_000).optional(),
+    window_s: z.number().int().min(1).max(86_400).optional(),
+    /** Whose cache entries this key reads and writes: its own ('key') or everyone's ('shared'). */
+    cache: z.enum(['key', 'shared']).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.type === 'publishable' && !r.origins?.length) {
+      ctx.addIssue({ code: 'custom', path: ['origins'], message: 'a publishable key needs at least one origin' });
+    }
+    if (r.type === 'secret' && r.origins) ctx.addIssue({ code: 'custom', path: ['origins'], message: 'secret keys have no origins' });
+  });

@@ -31,13 +31,20 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
         BENCH_DURATION: '1',
         BENCH_WARMUP: '0',
         BENCH_TTFB_DURATION: '0.5',
-        BENCH_CONCURRENCY: '2',
+        BENCH_CONCURRENCY: '1 2',
         BENCH_IMAGE_MB: '1',
         BENCH_IMAGE_CONCURRENCY: '2',
         BENCH_IMAGE_FORMATS: 'default url',
         BENCH_MEM_STREAMS: '2',
         BENCH_MEM_IMAGE_MB: '1',
         BENCH_MEM_DURATION: '1',
+        BENCH_PROFILE_CONCURRENCY: '2',
+        BENCH_PROFILE_DURATION: '1',
+        BENCH_HANDOFF_IMAGE_MB: '1',
+        BENCH_HANDOFF_N: '3',
+        BENCH_REAL_WAIT_MS: '1000',
+        BENCH_REAL_STREAMS: '2',
+        BENCH_REAL_IMAGE_MB: '1',
         BENCH_MINIFIED_SIZE: '0',
         BENCH_REPEAT: '1',
         BENCH_BUILD: process.env.BENCH_BUILD ?? (existsSync(join(ROOT, 'dist/web/index.html')) ? '0' : '1'),
@@ -51,8 +58,8 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
 
     // Every cell the sections promise is there, measured, and has its ratios to the floor.
     const want = [
-      ...['floor', 'darkroom', 'direct', 'portkey'].map((t) => `stream.sse.64px.c2.${t}`),
-      'hit.sse.64px.c2.darkroom-hit',
+      ...['floor', 'darkroom', 'direct', 'portkey'].flatMap((t) => [`stream.sse.64px.c1.${t}`, `stream.sse.64px.c2.${t}`]),
+      ...['static', 'darkroom-hit'].flatMap((t) => [`hit.sse.64px.c1.${t}`, `hit.sse.64px.c2.${t}`]),
       ...['floor', 'darkroom', 'darkroom-url'].map((t) => `image.json.1MiB.c2.${t}`),
     ];
     const ids = res.cells.map((c) => c.id);
@@ -67,10 +74,36 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
         assert.ok(isNum(c.ttfb_p50_ms) && isNum(c.ttfb_p99_ms), `${c.id}: ttfb`);
         assert.ok(isNum(c.ratio_to_floor.ttfb_p50_ms), `${c.id}.ratio_to_floor.ttfb_p50_ms`);
       }
-      if (c.target === 'floor') assert.equal(c.ratio_to_floor.p50_ms, 1);
+      if (c.target === 'floor' || c.target === 'static') assert.equal(c.ratio_to_floor.p50_ms, 1);
     }
     // Cache hits never reach the upstream.
-    assert.equal(res.cells.find((c) => c.section === 'hit').upstream_requests, 0, 'cache-hit cell reached the upstream');
+    for (const c of res.cells.filter((x) => x.target === 'darkroom-hit')) assert.equal(c.upstream_requests, 0, `${c.id} reached the upstream`);
+
+    // The isolate's own CPU per request, from a V8 profile, for both Workers.
+    for (const t of ['floor', 'darkroom']) {
+      const p = res.profiles.find((x) => x.target === t);
+      assert.ok(p && !p.error, `profile ${t}: ${p?.error}`);
+      assert.ok(p.requests > 0 && isNum(p.isolate_cpu_ms_per_request) && p.isolate_cpu_ms_per_request > 0, `profile ${t}: ${JSON.stringify(p)}`);
+      assert.ok(isNum(p.ratio_to_floor.isolate_cpu_ms_per_request), `profile ${t}: ratio`);
+    }
+
+    // Hand-off: the upstream's last image byte to the client's, measured for every request.
+    for (const t of ['floor', 'darkroom']) {
+      const h = res.handoff.find((x) => x.target === t);
+      assert.ok(h && h.requests === 3 && isNum(h.handoff_p50_ms) && isNum(h.ratio_to_floor.handoff_p50_ms), `handoff ${t}: ${JSON.stringify(h)}`);
+      assert.ok(h.handoff_min_ms >= -1, `handoff ${t}: the client saw the image end before the upstream sent it (${h.handoff_min_ms} ms)`);
+    }
+
+    // The realistic cell: every generation waited for the upstream, and the added time is reported.
+    for (const t of ['floor', 'darkroom']) {
+      const x = res.realistic.find((r) => r.target === t);
+      assert.ok(x && x.requests === 2 && x.total_min_ms >= 1000, `realistic ${t}: ${JSON.stringify(x)}`);
+      assert.ok(isNum(x.added_vs_floor_ms) && isNum(x.added_share_of_generation), `realistic ${t}: added`);
+    }
+
+    // How many concurrent images one isolate survives, on both bases, for 1, 4 and 8 MB.
+    assert.deepEqual(res.survival?.rss.sizes.map((x) => x.image_mb), [1, 4, 8]);
+    for (const x of [...res.survival.rss.sizes, ...(res.survival.isolate?.sizes ?? [])]) assert.ok(Number.isInteger(x.images), `survival ${JSON.stringify(x)}`);
 
     // Memory: floor and Darkroom, peak and growth, as ratios to the floor and to the bytes in flight.
     for (const t of ['floor', 'darkroom']) {
@@ -94,18 +127,21 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
 
     // Every target is evaluated, with its value, limit and verdict.
     const targets = res.targets.map((t) => t.name);
-    for (const name of ['stream_miss_p50_vs_floor', 'stream_miss_p50_vs_portkey', 'image_p50_vs_floor',
-      'cache_hit_p50_vs_floor_miss', 'rss_growth_vs_in_flight', 'worker_bundle_gzip_kb', 'widget_gzip_kb']) {
-      assert.ok(targets.includes(name), `target ${name} missing`);
-    }
+    const gated = ['stream_miss_c1_p50_vs_floor', 'stream_miss_rps_vs_floor', 'stream_miss_cpu_vs_floor', 'cache_hit_p50_vs_static',
+      'cache_hit_cpu_vs_static', 'image_p50_vs_floor', 'image_handoff_vs_floor', 'rss_growth_vs_in_flight', 'worker_bundle_gzip_kb', 'widget_gzip_kb'];
+    const info = ['stream_miss_p50_vs_portkey', 'isolate_cpu_vs_floor', 'realistic_added_ms', 'realistic_added_share'];
+    for (const name of [...gated, ...info]) assert.ok(targets.includes(name), `target ${name} missing`);
     for (const t of res.targets) {
       if (t.name === 'widget_gzip_kb' && res.sizes.find((x) => x.name === 'widget').missing) continue;
-      assert.ok(isNum(t.value) && isNum(t.limit) && typeof t.met === 'boolean', `target ${t.name}: ${JSON.stringify(t)}`);
+      assert.ok(isNum(t.value), `target ${t.name}: ${JSON.stringify(t)}`);
+      if (gated.includes(t.name)) assert.ok(isNum(t.limit) && typeof t.met === 'boolean', `target ${t.name}: ${JSON.stringify(t)}`);
+      else assert.equal(t.met, null, `info ${t.name} has no verdict`);
     }
 
     // The terminal table is printed.
     assert.match(r.stdout, /### 1\. Streaming, cache miss/);
     assert.match(r.stdout, /### Targets/);
+    for (const title of [/### 1b\. Worker isolate/, /### 4b\. Concurrent images/, /### 6\. Image hand-off/, /### 7\. Realistic/]) assert.match(r.stdout, title);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

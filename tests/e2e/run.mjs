@@ -2,11 +2,11 @@
 // Browser tests: headless Chromium (Debian's, driven by playwright-core) against the real
 // `npm start` with the built-in demo provider.
 //
-//   node tests/e2e/run.mjs [name-filter]
+//   node tests/e2e/run.mjs [name-filter]     (a|b: tests whose name contains a or b)
 //
 // Starts a host-page server on another port (the "third-party site" for the widget and iframe
 // tests) and `npm start` on a free PORT with WRANGLER_PERSIST_TO in a temp dir, waits for
-// /healthz, runs every test in tests/e2e/tests.mjs, stops everything by PID, prints
+// /healthz, runs every test in tests/e2e/tests.mjs and a11y.mjs, stops everything by PID, prints
 // "N passed, N failed" last and exits non-zero on any failure. Screenshots go to test-results/.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -18,11 +18,12 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { tests } from './tests.mjs';
+import { a11yTests } from './a11y.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const filter = process.argv[2] ?? '';
+const filters = (process.argv[2] ?? '').split('|');
 const shots = path.join(root, 'test-results');
 mkdirSync(shots, { recursive: true });
 for (const f of readdirSync(shots)) if (f.startsWith('FAILED-')) rmSync(path.join(shots, f));
@@ -106,7 +107,8 @@ async function main() {
   const logFile = path.join(shots, 'e2e-server.log');
   const log = createWriteStream(logFile);
   // PLAYGROUND_RPM: room for every playground test; the error test then spends the rest to see a 429.
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', WRANGLER_PERSIST_TO: persist, ADMIN_TOKEN: adminToken, PLAYGROUND_RPM: '40' };
+  // IP_RPM: room for the widget and /embed tests (a publishable key is also limited per visitor IP).
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', WRANGLER_PERSIST_TO: persist, ADMIN_TOKEN: adminToken, PLAYGROUND_RPM: '40', IP_RPM: '40' };
   // The demo provider answers only when no upstream is configured.
   delete env.UPSTREAM_BASE_URL;
   delete env.OPENROUTER_API_KEY;
@@ -129,7 +131,9 @@ async function main() {
 
   let passed = 0;
   let failed = 0;
-  const selected = tests.filter((t) => t.name.includes(filter));
+  // Tests marked `last` (they spend a rate limit) run after every other suite's.
+  const ordered = [...tests.filter((t) => !t.last), ...a11yTests, ...tests.filter((t) => t.last)];
+  const selected = ordered.filter((t) => filters.some((f) => t.name.includes(f)));
   for (const t of selected) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
     const errors = [];

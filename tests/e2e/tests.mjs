@@ -5,11 +5,12 @@ import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 
 export const tests = [];
-const test = (name, run) => tests.push({ name, run });
+/** `last`: runs after every other suite's tests (the runner orders them). */
+const test = (name, run, opts = {}) => tests.push({ name, run, ...opts });
 
-const TIMEOUT = 60_000;
+export const TIMEOUT = 60_000;
 
-async function until(what, fn, timeoutMs = TIMEOUT) {
+export async function until(what, fn, timeoutMs = TIMEOUT) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
@@ -24,10 +25,10 @@ async function until(what, fn, timeoutMs = TIMEOUT) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-const shot = (ctx, page, name, fullPage = true) => page.screenshot({ path: path.join(ctx.shots, `${name}.png`), fullPage, animations: 'disabled' });
+export const shot = (ctx, page, name, fullPage = true) => page.screenshot({ path: path.join(ctx.shots, `${name}.png`), fullPage, animations: 'disabled' });
 
 /** Records, inside the page, whether the progress UI ever showed (demo answers can be quick). */
-const watchProgress = () => {
+export const watchProgress = () => {
   window.__seen = { progress: false, elapsed: '', streamedText: false, runs: 0 };
   let busy = false;
   new MutationObserver(() => {
@@ -51,7 +52,7 @@ const watchProgress = () => {
   }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
 };
 
-async function openPlayground(ctx, query = '') {
+export async function openPlayground(ctx, query = '') {
   await ctx.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ctx.app });
   const page = await ctx.context.newPage();
   await page.addInitScript(watchProgress);
@@ -61,24 +62,24 @@ async function openPlayground(ctx, query = '') {
 }
 
 /** The shown image right now (no waiting), or null. */
-const shownImage = (page) =>
+export const shownImage = (page) =>
   page.evaluate(() => {
     const img = document.querySelector('img.result');
     return img ? { src: img.getAttribute('src'), alt: img.alt, loaded: img.complete && img.naturalWidth > 0 } : null;
   });
 
 /** Runs `start`, then waits for the generation it begins to finish with a loaded image. */
-async function finishes(page, start) {
+export async function finishes(page, start) {
   const runs = await page.evaluate(() => window.__seen.runs);
   await start();
   await until('the generation to finish', () => page.evaluate((n) => window.__seen.runs > n, runs));
-  const alert = await page.evaluate(() => document.querySelector('[role=alert]')?.textContent ?? null);
+  const alert = await page.evaluate(() => document.querySelector('.error-notice')?.textContent ?? null);
   assert.equal(alert, null, `no error after generating: ${alert}`);
   await until('the image to load', async () => (await shownImage(page))?.loaded);
   return readResult(page);
 }
 
-async function generateIn(page, prompt, { aspect } = {}) {
+export async function generateIn(page, prompt, { aspect } = {}) {
   if (prompt !== undefined) await page.getByLabel('Prompt').fill(prompt);
   if (aspect) await page.getByRole('radio', { name: aspect, exact: true }).check();
   return finishes(page, () => page.getByRole('button', { name: 'Generate', exact: true }).click());
@@ -95,7 +96,7 @@ async function readResult(page) {
   };
 }
 
-async function createPublishableKey(ctx, origins) {
+export async function createPublishableKey(ctx, origins) {
   const res = await fetch(`${ctx.app}/v1/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ctx.adminToken}`, 'content-type': 'application/json' },
@@ -396,7 +397,8 @@ test('iframe embed: /embed posts darkroom:image to the parent', async (ctx) => {
   const head = await fetch(`${ctx.app}/embed?key=${key}&theme=dark&aspect=16:9`);
   assert.equal(head.status, 200);
   const csp = head.headers.get('content-security-policy') ?? '';
-  assert.match(csp, new RegExp(`frame-ancestors 'self'[^;]* ${ctx.host}(;|$| )`), `/embed may be framed by the key's sites: ${csp}`);
+  assert.match(csp, new RegExp(`frame-ancestors [^;]*${ctx.host}(;|$| )`), `/embed may be framed by the key's sites: ${csp}`);
+  assert.doesNotMatch(csp, /frame-ancestors[^;]*(\*|'self')/, `/embed may be framed by the key's sites only: ${csp}`);
   assert.equal(head.headers.get('x-frame-options'), null, 'no X-Frame-Options on /embed');
   const embedHtml = await head.text();
   assert.match(embedHtml, new RegExp(`<darkroom-widget key="${key}" theme="dark" aspect-ratio="16:9">`));
@@ -424,6 +426,113 @@ test('iframe embed: /embed posts darkroom:image to the parent', async (ctx) => {
   await shot(ctx, page, 'iframe-embed');
 });
 
+/** One generation through the API, as a server would send it (x-image-format: url). */
+async function apiGenerate(ctx, key, prompt, seed) {
+  const res = await fetch(`${ctx.app}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-image-format': 'url' },
+    body: JSON.stringify({ model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: prompt }], seed }),
+  });
+  return { status: res.status, cache: res.headers.get('x-cache'), body: await res.json() };
+}
+
+/** The numbers a console chart draws for one series (its bars' or points' data-value). */
+const chartValues = (page, title, series) =>
+  page.locator(`figure[data-chart="${title}"] [data-series="${series}"]`).evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+const statText = (page, name) => page.locator(`[data-stat="${name}"] dd`).first().textContent();
+
+test('console: nothing without a session; sign in, see usage, create a key, use it, see it counted, revoke it', async (ctx) => {
+  // Without a session: the sign-in form only, and the admin API answers 401.
+  const bare = await fetch(`${ctx.app}/admin`);
+  const bareHtml = await bare.text();
+  assert.equal(bare.status, 401);
+  assert.doesNotMatch(bareHtml, /<script|\/admin\/assets\//, 'no console code before signing in');
+  for (const path of ['/v1/admin/keys', '/v1/admin/usage?range=1h', '/v1/admin/generations']) {
+    assert.equal((await fetch(`${ctx.app}${path}`)).status, 401, `${path} without a session`);
+  }
+
+  // Generations made before signing in, with the development key.
+  const prompt = `Console e2e: a brass telescope on a windowsill ${Date.now()}`;
+  const miss = await apiGenerate(ctx, 'sk-local-dev', prompt, 31);
+  const hit = await apiGenerate(ctx, 'sk-local-dev', prompt, 31);
+  assert.deepEqual([miss.status, miss.cache, hit.status, hit.cache], [200, 'MISS', 200, 'HIT']);
+
+  const page = await ctx.context.newPage();
+  await ctx.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ctx.app });
+  await page.goto(`${ctx.app}/admin`);
+  await page.getByLabel('Admin token').fill('not-the-token-0123456789');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  assert.match(await page.getByRole('alert').textContent(), /not the admin token/);
+  await page.getByLabel('Admin token').fill(ctx.adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Usage' }).waitFor();
+  const cookie = (await ctx.context.cookies(ctx.app)).find((c) => c.name === 'darkroom_admin');
+  assert.ok(cookie?.httpOnly && cookie.sameSite === 'Strict', 'an HttpOnly, SameSite=Strict session cookie');
+
+  // The console's bundle is served to the session only.
+  const bundle = await page.locator('script[src^="/admin/assets/"]').getAttribute('src');
+  assert.equal((await page.request.get(`${ctx.app}${bundle}`)).status(), 200);
+  assert.equal((await fetch(`${ctx.app}${bundle}`)).status, 404, 'the bundle without a session');
+
+  // The development key's generations: in the numbers, the charts and the recent list.
+  await page.getByLabel('Key', { exact: true }).selectOption('dev');
+  await until('the recent list to show the prompt', async () => (await page.locator('table.recent tbody tr', { hasText: prompt }).count()) === 2);
+  const rows = page.locator('table.recent tbody tr', { hasText: prompt });
+  assert.equal(await rows.nth(0).locator('td').nth(5).textContent(), 'HIT');
+  assert.equal(await rows.nth(1).locator('td').nth(5).textContent(), 'MISS');
+  assert.equal(await rows.nth(1).getByRole('link', { name: /^Share page/ }).getAttribute('href'), `${ctx.app}/s/${miss.body.darkroom.generation_id}`);
+  assert.match(await rows.nth(1).locator('img').getAttribute('src'), /\/i\/[0-9a-f]{64}\.png$/);
+  const devRequests = Number(await statText(page, 'requests'));
+  assert.ok(devRequests >= 2, `the dev key's requests are counted (${devRequests})`);
+  assert.equal(sum(await chartValues(page, 'Requests per hour', 'requests')), devRequests, 'the requests chart draws the counted requests');
+  assert.ok(sum(await chartValues(page, 'Requests per hour', 'cache_hits')) >= 1, 'the hit is in the chart');
+  assert.ok(sum(await chartValues(page, 'USD per hour', 'saved_usd')) > 0, 'the saving is in the chart');
+  await shot(ctx, page, 'console-dev-usage');
+
+  // Create a key: shown once, with a copy button.
+  await page.getByLabel('Name', { exact: true }).fill('e2e console key');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const key = (await page.getByTestId('new-key').textContent()).trim();
+  assert.match(key, /^sk_[0-9A-Za-z]{32}$/);
+  await page.getByRole('button', { name: 'Copy key' }).click();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key, 'Copy key copies it');
+  await page.getByRole('button', { name: 'Done' }).click();
+  assert.equal(await page.getByTestId('new-key').count(), 0, 'the key is not shown again');
+
+  // Use it from the API, then see it counted.
+  const keyPrompt = `Console e2e: a key's own lighthouse ${Date.now()}`;
+  assert.equal((await apiGenerate(ctx, key, keyPrompt, 8)).status, 200);
+  assert.equal((await apiGenerate(ctx, key, keyPrompt, 8)).cache, 'HIT');
+  const row = page.locator('tr', { has: page.getByRole('rowheader', { name: /e2e console key/ }) });
+  await until('the key to be counted', async () => {
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    return (await row.locator('[data-cell="requests"]').textContent()).trim() === '2 / 2';
+  });
+  const id = await row.getAttribute('data-key-id');
+  await page.getByLabel('Key', { exact: true }).selectOption(id);
+  await until('the key usage', async () => (await statText(page, 'requests')) === '2');
+  assert.equal(sum(await chartValues(page, 'Requests per hour', 'requests')), 2);
+  assert.equal(sum(await chartValues(page, 'Requests per hour', 'cache_hits')), 1);
+  assert.match(await statText(page, 'hit-ratio'), /^50\.0%$/);
+  await until('the key in the recent list', async () => (await page.locator('table.recent tbody tr', { hasText: keyPrompt }).count()) === 2);
+  await shot(ctx, page, 'console-key-usage');
+
+  // Revoke it, after a confirmation; the API then refuses it.
+  await row.getByRole('button', { name: 'Revoke e2e console key' }).click();
+  await row.getByRole('button', { name: 'Yes, revoke' }).click();
+  await until('the key to show as revoked', async () => /revoked/.test(await row.textContent()));
+  const refused = await apiGenerate(ctx, key, keyPrompt, 9);
+  assert.equal(refused.status, 401);
+  assert.equal(refused.body.error.code, 'revoked_api_key');
+
+  // Sign out: the page and its API answer nothing again.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Admin token').waitFor();
+  assert.equal((await page.request.get(`${ctx.app}/v1/admin/keys`)).status(), 401);
+  assert.equal((await page.request.get(`${ctx.app}${bundle}`)).status(), 404);
+});
+
 // Last: it spends this IP's rate limit.
 test('playground: errors read as sentences (bad prompt, rate limit countdown)', async (ctx) => {
   const page = await openPlayground(ctx);
@@ -434,7 +543,7 @@ test('playground: errors read as sentences (bad prompt, rate limit countdown)', 
     el.dispatchEvent(new Event('input', { bubbles: true }));
   }, tooLong);
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  const alert = page.getByRole('alert');
+  const alert = page.locator('.error-notice');
   await alert.waitFor({ timeout: TIMEOUT });
   const text = await alert.textContent();
   assert.match(text, /That prompt was not accepted/);
@@ -458,8 +567,8 @@ test('playground: errors read as sentences (bad prompt, rate limit countdown)', 
   assert.ok(seen429, 'the per-IP limit answered 429 within 100 requests');
   await page.getByLabel('Prompt').fill('One more, please');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await until('the rate-limit alert', async () => /Slow down/.test(await page.getByRole('alert').textContent()));
-  const rl = await page.getByRole('alert').textContent();
+  await until('the rate-limit alert', async () => /Slow down/.test(await page.locator('.error-notice').textContent()));
+  const rl = await page.locator('.error-notice').textContent();
   assert.match(rl, /rate limit/i);
   assert.match(rl, /You can generate again in \d+:\d\d\./, `a countdown from Retry-After: ${rl}`);
   const t1 = await page.locator('.countdown').textContent();
@@ -467,7 +576,7 @@ test('playground: errors read as sentences (bad prompt, rate limit countdown)', 
   assert.equal(await page.locator('button[type=submit]').isDisabled(), true, 'Generate waits for the countdown');
   assert.match(await page.locator('button[type=submit]').textContent(), /Wait \d+:\d\d/);
   await shot(ctx, page, 'playground-error-rate-limit', false);
-});
+}, { last: true });
 
 test('playground: attach an image, edit it, edit the result again, with previews before each image', async (ctx) => {
   const page = await openPlayground(ctx);

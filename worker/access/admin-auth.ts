@@ -1,9 +1,12 @@
-// The admin API is guarded by the ADMIN_TOKEN secret. Without ADMIN_TOKEN configured (or with
+// The admin API is guarded by the ADMIN_TOKEN secret: `Authorization: Bearer <ADMIN_TOKEN>`
+// (scripts, curl), or the console's session cookie (./admin-session.ts), which must also pass
+// the CSRF check on every call that changes something. Without ADMIN_TOKEN configured (or with
 // one shorter than 16 characters), the admin API is closed. Both sides are hashed before the
 // constant-time comparison, so neither the token's bytes nor its length leak through timing.
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../env';
+import type { AppEnv, Env } from '../env';
 import { ApiError } from '../lib/errors';
+import { csrfProblem, sessionOf } from './admin-session';
 
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
@@ -18,13 +21,26 @@ export async function tokenMatches(presented: string, token: string): Promise<bo
   return diff === 0;
 }
 
+export const adminIsOpen = (env: Env): env is Env & { ADMIN_TOKEN: string } =>
+  typeof env.ADMIN_TOKEN === 'string' && env.ADMIN_TOKEN.length >= MIN_ADMIN_TOKEN_LENGTH;
+
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
 export const adminAuth = () =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const token = c.env.ADMIN_TOKEN;
-    const presented = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    const open = typeof token === 'string' && token.length >= MIN_ADMIN_TOKEN_LENGTH;
-    if (!open || !presented || !(await tokenMatches(presented, token))) {
-      throw new ApiError(401, 'The admin API needs "Authorization: Bearer <ADMIN_TOKEN>".', 'authentication_error', 'invalid_admin_token', null, {
+    const auth = c.req.header('authorization');
+    const open = adminIsOpen(c.env);
+    let allowed = false;
+    if (open && auth !== undefined) {
+      const presented = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth)?.[1];
+      allowed = presented !== undefined && (await tokenMatches(presented, c.env.ADMIN_TOKEN as string));
+    } else if (open && (await sessionOf(c.env, c.req.raw))) {
+      const problem = SAFE_METHODS.has(c.req.method) ? null : csrfProblem(c.req.raw, { needHeader: true });
+      if (problem) throw new ApiError(403, problem, 'permission_error', 'csrf_check_failed');
+      allowed = true;
+    }
+    if (!allowed) {
+      throw new ApiError(401, 'The admin API needs "Authorization: Bearer <ADMIN_TOKEN>" or a console session.', 'authentication_error', 'invalid_admin_token', null, {
         'www-authenticate': 'Bearer realm="darkroom-admin"',
       });
     }

@@ -4,6 +4,7 @@
 import type { Env } from '../env';
 import { originCandidates } from './origins';
 import {
+  type CacheScope,
   type KeyLimits,
   type KeyRecord,
   type KeyType,
@@ -23,7 +24,7 @@ const KEY_CACHE_MS = 5_000;
 
 export async function createKey(
   env: Env,
-  opts: { type: KeyType; name: string; origins?: string[]; limits?: Partial<KeyLimits> },
+  opts: { type: KeyType; name: string; origins?: string[]; limits?: Partial<KeyLimits>; cache?: CacheScope },
 ): Promise<{ key: string; record: KeyRecord }> {
   const key = generateKey(opts.type);
   const hash = await hashKey(key);

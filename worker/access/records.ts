@@ -10,6 +10,11 @@
 //                           after it books spend; the counter itself is the truth
 
 export type KeyType = 'secret' | 'publishable';
+/**
+ * Whose cache entries a key reads and writes: only its own ('key'), or the one global scope
+ * every 'shared' key reads and writes (their seeded requests answer each other).
+ */
+export type CacheScope = 'key' | 'shared';
 
 export interface KeyLimits {
   /** Requests per window (the window is RATE_LIMIT_WINDOW_S, default 60 s, unless window_s is set). */
@@ -31,9 +36,14 @@ export interface KeyRecord {
   revoked?: number;
   origins?: string[];
   limits: KeyLimits;
+  /** Cache scope; absent means 'key' (its own). */
+  cache?: CacheScope;
   /** The first characters of the key, to recognise it in listings. */
   prefix: string;
 }
+
+/** Every cache scope a key may be created with (the CLI validates --cache against it). */
+export const CACHE_SCOPES: readonly CacheScope[] = ['key', 'shared'];
 
 export interface SpendSnapshot {
   day: string;
@@ -92,7 +102,7 @@ export function limitsProblem(l: Partial<KeyLimits>): string | null {
 export function newKeyRecord(
   key: string,
   hash: string,
-  opts: { type: KeyType; name: string; origins?: string[]; limits?: Partial<KeyLimits>; now?: number },
+  opts: { type: KeyType; name: string; origins?: string[]; limits?: Partial<KeyLimits>; cache?: CacheScope; now?: number },
 ): KeyRecord {
   const limits: KeyLimits = { ...DEFAULT_LIMITS[opts.type] };
   for (const [k, v] of Object.entries(opts.limits ?? {})) if (v !== undefined) (limits as unknown as Record<string, number>)[k] = v;
@@ -103,6 +113,7 @@ export function newKeyRecord(
     created: Math.floor((opts.now ?? Date.now()) / 1000),
     ...(opts.type === 'publishable' ? { origins: [...new Set(opts.origins ?? [])] } : {}),
     limits,
+    ...(opts.cache ? { cache: opts.cache } : {}),
     prefix: key.slice(0, 7),
   };
 }

@@ -57,7 +57,14 @@ export async function answer(sources: (ReadableStream<GenEvent> | StreamError)[]
 function outcomeOf(status: number, answers: Collected[], ctx: AnswerContext): Outcome {
   const usages = answers.map((a) => a.usage);
   const tokens = usages.some(Boolean) ? usages.reduce((t, u) => t + (u?.total_tokens ?? 0), 0) : undefined;
-  return { status, costUsd: sumUsd(answers.map((a, i) => costOf(ctx.metas[i], a.usage))), meta: ctx.metas[0], tokens };
+  return {
+    status,
+    costUsd: sumUsd(answers.map((a, i) => costOf(ctx.metas[i], a.usage))),
+    meta: ctx.metas[0],
+    tokens,
+    images: answers.reduce((n, a) => n + a.images.length, 0),
+    listCostUsd: sumUsd(answers.map((a) => a.usage?.cost ?? 0)),
+  };
 }
 
 export { errorResponse } from './errors';

@@ -1,7 +1,8 @@
 // Cache entries in KV: the finished answer with image references (R2 keys, never base64).
 // Written only after a normal finish; a per-isolate memory sits in front of KV for repeat hits.
 import type { Collected } from '../stream/collect';
-import type { StoredImage, Usage } from '../stream/events';
+import type { Usage } from '../../shared/api';
+import type { StoredImage } from '../storage/image-store';
 
 export interface CacheEntry {
   v: 1;

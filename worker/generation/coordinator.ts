@@ -1,27 +1,23 @@
 // Coalescing across isolates: one Durable Object per cache key runs the generation once and fans
-// its events out to every request that asks meanwhile, each on its own stream (never one body
-// read twice). It reads the upstream to the end even when every client has gone, so the entry
+// its events out to every request that asks meanwhile. Each request holds a subscription (an RPC
+// target) and reads the events as they are, in batches: no bytes to frame and parse again on
+// the other side. It reads the upstream to the end even when every client has gone, so the entry
 // still lands in the cache. Late joiners get the events so far, then the live ones.
-import { DurableObject } from 'cloudflare:workers';
+import { DurableObject, RpcTarget } from 'cloudflare:workers';
 import type { Env } from '../env';
-import { entryFrom } from '../cache/entry';
-import { addEvent, emptyCollected } from '../stream/collect';
+import { registerSecrets } from '../lib/secrets';
 import type { GenEvent } from '../stream/events';
-import { encodeEvent } from './event-codec';
 import type { GenerationPlan } from './plan';
 import { runGeneration } from './run';
 
-interface Subscriber {
-  controller: ReadableStreamDefaultController<Uint8Array>;
-  joined: boolean;
-}
-
 interface Flight {
-  log: Uint8Array[];
+  log: GenEvent[];
   meta?: Extract<GenEvent, { type: 'meta' }>;
-  subscribers: Set<Subscriber>;
+  /** Wakes every waiting reader (a new event, or the end). */
+  wake: () => void;
+  changed: Promise<void>;
   done: boolean;
-  /** True when it ended with [DONE] after a normal finish: only then may it answer late joiners. */
+  /** True when it finished well enough to be cached: only then may it answer late joiners. */
   succeeded: boolean;
   finishedAt?: number;
 }
@@ -29,67 +25,85 @@ interface Flight {
 /** How long a finished generation still answers joiners while its cache write settles. */
 const LINGER_MS = 30_000;
 
+/** One request's view of a flight: the events it has not read yet. */
+export class Subscription extends RpcTarget {
+  private next = 0;
+  private sentMeta = false;
+  private cancelled = false;
+
+  constructor(
+    private readonly flight: Flight,
+    private readonly joined: boolean,
+    private readonly lingering: boolean,
+  ) {
+    super();
+  }
+
+  /** The events since the last read (waits for at least one); an empty batch: it is over. */
+  async read(): Promise<GenEvent[]> {
+    const f = this.flight;
+    for (;;) {
+      if (this.cancelled) return [];
+      const batch: GenEvent[] = [];
+      // The meta always comes first (a generation that failed before it has none).
+      if (!this.sentMeta && f.meta) {
+        this.sentMeta = true;
+        batch.push(this.metaEvent(f.meta));
+      }
+      batch.push(...f.log.slice(this.next));
+      this.next = f.log.length;
+      if (batch.length || f.done) return batch;
+      await f.changed;
+    }
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  private metaEvent(event: Extract<GenEvent, { type: 'meta' }>): GenEvent {
+    // A finished generation still in memory is a cache hit in all but storage.
+    if (this.lingering) {
+      const age = Math.round((Date.now() - (this.flight.finishedAt ?? Date.now())) / 1000);
+      return { type: 'meta', meta: { ...event.meta, cache: 'HIT', age, joined: true } };
+    }
+    return this.joined ? { type: 'meta', meta: { ...event.meta, joined: true } } : event;
+  }
+}
+
 export class GenerationCoordinator extends DurableObject<Env> {
   private flight?: Flight;
 
-  async join(plan: GenerationPlan): Promise<ReadableStream<Uint8Array>> {
+  join(plan: GenerationPlan): Subscription {
+    registerSecrets(this.env); // this object may live in an isolate no request has configured
     const f = this.flight;
     const lingering = Boolean(f?.done && f.succeeded && plan.readCache && Date.now() - (f.finishedAt ?? 0) < LINGER_MS);
     const joined = Boolean(f && !f.done) || lingering;
     if (!joined) this.start(plan);
-    const flight = this.flight!;
-    let me: Subscriber;
-    return new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        me = { controller, joined };
-        // A finished generation still in memory is a cache hit in all but storage.
-        if (flight.meta) controller.enqueue(lingering ? encodeHit(flight) : encodeMeta(flight.meta, joined));
-        for (const bytes of flight.log) controller.enqueue(bytes);
-        if (flight.done) controller.close();
-        else flight.subscribers.add(me);
-      },
-      cancel: () => {
-        flight.subscribers.delete(me);
-      },
-    });
+    return new Subscription(this.flight!, joined, lingering);
   }
 
   private start(plan: GenerationPlan) {
-    const flight: Flight = { log: [], subscribers: new Set(), done: false, succeeded: false };
+    const flight = newFlight();
     this.flight = flight;
-    const acc = emptyCollected();
-    const events = runGeneration(plan, { env: this.env, waitUntil: (p) => this.ctx.waitUntil(p) });
+    const events = runGeneration(plan, {
+      env: this.env,
+      waitUntil: (p) => this.ctx.waitUntil(p),
+      // Late joiners may only see what the cache itself would have stored (the one fold, in run.ts).
+      onFinished: (cacheable) => (flight.succeeded = cacheable),
+    });
     const pump = async () => {
       try {
         for await (const event of events) {
-          if (event.type === 'meta') {
-            flight.meta = event;
-            for (const s of flight.subscribers) s.controller.enqueue(encodeMeta(event, s.joined));
-            continue;
-          }
-          // Previews go to whoever is listening now; late joiners never need old ones.
-          if (event.type === 'partial') {
-            const bytes = encodeEvent(event);
-            for (const s of flight.subscribers) safeEnqueue(s, bytes, flight);
-            continue;
-          }
-          addEvent(acc, event, false);
-          // Late joiners may only see what the cache itself would have stored.
-          if (event.type === 'end') flight.succeeded = entryFrom(acc, '', '') !== null;
-          const bytes = encodeEvent(event);
-          flight.log.push(bytes);
-          for (const s of flight.subscribers) safeEnqueue(s, bytes, flight);
+          if (event.type === 'meta') flight.meta = event;
+          else flight.log.push(event);
+          flight.wake();
         }
       } finally {
         flight.done = true;
         flight.finishedAt = Date.now();
-        for (const s of flight.subscribers) {
-          try {
-            s.controller.close();
-          } catch {}
-        }
-        flight.subscribers.clear();
-        // Free the image bytes once nobody can join any more.
+        flight.wake();
+        // Free the image data once nobody can join any more.
         setTimeout(() => {
           if (this.flight === flight) this.flight = undefined;
         }, LINGER_MS);
@@ -99,19 +113,45 @@ export class GenerationCoordinator extends DurableObject<Env> {
   }
 }
 
-function encodeMeta(event: Extract<GenEvent, { type: 'meta' }>, joined: boolean): Uint8Array {
-  return encodeEvent({ type: 'meta', meta: { ...event.meta, ...(joined ? { joined: true } : {}) } });
+function newFlight(): Flight {
+  const flight = { log: [], done: false, succeeded: false } as unknown as Flight;
+  const arm = () => {
+    flight.changed = new Promise<void>((resolve) => {
+      flight.wake = () => {
+        arm();
+        resolve();
+      };
+    });
+  };
+  arm();
+  return flight;
 }
 
-function encodeHit(flight: Flight): Uint8Array {
-  const age = Math.round((Date.now() - (flight.finishedAt ?? Date.now())) / 1000);
-  return encodeEvent({ type: 'meta', meta: { ...flight.meta!.meta, cache: 'HIT', age, joined: true } });
-}
-
-function safeEnqueue(s: Subscriber, bytes: Uint8Array, flight: Flight) {
-  try {
-    s.controller.enqueue(bytes);
-  } catch {
-    flight.subscribers.delete(s);
-  }
+/** The events of a subscription as a stream; cancelling it lets the subscription go. */
+export function subscriptionEvents(sub: Pick<Subscription, 'read' | 'cancel'>): ReadableStream<GenEvent> {
+  // An RPC stub holds the Durable Object's side until it is disposed.
+  const disposeKey = (Symbol as unknown as { dispose?: symbol }).dispose;
+  const dispose = () => disposeKey && (sub as unknown as Record<symbol, (() => void) | undefined>)[disposeKey]?.();
+  return new ReadableStream<GenEvent>({
+    async pull(c) {
+      let batch: GenEvent[];
+      try {
+        batch = await sub.read();
+      } catch (err) {
+        dispose();
+        throw err;
+      }
+      if (!batch.length) {
+        dispose();
+        return c.close();
+      }
+      for (const e of batch) c.enqueue(e);
+    },
+    async cancel() {
+      try {
+        await sub.cancel();
+      } catch {}
+      dispose();
+    },
+  });
 }

@@ -5,26 +5,31 @@ import { entryFrom } from '../cache/entry';
 import { writeEntry } from '../cache/entry';
 import type { Env } from '../env';
 import { logLine } from '../observability/log';
-import { bounded } from '../storage/image-store';
+import { bounded } from '../lib/bounded';
+import { settings } from '../lib/settings';
 import { putGenerationRecord } from '../storage/records';
-
-/** A hung KV write must not keep the background task (or the Durable Object) alive. */
-const KV_WRITE_TIMEOUT_MS = 10_000;
 import type { Collected } from '../stream/collect';
 import type { GenerationPlan } from './plan';
 
-export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Collected, provider: string): Promise<void> {
+/**
+ * Only the primary upstream's answers are cached: a fallback (another vendor, the demo) answered
+ * this request, not the request the cache key names. Its record is still written: the share link
+ * shows what was made, and says by whom.
+ */
+export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Collected, provider: string, fromPrimary: boolean): Promise<void> {
   if (!acc.ended || acc.error || !acc.finishReason) return;
+  // A hung KV write must not keep the background task (or the Durable Object) alive.
+  const { kvWriteMs } = settings(env);
   const entry = entryFrom(acc, provider, plan.generationId);
-  if (plan.cacheKey && entry) {
+  if (plan.cacheKey && entry && fromPrimary) {
     try {
-      await bounded(writeEntry(env.CACHE, plan.cacheKey, entry, plan.ttlSeconds), KV_WRITE_TIMEOUT_MS, 'KV put');
+      await bounded(writeEntry(env.CACHE, plan.cacheKey, entry, plan.ttlSeconds), kvWriteMs, 'KV put');
     } catch (err) {
       logLine({ level: 'error', msg: 'cache write failed; skipped', generation: plan.generationId, error: String(err) });
     }
   }
   try {
-    await bounded(putGenerationRecord(env, {
+    const written = await bounded(putGenerationRecord(env, {
       id: plan.generationId,
       created: Math.floor(Date.now() / 1000), // when it was generated, not the upstream's clock
       model: acc.model || String(plan.upstreamBody.model ?? ''),
@@ -37,7 +42,11 @@ export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Coll
       inputs: plan.record.inputs,
       parent: plan.record.parent,
       usage: acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 },
-    }), KV_WRITE_TIMEOUT_MS, 'KV put record');
+      finish_reason: acc.finishReason,
+      streamed: plan.stream,
+      upstream_id: acc.id || null,
+    }), kvWriteMs, 'KV put record');
+    if (!written) logLine({ level: 'error', msg: 'a generation record with this id exists; not overwritten', generation: plan.generationId });
   } catch (err) {
     logLine({ level: 'error', msg: 'generation record write failed; skipped', generation: plan.generationId, error: String(err) });
   }

@@ -4,10 +4,12 @@ import { forgetEntry, readEntry } from '../cache/entry';
 import { replayEvents } from '../cache/replay';
 import type { Env } from '../env';
 import { logLine } from '../observability/log';
-import { bounded, KV_READ_TIMEOUT_MS, r2ImageStore } from '../storage/image-store';
+import { bounded } from '../lib/bounded';
+import { settings } from '../lib/settings';
+import { r2ImageStore } from '../storage/image-store';
 import type { GenEvent } from '../stream/events';
 import { fromEvents } from '../stream/pipeline';
-import { decodeEvents } from './event-codec';
+import { subscriptionEvents } from './coordinator';
 import type { GenerationPlan } from './plan';
 import { runGeneration } from './run';
 
@@ -31,7 +33,7 @@ export async function generationEvents(
   await opts.admit?.();
   if (plan.cacheKey) {
     const stub = env.GENERATIONS.get(env.GENERATIONS.idFromName(plan.cacheKey));
-    return decodeEvents((await stub.join(plan)) as unknown as ReadableStream<Uint8Array>);
+    return subscriptionEvents(await stub.join(plan));
   }
   return runGeneration(plan, { env, waitUntil: opts.waitUntil });
 }
@@ -44,7 +46,7 @@ export function once(fn: () => Promise<void>): () => Promise<void> {
 
 async function cachedEvents(env: Env, plan: GenerationPlan, withImageData: boolean): Promise<ReadableStream<GenEvent> | null> {
   try {
-    const entry = await bounded(readEntry(env.CACHE, plan.cacheKey!), KV_READ_TIMEOUT_MS, 'KV get'); // a hung KV read is a miss, not a hung request
+    const entry = await bounded(readEntry(env.CACHE, plan.cacheKey!), settings(env).kvReadMs, 'KV get'); // a hung KV read is a miss, not a hung request
     if (!entry) return null;
     const events = await replayEvents(entry, r2ImageStore(env.IMAGES), withImageData);
     if (events) return fromEvents(events);

@@ -1,13 +1,12 @@
 // Everything one generation needs to know, decided once from the validated request: what goes
 // upstream, the cache key and policy, and what the generation record will say.
 import { MODEL_ID, resolveModel } from '../../shared/model';
+import { promptOf } from '../../shared/prompt';
 import type { ChatCompletionRequest, Message } from '../../shared/schemas';
 import type { InputRecord } from '../images/inputs';
-import { cacheKey, isSeeded } from '../cache/key';
-import { shortId } from '../lib/bytes';
-import { promptOf } from '../providers/demo';
-
-export type CacheMode = 'default' | 'no-cache' | 'no-store';
+import { type CacheContext, cacheKey, isSeeded } from '../cache/key';
+import type { CacheMode } from '../cache/policy';
+import { randomId } from '../lib/bytes';
 
 export interface GenerationPlan {
   upstreamBody: Record<string, unknown>;
@@ -32,7 +31,7 @@ export interface PlanInputs {
 
 export async function planGeneration(
   req: ChatCompletionRequest,
-  opts: { cacheMode: CacheMode; ttlSeconds: number; api?: 'chat' | 'images' },
+  opts: { cacheMode: CacheMode; ttlSeconds: number; api?: 'chat' | 'images' } & CacheContext,
   inputs?: PlanInputs,
 ): Promise<GenerationPlan> {
   const model = resolveModel(req.model) ?? MODEL_ID;
@@ -49,7 +48,7 @@ export async function planGeneration(
   const seeded = isSeeded(req.seed);
   delete upstreamBody.darkroom;
   const keyed = inputs ? { ...req, messages: inputs.keyedMessages } : req;
-  const key = seeded && opts.cacheMode !== 'no-store' ? await cacheKey({ ...keyed, model }) : null;
+  const key = seeded && opts.cacheMode !== 'no-store' ? await cacheKey({ ...keyed, model }, opts) : null;
   return {
     upstreamBody,
     upstreamApi: opts.api ?? 'chat',
@@ -57,8 +56,9 @@ export async function planGeneration(
     cacheKey: key,
     readCache: key !== null && opts.cacheMode === 'default',
     ttlSeconds: opts.ttlSeconds,
-    // Seeded: the same request always gets the same share id. Unseeded: a fresh one.
-    generationId: key ? shortId(12, key) : shortId(12),
+    // Every generation that runs gets a fresh, unguessable id (a hit answers with the id of the
+    // generation it replays): an id says nothing about the request, and no two share one record.
+    generationId: randomId(),
     record: {
       prompt: promptOf(upstreamBody),
       seed: seeded ? req.seed! : null,

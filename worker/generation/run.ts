@@ -4,11 +4,13 @@
 import type { Env } from '../env';
 import { ApiError, toApiError } from '../lib/errors';
 import { logLine } from '../observability/log';
-import { numberOr, selectProviders } from '../providers';
-import { R2_TIMEOUT_MS, r2ImageStore } from '../storage/image-store';
+import { settings } from '../lib/settings';
+import { selectProviders } from '../providers';
+import { r2ImageStore } from '../storage/image-store';
 import { addEvent, emptyCollected } from '../stream/collect';
 import { type GenEvent, isTerminal, type StreamError } from '../stream/events';
 import { upstreamEvents } from '../stream/pipeline';
+import { entryFrom } from '../cache/entry';
 import { finishGeneration } from './finish';
 import type { GenerationPlan } from './plan';
 import { startUpstream } from './upstream-call';
@@ -17,20 +19,8 @@ export interface RunContext {
   env: Env;
   waitUntil(p: Promise<unknown>): void;
   signal?: AbortSignal;
-}
-
-export function settings(env: Env) {
-  return {
-    retry: {
-      firstByteMs: numberOr(env.FIRST_BYTE_TIMEOUT_MS, 300_000),
-      maxAttempts: Math.max(1, numberOr(env.RETRY_MAX_ATTEMPTS, 3)),
-      baseMs: numberOr(env.RETRY_BASE_MS, 500),
-      maxTotalMs: numberOr(env.RETRY_MAX_TOTAL_MS, 30_000),
-    },
-    idleMs: numberOr(env.IDLE_TIMEOUT_MS, 150_000),
-    progressMs: numberOr(env.PROGRESS_TIMEOUT_MS, 600_000),
-    storageMs: numberOr(env.STORAGE_TIMEOUT_MS, R2_TIMEOUT_MS),
-  };
+  /** Called once at the terminal event: whether the answer is what a cache entry may hold. */
+  onFinished?: (cacheable: boolean) => void;
 }
 
 export function toStreamError(err: unknown): StreamError {
@@ -52,10 +42,12 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
   }
   let inner: ReadableStreamDefaultReader<GenEvent> | undefined;
   let provider = '';
+  let fromPrimary = false;
   return new ReadableStream<GenEvent>({
     async start(c) {
       try {
-        const started = await startUpstream(selectProviders(env), { body: plan.upstreamBody, api: plan.upstreamApi }, s.retry, abort.signal, (a) =>
+        const providers = selectProviders(env);
+        const started = await startUpstream(providers, { body: plan.upstreamBody, api: plan.upstreamApi }, s.retry, abort.signal, (a) =>
           logLine({ level: 'warn', msg: 'upstream attempt failed', generation: plan.generationId, ...a }),
         );
         if (abort.signal.aborted) {
@@ -63,7 +55,9 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
           return c.close();
         }
         provider = started.provider.name;
-        c.enqueue({ type: 'meta', meta: { generationId: plan.generationId, provider, cache: plan.readCache ? 'MISS' : 'BYPASS' } });
+        fromPrimary = started.provider === providers[0];
+        const cache = plan.readCache ? 'MISS' : 'BYPASS';
+        c.enqueue({ type: 'meta', meta: { generationId: plan.generationId, provider, cache, ...(fromPrimary ? {} : { fallback: true }) } });
         const store = r2ImageStore(env.IMAGES, { timeoutMs: s.storageMs });
         inner = upstreamEvents(started.res, {
           store,
@@ -88,7 +82,9 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
       addEvent(acc, value, false); // the record and the cache entry need our image records only
       // Finish on the terminal event itself: a reader may stop there and never pull again.
       if (isTerminal(value)) {
-        ctx.waitUntil(finishGeneration(env, plan, acc, provider).catch((err) => {
+        // Only the primary upstream's answers are cached, or replayed to late joiners.
+        ctx.onFinished?.(fromPrimary && entryFrom(acc, provider, plan.generationId) !== null);
+        ctx.waitUntil(finishGeneration(env, plan, acc, provider, fromPrimary).catch((err) => {
           logLine({ level: 'error', msg: 'finishing the generation failed', generation: plan.generationId, error: String(err) });
         }));
       }

@@ -4,11 +4,13 @@
 // attempts and total time per upstream; then the next upstream. An attempt counts as started
 // only once the first byte of its body arrived, so everything here happens before the client
 // has been sent a byte: a retry is never visible to it, and nothing after this ever restarts.
+import { parseRetryAfter } from '../../shared/parse';
 import { ApiError, noRetry } from '../lib/errors';
 import type { Provider } from '../providers/types';
 import { readTextCapped } from '../stream/json-completion';
 import { describeType } from '../stream/pipeline';
-import { mapUpstreamError, scrub } from '../stream/upstream-errors';
+import { scrubUpstreamText } from '../lib/secrets';
+import { mapUpstreamError } from '../stream/upstream-errors';
 
 export interface RetryPolicy {
   /** Time to the first byte of the upstream body (headers alone do not count). */
@@ -138,7 +140,7 @@ async function failed(provider: Provider, res: Response): Promise<Outcome> {
   // nothing, so the SDK may decide. Everything else would fail again or pay again.
   if (!(retryable && [429, 503].includes(mapped.status))) Object.assign(headers, NO_RETRY);
   if ([429, 503].includes(mapped.status) && retryAfterS) headers['retry-after'] = String(Math.ceil(retryAfterS));
-  const message = scrub(mapped.error.message, provider.secrets);
+  const message = scrubUpstreamText(mapped.error.message, provider.secrets);
   const error = new ApiError(mapped.status as never, message, mapped.error.type as never, mapped.error.code, null, headers);
   // Our configuration or account at this upstream (auth, credits, model gone) or its failure:
   // another upstream may do better. The request itself (400, 403 moderation) would fail anywhere.
@@ -170,15 +172,6 @@ async function firstChunk(res: Response): Promise<Response | null> {
   }
   reader.cancel().catch(() => {});
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-}
-
-/** Retry-After as seconds: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const s = Number(value);
-  if (Number.isFinite(s) && s >= 0) return s;
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, (at - Date.now()) / 1000) : undefined;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

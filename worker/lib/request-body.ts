@@ -9,24 +9,8 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   if (!/^application\/(.+\+)?json\b/i.test(type.trim())) {
     throw new ApiError(415, "Content-Type must be 'application/json'.", 'invalid_request_error', 'unsupported_media_type');
   }
-  const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!req.body) throw badRequest('The request body is empty; send a JSON object.', null, 'invalid_json');
-
-  const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
-    }
-    parts.push(value);
-  }
-  const bytes = concatBytes(parts, size);
+  const bytes = await readBodyBytes(req, maxBytes);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -46,6 +30,27 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
     throw badRequest(`The request body is nested deeper than ${MAX_DEPTH} levels.`, null, 'invalid_json');
   }
   return value;
+}
+
+/** The whole body, refused with a 413 past maxBytes (declared or while reading). */
+export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      reader.cancel().catch(() => {});
+      throw tooLarge(maxBytes);
+    }
+    parts.push(value);
+  }
+  return concatBytes(parts, size);
 }
 
 export const MAX_DEPTH = 64;

@@ -4,13 +4,16 @@ import { createMiddleware } from 'hono/factory';
 import { H } from '../../shared/headers';
 import type { AppEnv, Outcome } from '../env';
 import { shortId } from '../lib/bytes';
+import { registerSecrets } from '../lib/secrets';
 import { configureLogging, logLine } from '../observability/log';
 import { recordStats } from '../observability/stats';
+import { GENERATION_PATHS, recordUsage, usageSampleOf } from '../observability/usage';
 
 export const requestContext = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const started = Date.now();
     configureLogging(c.env.LOG_LEVEL);
+    registerSecrets(c.env);
     const requestId = `req_${shortId(16)}`;
     c.set('requestId', requestId);
     c.set('startedAt', started);
@@ -26,6 +29,21 @@ export const requestContext = () =>
         ...(outcome ? { final_status: outcome.status, tokens: outcome.tokens, cost_usd: outcome.costUsd } : {}),
       });
       if (outcome) c.executionCtx.waitUntil(recordStats(c.env, outcome).catch(() => {}));
+      // Every generation request, refused ones included, for the operator console.
+      if (c.req.method === 'POST' && GENERATION_PATHS.has(new URL(c.req.url).pathname.replace(/\/$/, ''))) {
+        const sample = usageSampleOf({
+          at: started,
+          status: fields.status as number,
+          ttfbMs: fields.ttfb_ms as number,
+          totalMs: Date.now() - started,
+          principal: c.get('access')?.principal,
+          cacheHeader: fields.cache as string | undefined,
+          providerHeader: fields.provider as string | undefined,
+          generationHeader: fields.generation as string | undefined,
+          outcome,
+        });
+        c.executionCtx.waitUntil(recordUsage(c.env, sample).catch(() => {}));
+      }
     };
     c.set('reportOutcome', (o: Outcome) => {
       outcome = o;

@@ -3,13 +3,14 @@
 // drift. Prose (descriptions) is added here; structure comes from the schemas, plus the few
 // rules zod expresses as refinements, written once below and checked against the validators by
 // tests/worker/docs.test.ts.
+/* eslint-disable @typescript-eslint/no-explicit-any -- the hand-written path entries below are
+   cast to `any` until each route is declared once with its schema (issue 12's route table). */
 import { extendZodWithOpenApi, OpenAPIHono } from '@hono/zod-openapi';
 // `import * as z` lets the bundler drop what is unused (zod's `z` object drags in every locale).
 import * as z from 'zod';
 import { LIMITS } from '../../shared/limits';
 import { MODEL_ALIASES, MODEL_ID } from '../../shared/model';
-import { ChatCompletionRequest, IMAGE_SIZES, ImageEditRequest, ImageGenerationRequest } from '../../shared/schemas';
-import { CreateKeyRequest } from '../routes/admin';
+import { ChatCompletionRequest, CreateKeyRequest, IMAGE_SIZES, ImageEditRequest, ImageGenerationRequest } from '../../shared/schemas';
 import * as R from './responses';
 
 type Json = Record<string, any>;
@@ -270,8 +271,8 @@ function build(): Json {
     tags: ['Generation'],
     summary: 'A past generation',
     description: 'The record of a finished generation: prompt, seed, aspect ratio, text, images (our URLs) and usage. The id is in `x-darkroom-generation` and `darkroom.generation_id`. Written when the generation finished well; public (share pages read it).',
-    parameters: [idParam('id', 'Generation id.')],
-    responses: { 200: { description: 'The record.', content: json(schemas.GenerationRecord) }, ...errorResponses([404]) },
+    parameters: [idParam('id', 'Generation id (random, 22 characters).')],
+    responses: { 200: { description: 'The record.', content: json(schemas.GenerationRecord) }, ...errorResponses([404, 429]) },
   } as any);
 
   reg.registerPath({
@@ -326,8 +327,30 @@ function build(): Json {
     operationId: 'embedPage',
     tags: ['Pages'],
     summary: 'Embeddable widget (iframe)',
-    description: 'The `<darkroom-widget>` as a page for an iframe, for sites whose CSP forbids third-party scripts. Query: `key` (a publishable key), `theme`, `aspect`, `placeholder`. Frameable only by the origins its key lists.',
-    responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } } },
+    description: 'The `<darkroom-widget>` as a page for an iframe, for sites whose CSP forbids third-party scripts. Query: `key` (a publishable key, required), `theme`, `aspect`, `placeholder`. Frameable only by the origins its key lists.',
+    responses: {
+      200: { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } },
+      403: { description: 'No valid publishable key: a short HTML page saying so, framable by nobody.' },
+    },
+  } as any);
+
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/playground',
+    operationId: 'playgroundMode',
+    tags: ['Pages'],
+    summary: 'How the keyless playground works here',
+    description: '`{"object":"playground","mode":"open"|"turnstile"|"off","turnstile_site_key"?}` (the `PLAYGROUND` setting).',
+    responses: { 200: { description: 'The mode.' } },
+  } as any);
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/playground/session',
+    operationId: 'playgroundSession',
+    tags: ['Pages'],
+    summary: 'A playground session from a solved Turnstile token',
+    description: 'Same origin only. `{"token":"<Turnstile token>"}`, verified at siteverify; sets the HttpOnly `darkroom_session` cookie, good for `PLAYGROUND_SESSION_S` seconds and `PLAYGROUND_SESSION_GENERATIONS` generations.',
+    responses: { 200: { description: 'The session (and its cookie).' }, ...errorResponses([400, 403, 404]) },
   } as any);
 
   const admin = [{ admin: [] }];
@@ -348,7 +371,7 @@ function build(): Json {
     operationId: 'listKeys',
     tags: ['Admin'],
     summary: 'List keys',
-    description: 'Every key with its limits and spend (today and total). Keys themselves are never shown again.',
+    description: 'Every key with its limits, spend and requests (today and total) and when it was last used. Keys themselves are never shown again.',
     security: admin,
     responses: { 200: { description: 'A list of keys.' }, ...errorResponses([401]) },
   } as any);
@@ -361,6 +384,36 @@ function build(): Json {
     security: admin,
     parameters: [idParam('id', 'Key id.')],
     responses: { 200: { description: 'The revoked key\'s record.' }, ...errorResponses([401, 404]) },
+  } as any);
+  const queryParam = (name: string, description: string, schema: Record<string, unknown>) => ({ in: 'query', name, required: false, schema, description });
+  const keyQuery = queryParam('key', 'One key id (16 hex characters), or `playground`, `dev` (sk-local-dev) or `anonymous` (refused callers).', { type: 'string' });
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/admin/usage',
+    operationId: 'getUsage',
+    tags: ['Admin'],
+    summary: 'Usage for a range',
+    description:
+      'What the operator console charts: requests, images, errors by kind, cache hits and hit ratio, USD spent and saved by the cache and by coalescing, p50/p95 time to first byte and to the end; as totals and per UTC hour.',
+    security: admin,
+    parameters: [queryParam('range', 'Whole UTC hours back from now.', { type: 'string', enum: ['1h', '24h', '7d', '30d'], default: '24h' }), keyQuery],
+    responses: { 200: { description: '`totals` and an hourly `series`.' }, ...errorResponses([400, 401]) },
+  } as any);
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/admin/generations',
+    operationId: 'listRecentGenerations',
+    tags: ['Admin'],
+    summary: 'Recent generations',
+    description: 'The newest generation requests (of the last 10,000), with their key, status, cache status, cost and durations, and the prompt, thumbnail, share page and record of their generation.',
+    security: admin,
+    parameters: [
+      keyQuery,
+      queryParam('status', '`ok` or `error`.', { type: 'string', enum: ['ok', 'error'] }),
+      queryParam('limit', 'Rows, 1 to 200.', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
+      queryParam('before', 'Only rows older than this `seq` (the next page).', { type: 'integer', minimum: 1 }),
+    ],
+    responses: { 200: { description: 'A list, newest first, and `next_before`.' }, ...errorResponses([400, 401]) },
   } as any);
   reg.registerPath({
     method: 'get',

@@ -3,6 +3,8 @@
 import { MODEL_ID } from '../../shared/model';
 import { type Example, examples } from './examples';
 
+// The page walks the generated document, whose shape is whatever the schemas make it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 const esc = (s: unknown) =>
@@ -57,6 +59,11 @@ function fieldsTable(doc: Json, schema: Json | undefined): string {
   return `<table><thead><tr><th>Field</th><th>Type</th><th>Description</th></tr></thead><tbody>${rows.join('')}</tbody></table>${strict}`;
 }
 
+/** A code block. It may scroll sideways, so it is focusable (Tab, then arrow keys scroll it) and named. */
+function codeBlock(code: string, lang: string, label: string, cls = ''): string {
+  return `<pre${cls ? ` class="${cls}"` : ''} tabindex="0" role="region" aria-label="${esc(label)}"><code class="language-${lang}">${esc(code)}</code></pre>`;
+}
+
 let tabGroup = 0;
 function exampleTabs(list: Example[] | undefined): string {
   if (!list?.length) return '';
@@ -64,7 +71,7 @@ function exampleTabs(list: Example[] | undefined): string {
   const inputs = list
     .map((e, i) => `<input type="radio" name="${g}" id="${g}-${i}"${i ? '' : ' checked'}><label for="${g}-${i}">${esc(e.label)}</label>`)
     .join('');
-  const panels = list.map((e) => `<pre class="panel"><code class="language-${e.lang}">${esc(e.code)}</code></pre>`).join('');
+  const panels = list.map((e) => codeBlock(e.code, e.lang, `${e.label} example`, 'panel')).join('');
   return `<div class="tabs">${inputs}${panels}</div>`;
 }
 
@@ -166,7 +173,7 @@ ${keyNote}
 <section id="errors">
 <h2>Errors</h2>
 <p>Every error has OpenAI's shape, so SDKs raise it with our status and message:</p>
-<pre><code class="language-json">{"error": {"message": "Unrecognized request argument supplied: temperature", "type": "invalid_request_error", "param": "temperature", "code": "unknown_parameter"}}</code></pre>
+${codeBlock('{"error": {"message": "Unrecognized request argument supplied: temperature", "type": "invalid_request_error", "param": "temperature", "code": "unknown_parameter"}}', 'json', 'Error body example')}
 <p>A stream that fails after it began ends with an error event instead of <code>[DONE]</code>. Limits answer 429 with <code>Retry-After</code> and <code>x-ratelimit-*</code>; streamed answers carry <code>x-should-retry: false</code> so SDKs do not pay twice.</p>
 </section>
 <section id="sdks">
@@ -182,15 +189,18 @@ ${sections}
 }
 
 const CSS = `
-:root{--bg:#0e0f12;--panel:#16181d;--line:#262a32;--text:#e6e6e6;--muted:#9aa0aa;--accent:#f2b84b;--code:#1d2026;--get:#4caf84;--post:#4b8df2;--delete:#e5534b}
-@media (prefers-color-scheme: light){:root{--bg:#fbfbfa;--panel:#fff;--line:#e4e4e0;--text:#1d1d1f;--muted:#666a70;--accent:#a8610a;--code:#f3f3f0}}
-*{box-sizing:border-box}html{scroll-behavior:smooth}
+/* Colours meet WCAG 2.1 AA (4.5:1 for text) in both schemes; method colours double as badge backgrounds under --bg text. */
+:root{color-scheme:dark;--bg:#0e0f12;--panel:#16181d;--line:#262a32;--text:#e6e6e6;--muted:#9aa0aa;--accent:#f2b84b;--code:#1d2026;--get:#4caf84;--post:#6ea8ff;--delete:#ff7b72}
+@media (prefers-color-scheme: light){:root{color-scheme:light;--bg:#fbfbfa;--panel:#fff;--line:#e4e4e0;--text:#1d1d1f;--muted:#62666c;--accent:#8a4f08;--code:#f3f3f0;--get:#1e7d53;--post:#2563c9;--delete:#c0392b}}
+*{box-sizing:border-box}
+@media (prefers-reduced-motion: no-preference){html{scroll-behavior:smooth}}
 body{margin:0;background:var(--bg);color:var(--text);font:15px/1.6 system-ui,-apple-system,"Segoe UI",sans-serif;display:flex}
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
-code{background:var(--code);padding:1px 5px;border-radius:4px}
+code{background:var(--code);padding:1px 5px;border-radius:4px;overflow-wrap:anywhere}
 pre{background:var(--code);border:1px solid var(--line);border-radius:8px;padding:14px 16px;overflow-x:auto;margin:0}
-pre code{background:none;padding:0;white-space:pre}
+pre code{background:none;padding:0;white-space:pre;overflow-wrap:normal}
+a:focus-visible,pre:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 .side{position:sticky;top:0;height:100vh;overflow-y:auto;width:270px;flex:none;border-right:1px solid var(--line);padding:20px 14px;background:var(--panel)}
 .side ul{list-style:none;margin:0;padding:0}.side li a{display:block;padding:3px 6px;border-radius:5px;color:var(--text);font-size:13px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .side li a:hover{background:var(--code);text-decoration:none}
@@ -202,10 +212,10 @@ h1{margin:0 0 8px;font-size:30px}h2{margin:48px 0 4px;padding-top:8px;border-top
 .lead{color:var(--muted);font-size:16px}.muted{color:var(--muted);font-weight:400}
 .op{margin:28px 0 40px;padding:20px 22px;border:1px solid var(--line);border-radius:12px;background:var(--panel)}
 .op h3{margin:0 0 6px;font-size:18px}.path{font-size:16px;background:none;padding:0}
-.method{display:inline-block;min-width:62px;text-align:center;border-radius:6px;padding:2px 8px;font:700 12px ui-monospace,monospace;color:#fff;vertical-align:2px}
+.method{display:inline-block;min-width:62px;text-align:center;border-radius:6px;padding:2px 8px;font:700 12px ui-monospace,monospace;color:var(--bg);vertical-align:2px}
 .method.get{background:var(--get)}.method.post{background:var(--post)}.method.delete{background:var(--delete)}
 .summary{margin:0 0 8px;font-weight:600}.auth{font-weight:400;font-size:12px;color:var(--muted);border:1px solid var(--line);border-radius:10px;padding:1px 8px;margin-left:6px}
-table{width:100%;border-collapse:collapse;font-size:14px;margin:4px 0}th,td{text-align:left;vertical-align:top;padding:7px 10px;border-bottom:1px solid var(--line)}
+table{width:100%;border-collapse:collapse;font-size:14px;margin:4px 0}th,td{text-align:left;vertical-align:top;padding:7px 10px;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
 th{color:var(--muted);font-weight:600;font-size:12px;text-transform:uppercase;letter-spacing:.05em}
 td.type{font-family:ui-monospace,monospace;font-size:12px;color:var(--muted);max-width:260px;word-break:break-word}
 .lim{font-family:system-ui,sans-serif;font-size:11px}.req{color:var(--delete);font-size:11px}.note{font-size:13px;color:var(--muted)}
@@ -217,5 +227,5 @@ td.type{font-family:ui-monospace,monospace;font-size:12px;color:var(--muted);max
 .tabs .panel{display:none;order:1;width:100%;border-top-left-radius:0}
 ${Array.from({ length: 6 }, (_, i) => `.tabs input:nth-of-type(${i + 1}):checked~.panel:nth-of-type(${i + 1})`).join(',')}{display:block}
 footer{margin-top:60px;font-size:13px}
-@media (max-width:860px){body{display:block}.side{position:static;width:auto;height:auto}main{padding:20px}}
+@media (max-width:860px){body{display:block}.side{position:static;width:auto;height:auto}main{padding:20px}th,td{padding:6px}}
 `;

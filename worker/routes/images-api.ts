@@ -7,11 +7,10 @@
 import { type Context, Hono } from 'hono';
 import { answer } from '../answer';
 import { openAiImages } from '../answer/openai-images';
-import { H } from '../../shared/headers';
 import { LIMITS } from '../../shared/limits';
 import { ChatCompletionRequest, IMAGE_SIZES, ImageGenerationRequest, type ImagesRequest, type Message } from '../../shared/schemas';
 import type { ResolvedImage } from '../images/inputs';
-import { cacheModeOf, ttlOf } from '../cache/policy';
+import { cachePolicyFor } from '../cache/policy';
 import type { AppEnv } from '../env';
 import { generationEvents, once } from '../generation/generate';
 import { checkInputLimits } from '../generation/input-limits';
@@ -19,7 +18,7 @@ import { planGeneration } from '../generation/plan';
 import { toStreamError } from '../generation/run';
 import { badRequest } from '../lib/errors';
 import { readJsonBody, validate } from '../lib/request-body';
-import { numberOr } from '../providers';
+import { settings } from '../lib/settings';
 
 export const imagesApiRoutes = new Hono<AppEnv>();
 
@@ -96,12 +95,12 @@ export async function answerImages(c: Context<AppEnv>, req: ImagesRequest, opts:
     return { chat, keyed };
   });
   await opts.storeInputs?.();
-  const cacheHeaders = access?.mayControlCache === false ? new Headers() : c.req.raw.headers;
-  const planOpts = { cacheMode: cacheModeOf(cacheHeaders), ttlSeconds: ttlOf(cacheHeaders, c.env.CACHE_TTL_SECONDS), api: 'images' as const };
+  const planOpts = { ...cachePolicyFor(c.env, c.req.raw.headers, access), api: 'images' as const };
   const planInputs = (keyed: Message[]) => ({ keyedMessages: keyed, inputs: opts.inputs?.images.map((i) => i.input) ?? [], parent: opts.inputs?.parent ?? null });
   const withB64 = req.response_format !== 'url';
-  // One admission for the whole request, and only if some image is not a cache hit.
-  const admit = once(async () => access?.admit?.());
+  // One admission for the whole request, and only if some image is not a cache hit; it takes n
+  // from the rate window, since n generations may run.
+  const admit = once(async () => access?.admit?.(chats.length));
 
   // Start every generation; one that fails to start is answered as an HTTP error (and the others are let go).
   const started = await Promise.allSettled(
@@ -117,7 +116,7 @@ export async function answerImages(c: Context<AppEnv>, req: ImagesRequest, opts:
   return answer(sources, openAiImages({ req, withB64, kind: opts.kind }), {
     origin: new URL(c.req.url).origin,
     stream: Boolean(req.stream),
-    keepAliveMs: numberOr(c.env.KEEPALIVE_MS, 15_000),
+    keepAliveMs: settings(c.env).keepAliveMs,
     onSettled: (outcome) => {
       access?.settle?.(outcome.costUsd);
       c.get('reportOutcome')?.(outcome);

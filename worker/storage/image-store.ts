@@ -1,10 +1,25 @@
 // Generated images in R2, content-addressed: key = `<sha256>.<ext>`, written once, never changed.
 // A small per-isolate memory in front saves repeat R2 round trips; R2 stays the source of truth.
+import { bounded } from '../lib/bounded';
+import { STORAGE_TIMEOUT_MS } from '../lib/settings';
 
 export interface ImageStore {
   /** Stores bytes under key (idempotent). Throws when the write failed. */
   put(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
   get(key: string): Promise<{ bytes: Uint8Array; contentType: string } | null>;
+}
+
+/** What we stored of one generated image (the record, the cache entry and the answer refer to it). */
+export interface StoredImage {
+  /** R2 key, `<sha256>.<ext>`; null when the R2 write failed and the data URL is all we have. */
+  key: string | null;
+  sha256: string;
+  content_type: string;
+  bytes: number;
+  width?: number;
+  height?: number;
+  /** The data URL is plain base64 (no whitespace), safe to splice into JSON unescaped. */
+  b64clean?: boolean;
 }
 
 const IMAGE_KEY = /^[0-9a-f]{64}\.(png|jpg|webp|gif)$/;
@@ -25,11 +40,8 @@ function remember(key: string, value: { bytes: Uint8Array; contentType: string }
   }
 }
 
-/** How long one R2 operation may take before it counts as failed (a put then falls back to a data URL). */
-export const R2_TIMEOUT_MS = 20_000;
-
 export function r2ImageStore(bucket: R2Bucket, opts: { timeoutMs?: number } = {}): ImageStore {
-  const timeoutMs = opts.timeoutMs ?? R2_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? STORAGE_TIMEOUT_MS;
   return {
     async put(key, bytes, contentType) {
       await bounded(
@@ -57,23 +69,4 @@ export function r2ImageStore(bucket: R2Bucket, opts: { timeoutMs?: number } = {}
       return value;
     },
   };
-}
-
-/** How long a cache lookup in KV may take before it counts as a miss. */
-export const KV_READ_TIMEOUT_MS = 5_000;
-
-export class StorageTimeout extends Error {}
-
-/**
- * A storage promise that settles within ms: rejects with StorageTimeout otherwise. The late
- * outcome is swallowed (no unhandled rejection), and the timer never outlives the promise.
- */
-export function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  if (!(ms > 0) || !Number.isFinite(ms)) return p;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StorageTimeout(`${what} took longer than ${ms} ms`)), ms);
-  });
-  p.catch(() => {});
-  return Promise.race([p, timeout]).finally(() => timer !== undefined && clearTimeout(timer));
 }

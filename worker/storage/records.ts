@@ -1,9 +1,9 @@
 // Generation records in KV (`g:<id>`): what a share page, the playground's history and
 // GET /v1/generations/:id show. Stored with R2 keys; URLs are built for the asking origin.
-import type { DarkroomImage, GenerationRecord } from '../../shared/api';
+import type { DarkroomImage, GenerationRecord, Usage } from '../../shared/api';
 import type { Env } from '../env';
+import type { StoredImage } from './image-store';
 import { type InputRecord, publicInput } from '../images/inputs';
-import type { StoredImage, Usage } from '../stream/events';
 
 /** The public record, stored with R2 keys instead of URLs (the origin is the reader's). */
 export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' | 'share_url' | 'inputs' | 'parent'> & {
@@ -12,13 +12,25 @@ export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' 
   /** What it was made from (absent in records written before inputs were kept). */
   inputs?: InputRecord[];
   parent?: string | null;
+  /** For OpenRouter's generation lookup (absent in records written before it). */
+  finish_reason?: string | null;
+  streamed?: boolean;
+  /** The upstream's own id for the generation. */
+  upstream_id?: string | null;
 };
 
 const recordKey = (id: string) => `g:${id}`;
 export const isGenerationId = (id: string) => /^[0-9A-Za-z]{6,32}$/.test(id);
 
-export async function putGenerationRecord(env: Env, record: StoredRecord): Promise<void> {
-  await env.RECORDS.put(recordKey(record.id), JSON.stringify(record));
+/**
+ * Records are write-once: ids are random (worker/lib/bytes.ts randomId), and an id that exists
+ * is never written again, so no later generation can change what a share link shows.
+ */
+export async function putGenerationRecord(env: Env, record: StoredRecord): Promise<boolean> {
+  const key = recordKey(record.id);
+  if ((await env.RECORDS.get(key)) !== null) return false;
+  await env.RECORDS.put(key, JSON.stringify(record));
+  return true;
 }
 
 export async function getStoredRecord(env: Env, id: string): Promise<StoredRecord | null> {

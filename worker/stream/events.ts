@@ -1,21 +1,13 @@
 // The one event vocabulary every stage speaks: upstream SSE, upstream JSON, cache replays and
 // the coalescing Durable Object all become a ReadableStream<GenEvent>, and every client shape
 // (SSE, JSON, Images API) is rendered from it.
-import type { OpenAIErrorBody } from '../../shared/api';
+import type { OpenAIErrorBody, Usage } from '../../shared/api';
 import type { CacheStatus } from '../../shared/headers';
 import { noRetry } from '../lib/errors';
+import type { StoredImage } from '../storage/image-store';
 
-export interface StoredImage {
-  /** R2 key, `<sha256>.<ext>`; null when the R2 write failed and the data URL is all we have. */
-  key: string | null;
-  sha256: string;
-  content_type: string;
-  bytes: number;
-  width?: number;
-  height?: number;
-  /** The data URL is plain base64 (no whitespace), safe to splice into JSON unescaped. */
-  b64clean?: boolean;
-}
+export type { StoredImage } from '../storage/image-store';
+export type { Usage } from '../../shared/api';
 
 export interface ImageItem {
   type: 'image_url';
@@ -40,14 +32,6 @@ export interface Choice {
   [k: string]: unknown;
 }
 
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cost?: number;
-  [k: string]: unknown;
-}
-
 export interface Chunk {
   id: string;
   object: 'chat.completion.chunk';
@@ -68,6 +52,8 @@ export interface GenMeta {
   age?: number;
   /** USD the hit saved (hits only). */
   savedUsd?: number;
+  /** Answered by a fallback upstream: never cached, never replayed to late joiners. */
+  fallback?: boolean;
 }
 
 export interface StreamError {

@@ -1,6 +1,7 @@
 // A non-streaming upstream answer (one chat.completion JSON) becomes the same GenEvents a
 // stream would have produced, so one pipeline serves both.
 import { concatBytes } from '../lib/bytes';
+import { largeChunkReader } from '../lib/large-reads';
 import { type Chunk, connectionLost, type GenEvent, streamError } from './events';
 import { seconds, timeoutEvent } from './watchdog';
 import { upstreamErrorEvent } from './upstream-errors';
@@ -83,7 +84,7 @@ export class ReadTimeout extends Error {}
  */
 export async function readTextCapped(res: Response, maxBytes: number, limits: ReadLimits = {}): Promise<string | null> {
   if (!res.body) return '';
-  const reader = res.body.getReader();
+  const reader = largeChunkReader(res.body);
   // Bytes are gathered and decoded once: decoding piece by piece into a growing string cost
   // a seventh of the CPU of an 8 MiB answer.
   const parts: Uint8Array[] = [];

@@ -7,6 +7,7 @@
 // of eleven stream objects was most of the streaming path's CPU under load (bench/profile.mjs:
 // stream construction, enqueue/read and their promises), for no gain in what it can express.
 import { LIMITS } from '../../shared/limits';
+import { largeChunkReader } from '../lib/large-reads';
 import { connectionLost, endedEarly, type GenEvent, isTerminal, StageError, streamError } from './events';
 import { readJsonCompletion } from './json-completion';
 import { priceEvent } from './price-usage';
@@ -37,7 +38,8 @@ export function upstreamEvents(res: Response, opts: PipelineOptions): ReadableSt
 const finishStages = async (event: GenEvent, opts: StoreImagesOptions) => priceEvent(await storeEventImages(checkPartial(event, opts), opts));
 
 function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): ReadableStream<GenEvent> {
-  const reader = body.getReader();
+  // Pieces are decoded to text at once, so one buffer serves the whole body.
+  const reader = largeChunkReader(body, { reuse: true });
   const decoder = createSseDecoder();
   const chunks = createChunkReader();
   const queue: GenEvent[] = [];

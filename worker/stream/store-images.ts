@@ -5,7 +5,8 @@ import { LIMITS } from '../../shared/limits';
 import { fromBase64, sha256Hex } from '../lib/bytes';
 import { parseDataUrl, sniffImage } from '../images/sniff';
 import type { ImageStore } from '../storage/image-store';
-import { type GenEvent, type ImageItem, type StoredImage, streamError } from './events';
+import type { StoredImage } from '../storage/image-store';
+import { type GenEvent, type ImageItem, streamError } from './events';
 
 export interface StoreImagesOptions {
   store: ImageStore;

@@ -33,7 +33,7 @@ export async function copyText(text: string): Promise<boolean> {
     ta.className = 'sr-only';
     document.body.append(ta);
     ta.select();
-    let ok = false;
+    let ok: boolean;
     try {
       ok = document.execCommand('copy');
     } catch {

@@ -90,6 +90,8 @@ export class Session {
   /** History from this browser, then ?prompt=&aspect=&seed= (Remix links from share pages). */
   load(search: string) {
     this.history = loadHistory();
+    // Read once here, never kept: nothing for Svelte to track.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const q = new URLSearchParams(search);
     const p = q.get('prompt');
     if (p) this.prompt = p.slice(0, LIMITS.maxPromptChars);

@@ -6,6 +6,7 @@
 // Images API; on chat the `delta.darkroom.partial_image` a Darkroom upstream relays), so
 // `npm start` shows progressive previews with no key.
 import { dimensionsFor } from '../../../shared/model';
+import { promptOf } from '../../../shared/prompt';
 import { toBase64 } from '../../lib/bytes';
 import type { Provider, UpstreamRequest } from '../types';
 import { encodePng, hash32, paintScene } from './png';
@@ -107,15 +108,6 @@ function sseResponse(write: (c: ReadableStreamDefaultController<Uint8Array>) => 
     },
   });
   return new Response(body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
-}
-
-export function promptOf(body: Record<string, unknown>): string {
-  const messages = Array.isArray(body.messages) ? body.messages : [];
-  const last = [...messages].reverse().find((m) => m?.role === 'user');
-  const c = last?.content;
-  if (typeof c === 'string') return c;
-  if (Array.isArray(c)) return c.filter((p) => p?.type === 'text').map((p) => p.text).join('\n');
-  return '';
 }
 
 function answer({ body, signal }: UpstreamRequest, o: Required<DemoOptions>): Response {
