@@ -85,24 +85,21 @@ async function readForm(raw: Request): Promise<{ fields: Record<string, unknown>
   }
   const fields: Record<string, unknown> = {};
   const files: FormFiles = { images: [], arrayField: false };
-  const single: Uint8Array[] = [];
   for (const [name, value] of form.entries()) {
     const isFile = typeof value !== 'string';
     if (name === 'image' || name === 'image[]' || name === 'mask') {
       if (!isFile) throw badRequest(`${name} must be a file (multipart upload); use JSON \`images\` for URLs.`, name, 'invalid_type');
       const bytes = new Uint8Array(await (value as File).arrayBuffer());
       if (name === 'mask') files.mask = bytes;
-      else if (name === 'image[]') {
-        files.arrayField = true;
-        files.images.push(bytes);
-      } else single.push(bytes);
+      else files.images.push(bytes);
+      if (name === 'image[]') files.arrayField = true;
       continue;
     }
     if (isFile) throw badRequest(`Unrecognized file field: ${name}`, name, 'unknown_parameter');
     fields[name] = coerce(name, value as string);
   }
-  files.images.unshift(...single);
-  if (single.length && files.arrayField) files.arrayField = false;
+  // Errors name image[i] whenever there are several images (or they came as image[]).
+  files.arrayField ||= files.images.length > 1;
   return { fields, files };
 }
 
