@@ -18,6 +18,20 @@ export interface DarkroomImage {
   variants?: ImageVariant[];
 }
 
+/** One image a generation was made from (`inputs` of a generation record). */
+export interface DarkroomInput {
+  /** `image`: an image to edit or refine; `mask`: where to edit (transparent areas). */
+  role: 'image' | 'mask';
+  /** Ours (<origin>/i/<sha256>.<ext>) for images sent inline or uploaded; a remote URL as sent;
+   *  null when storing it failed. */
+  url: string | null;
+  sha256?: string;
+  content_type?: string;
+  bytes?: number;
+  width?: number;
+  height?: number;
+}
+
 /** Top-level `darkroom` field on completions and on the first stream chunk. */
 export interface DarkroomMeta {
   generation_id: string;
@@ -38,6 +52,10 @@ export interface GenerationRecord {
   aspect_ratio: string | null;
   text: string;
   images: DarkroomImage[];
+  /** The images it was made from (edits, refinements, image parts of chat messages). */
+  inputs: DarkroomInput[];
+  /** The generation it refines (`darkroom.parent` in chat, `parent` on /v1/images/edits). */
+  parent: string | null;
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cost: number };
   share_url: string;
 }

@@ -49,6 +49,9 @@ export type Message = z.infer<typeof Message>;
 
 const penalty = z.number().min(-2).max(2);
 
+/** A generation id (x-darkroom-generation, the share page's /s/<id>). */
+export const generationId = z.string().regex(/^[0-9A-Za-z]{6,32}$/, 'a generation id (as in x-darkroom-generation)');
+
 export const ChatCompletionRequest = z
   .strictObject({
     model: z
@@ -103,6 +106,8 @@ export const ChatCompletionRequest = z
     structured_outputs: z.boolean().optional(),
     stop: z.union([z.string(), z.array(z.string()).min(1).max(4)]).nullable().optional(),
     user: z.string().max(256).optional(),
+    /** Darkroom's extension: `parent` refines an earlier generation (its images are sent as input). */
+    darkroom: z.strictObject({ parent: generationId.optional() }).optional(),
   })
   .superRefine((req, ctx) => {
     if (req.top_logprobs !== undefined && req.logprobs !== true) {
@@ -143,6 +148,42 @@ export const ImageGenerationRequest = z.strictObject({
   user: z.string().max(256).optional(),
 });
 export type ImageGenerationRequest = z.infer<typeof ImageGenerationRequest>;
+
+const imageRef = z.strictObject({ image_url: z.string().min(1) });
+
+/**
+ * POST /v1/images/edits, as JSON (`images: [{image_url}]`) or as the JSON view of its
+ * multipart form (files become data URLs in `images` and `mask`; text fields are coerced).
+ */
+export const ImageEditRequest = z
+  .strictObject({
+    prompt: z.string().min(1).max(32_000),
+    images: z.array(imageRef).min(1).max(LIMITS.maxInputImages).optional(),
+    mask: imageRef.optional(),
+    parent: generationId.optional(),
+    model: ImageGenerationRequest.shape.model,
+    n: ImageGenerationRequest.shape.n,
+    size: ImageGenerationRequest.shape.size,
+    aspect_ratio: ImageGenerationRequest.shape.aspect_ratio,
+    quality: ImageGenerationRequest.shape.quality,
+    background: ImageGenerationRequest.shape.background,
+    output_format: ImageGenerationRequest.shape.output_format,
+    output_compression: ImageGenerationRequest.shape.output_compression,
+    input_fidelity: z.enum(['high', 'low']).optional(),
+    response_format: ImageGenerationRequest.shape.response_format,
+    partial_images: ImageGenerationRequest.shape.partial_images,
+    seed: ImageGenerationRequest.shape.seed,
+    stream: ImageGenerationRequest.shape.stream,
+    user: ImageGenerationRequest.shape.user,
+  })
+  .superRefine((req, ctx) => {
+    if (!req.images && !req.parent) ctx.addIssue({ code: 'custom', path: ['image'], message: 'send image (or image[]) files, images, or a parent generation to edit' });
+    if (req.mask && !req.images && !req.parent) ctx.addIssue({ code: 'custom', path: ['mask'], message: 'a mask needs an image' });
+  });
+export type ImageEditRequest = z.infer<typeof ImageEditRequest>;
+
+/** The fields generations and edits share, as the Images API route reads them. */
+export type ImagesRequest = ImageGenerationRequest & Pick<ImageEditRequest, 'input_fidelity'>;
 
 /** POST /v1/admin/keys */
 export const CreateKeyRequest = z

@@ -20,6 +20,7 @@ import { embedRoutes } from './routes/embed';
 import { generationRoutes } from './routes/generations';
 import { imageRoutes } from './routes/images';
 import { imagesApiRoutes } from './routes/images-api';
+import { imagesEditsRoutes } from './routes/images-edits';
 import { modelRoutes } from './routes/models';
 import { playgroundRoutes } from './routes/playground';
 import { openRouterGenerationRoutes, openRouterModelRoutes } from './routes/openrouter';
@@ -35,10 +36,11 @@ app.use('*', requestContext(), securityHeaders(), bodyDeadline());
 app.use('/v1/*', preflight());
 app.use('/api/v1/*', preflight());
 app.on('GET', ['/v1/generations/*', '/s/*', '/api/v1/generation'], recordReadLimit());
-app.on('POST', ['/v1/chat/completions', '/v1/images/generations', '/api/v1/chat/completions', '/api/v1/images'], generationAccess());
+app.on('POST', ['/v1/chat/completions', '/v1/images/generations', '/v1/images/edits', '/api/v1/chat/completions', '/api/v1/images'], generationAccess());
 
 app.route('/v1/chat/completions', chatRoutes);
 app.route('/v1/images/generations', imagesApiRoutes);
+app.route('/v1/images/edits', imagesEditsRoutes);
 app.route('/v1/models', modelRoutes);
 app.route('/v1/generations', generationRoutes);
 app.route('/v1/admin', adminRoutes);
@@ -59,6 +61,7 @@ app.get('/healthz', (c) => c.json({ ok: true }));
 const KNOWN: [RegExp, string][] = [
   [/^\/v1\/chat\/completions\/?$/, 'POST, OPTIONS'],
   [/^\/v1\/images\/generations\/?$/, 'POST, OPTIONS'],
+  [/^\/v1\/images\/edits\/?$/, 'POST, OPTIONS'],
   [/^\/v1\/models(\/.*)?$/, 'GET'],
   [/^\/v1\/generations\/[^/]+$/, 'GET'],
   [/^\/v1\/stats\/?$/, 'GET'],

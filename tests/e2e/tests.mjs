@@ -2,6 +2,7 @@
 // { app, host, adminToken, shots, hostVars, context } from the runner. Real assertions only.
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { deflateSync } from 'node:zlib';
 
 export const tests = [];
 /** `last`: runs after every other suite's tests (the runner orders them). */
@@ -41,6 +42,13 @@ export const watchProgress = () => {
       if (card.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) window.__seen.bar = true;
     }
     if (document.querySelector('.model-text-body.streaming')?.textContent) window.__seen.streamedText = true;
+    const partial = document.querySelector('.frame img.partial');
+    if (partial) {
+      window.__seen.partials ??= new Set();
+      window.__seen.partials.add(partial.getAttribute('src'));
+      // A preview shown while the final image is not there yet.
+      if (!document.querySelector('img.result')) window.__seen.previewBeforeResult = true;
+    }
   }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
 };
 
@@ -106,6 +114,41 @@ const metaOf = (html, attr, name) => {
   return html.match(re)?.[1];
 };
 const unescape = (s) => s?.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** A small real PNG (8-bit RGB), for attaching. */
+function pngBytes(w, h, seed = 1) {
+  const crc = (buf) => {
+    let c = ~0;
+    for (const b of buf) {
+      c ^= b;
+      for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+    }
+    return ~c >>> 0;
+  };
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    data.copy(out, 8);
+    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set([(x * 8 + seed) & 255, (y * 8) & 255, seed & 255], y * (w * 3 + 1) + 1 + x * 3);
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** The JSON body of the next chat request the page sends, while `start` runs. */
+async function chatBodyOf(page, start) {
+  const req = page.waitForRequest((r) => r.url().endsWith('/v1/chat/completions') && r.method() === 'POST', { timeout: TIMEOUT });
+  const [r] = await Promise.all([req, start()]);
+  return JSON.parse(r.postData());
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -592,3 +635,71 @@ test('playground: errors read as sentences (bad prompt, rate limit countdown)', 
   assert.match(await page.locator('button[type=submit]').textContent(), /Wait \d+:\d\d/);
   await shot(ctx, page, 'playground-error-rate-limit', false);
 }, { last: true });
+
+test('playground: attach an image, edit it, edit the result again, with previews before each image', async (ctx) => {
+  const page = await openPlayground(ctx);
+  await page.locator('input[type=file]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: pngBytes(48, 32) });
+  const thumb = page.getByRole('img', { name: 'Attached image 1: photo.png' });
+  await thumb.waitFor({ timeout: TIMEOUT });
+  assert.equal(await page.getByRole('button', { name: 'Remove attached image 1 (photo.png)' }).isVisible(), true, 'the thumbnail can be removed');
+  // A second one, removed again: thumbnails are removable.
+  await page.locator('input[type=file]').setInputFiles({ name: 'other.png', mimeType: 'image/png', buffer: pngBytes(16, 16, 9) });
+  await page.getByRole('button', { name: 'Remove attached image 2 (other.png)' }).click();
+  assert.equal(await page.getByRole('img', { name: /^Attached image/ }).count(), 1);
+  await page.getByLabel('Prompt').fill('Make the sky purple');
+  let body;
+  const first = await finishes(page, async () => {
+    body = await chatBodyOf(page, () => page.getByRole('button', { name: 'Edit image', exact: true }).click());
+  });
+  const parts = body.messages[0].content;
+  assert.equal(parts[0].type, 'image_url', 'the attached image goes first');
+  assert.match(parts[0].image_url.url, /^data:image\/png;base64,/);
+  assert.deepEqual(parts[1], { type: 'text', text: 'Make the sky purple' });
+  let seen = await page.evaluate(() => ({ n: window.__seen.partials?.size ?? 0, before: window.__seen.previewBeforeResult }));
+  assert.ok(seen.n >= 1 && seen.before, `previews were drawn before the final image (${seen.n})`);
+  assert.equal(await page.getByRole('img', { name: /^Attached image/ }).count(), 0, 'attachments are used once');
+  await shot(ctx, page, 'playground-edited');
+
+  // Edit the result: the next request names it as the parent.
+  await page.evaluate(() => window.__seen.partials?.clear());
+  await page.getByRole('button', { name: 'Edit', exact: true }).click();
+  assert.match(await page.locator('.editing').textContent(), /Editing/, 'the result being edited is shown');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'prompt', 'focus moves to the prompt');
+  await page.getByLabel('Prompt').fill('Now at night');
+  const second = await finishes(page, async () => {
+    body = await chatBodyOf(page, () => page.getByRole('button', { name: 'Edit image', exact: true }).click());
+  });
+  assert.match(body.darkroom?.parent ?? '', /^[0-9A-Za-z]+$/, 'the edit names its parent generation');
+  assert.equal(body.messages[0].content, 'Now at night');
+  assert.notEqual(second.src, first.src);
+  seen = await page.evaluate(() => ({ n: window.__seen.partials?.size ?? 0, before: window.__seen.previewBeforeResult }));
+  assert.ok(seen.n >= 1, 'previews again');
+  assert.match(await page.locator('.history-chain').first().textContent(), /Edit of “Make the sky purple”/, 'history shows the chain');
+  const record = await (await fetch(`${ctx.app}/v1/generations/${body.darkroom.parent}`)).json();
+  assert.equal(record.prompt, 'Make the sky purple');
+  assert.equal(record.inputs.length, 1, 'the first edit recorded its input image');
+});
+
+test('widget: allow-upload adds an attach button that sends the image', async (ctx) => {
+  const key = await createPublishableKey(ctx, [ctx.host]);
+  ctx.hostVars.KEY = key;
+  const plain = await ctx.context.newPage();
+  await plain.goto(`${ctx.host}/widget.html`);
+  await plain.locator('darkroom-widget').getByLabel('Image prompt').waitFor({ timeout: TIMEOUT });
+  assert.equal(await plain.locator('darkroom-widget').getByLabel('Attach images to edit').count(), 0, 'no attach button without allow-upload');
+
+  const page = await ctx.context.newPage();
+  await page.goto(`${ctx.host}/widget-upload.html`);
+  const widget = page.locator('darkroom-widget');
+  await widget.getByLabel('Image prompt').waitFor({ timeout: TIMEOUT });
+  const attach = widget.getByLabel('Attach images to edit');
+  assert.equal(await attach.count(), 1, 'allow-upload adds the attach button');
+  await attach.setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: pngBytes(24, 24, 3) });
+  await until('the attached note', async () => /1 image attached/.test((await widget.locator('.attached').textContent()) ?? ''));
+  await widget.getByLabel('Image prompt').fill('Turn it into a watercolor');
+  const body = await chatBodyOf(page, () => widget.getByRole('button', { name: 'Generate' }).click());
+  assert.equal(body.messages[0].content[0].type, 'image_url', 'the attached image is sent');
+  await until('the darkroom:image event', () => page.evaluate(() => window.__darkroom.events.length > 0));
+  assert.equal(await widget.locator('.attached').count(), 0, 'the attachment is used once');
+  await shot(ctx, page, 'widget-upload');
+});

@@ -2,7 +2,7 @@
 // after the primary's attempts, no retry for what would fail anywhere, the first-byte timeout,
 // and errors mapped (and scrubbed) for the client.
 import { describe, expect, it } from 'vitest';
-import { startUpstream } from '../../worker/generation/upstream-call';
+import { startUpstream, type UpstreamCall } from '../../worker/generation/upstream-call';
 import type { Provider } from '../../worker/providers/types';
 
 const policy = { firstByteMs: 200, maxAttempts: 3, baseMs: 1, maxTotalMs: 2_000 };
@@ -36,10 +36,13 @@ const errorOf = async (p: Promise<unknown>) =>
     (e) => e as { status: number; code: string; message: string; headers: Record<string, string> },
   );
 
+/** A chat request: the body does not matter to the scripted providers. */
+const CALL: UpstreamCall = { body: {}, api: 'chat' };
+
 describe('upstream-call', () => {
   it('retries a 500 on the same upstream and hands on the first good answer', async () => {
     const up = scripted('a', [() => json(500, { error: { message: 'boom' } }), sse]);
-    const started = await startUpstream([up.provider], {}, policy);
+    const started = await startUpstream([up.provider], CALL, policy);
     expect(started).toMatchObject({ attempts: 2, provider: { name: 'a' } });
     expect(await started.res.text()).toBe('data: {"choices":[]}\n\n');
   });
@@ -47,14 +50,14 @@ describe('upstream-call', () => {
   it('moves to the fallback after the bounded attempts on the primary', async () => {
     const primary = scripted('a', [() => json(503, { error: { message: 'down' } })]);
     const fallback = scripted('b', [sse]);
-    const started = await startUpstream([primary.provider, fallback.provider], {}, policy);
+    const started = await startUpstream([primary.provider, fallback.provider], CALL, policy);
     expect(started.provider.name).toBe('b');
     expect(primary.calls).toHaveLength(3);
   });
 
   it('does not retry a request the upstream refused (400), and says a retry would not help', async () => {
     const up = scripted('a', [() => json(400, { error: { message: 'bad prompt' } })]);
-    const err = await errorOf(startUpstream([up.provider, scripted('b', [sse]).provider], {}, policy));
+    const err = await errorOf(startUpstream([up.provider, scripted('b', [sse]).provider], CALL, policy));
     expect(err.status).toBe(400);
     expect(err.headers['x-should-retry']).toBe('false');
     expect(up.calls).toHaveLength(1);
@@ -63,7 +66,7 @@ describe('upstream-call', () => {
   it('times out an upstream that sends no first byte, and retries it', async () => {
     const up = scripted('a', [() => new Promise<Response>(() => {}), sse]);
     const t0 = Date.now();
-    const started = await startUpstream([up.provider], {}, policy);
+    const started = await startUpstream([up.provider], CALL, policy);
     expect(started.attempts).toBe(2);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
   });
@@ -74,7 +77,7 @@ describe('upstream-call', () => {
       () => new Response('', { headers: { 'content-type': 'application/json' } }),
       sse,
     ]);
-    expect((await startUpstream([up.provider], {}, policy)).attempts).toBe(3);
+    expect((await startUpstream([up.provider], CALL, policy)).attempts).toBe(3);
   });
 
   it('passes a lasting 429 on with its Retry-After, and scrubs the upstream key from messages', async () => {
@@ -84,7 +87,7 @@ describe('upstream-call', () => {
       [() => json(429, { error: { message: `limited for ${secret}` } }, { 'retry-after': '120' })],
       [secret],
     );
-    const err = await errorOf(startUpstream([up.provider], {}, policy));
+    const err = await errorOf(startUpstream([up.provider], CALL, policy));
     expect(err.status).toBe(429);
     expect(err.headers['retry-after']).toBe('120');
     expect(err.message).not.toContain(secret);
@@ -94,7 +97,7 @@ describe('upstream-call', () => {
   it('stops at once when the caller has gone', async () => {
     const abort = new AbortController();
     abort.abort();
-    const err = await errorOf(startUpstream([scripted('a', [sse]).provider], {}, policy, abort.signal));
+    const err = await errorOf(startUpstream([scripted('a', [sse]).provider], CALL, policy, abort.signal));
     expect(err.status).toBe(499);
   });
 });

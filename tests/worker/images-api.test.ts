@@ -48,7 +48,7 @@ describe('POST /v1/images/generations', () => {
     expect(u.cost).toBeCloseTo((u.input_tokens * 8 + u.output_tokens * 15) / 1e6, 8);
   });
 
-  it('builds each image as a chat request: prompt, modalities, image_config, seed + i', async () => {
+  it("sends each image to the upstream's Images API (POST /images): prompt, options, seed + i", async () => {
     const prompt = uniquePrompt('images mapping');
     const a = await images({ prompt, n: 3, size: '1536x1024', quality: 'hd', background: 'opaque', output_format: 'webp', seed: 70, user: 'u-1' });
     expect(a.res.status).toBe(200);
@@ -57,14 +57,22 @@ describe('POST /v1/images/generations', () => {
     expect(a.res.headers.get('x-darkroom-generation')!.split(', ')).toHaveLength(3);
     const seen = await upstreamRequests(prompt);
     expect(seen.count).toBe(3);
+    expect(seen.requests.every((r) => r.path === '/v1/images')).toBe(true);
     const bodies = seen.requests.map((r) => r.body).sort((x, y) => x.seed - y.seed);
     expect(bodies.map((b) => b.seed)).toEqual([70, 71, 72]);
     for (const b of bodies) {
-      expect(b.messages).toEqual([{ role: 'user', content: prompt }]);
-      expect(b.modalities).toEqual(['image']);
-      expect(b.image_config).toEqual({ aspect_ratio: '3:2', quality: 'high', background: 'opaque', output_format: 'webp' });
-      expect(b.model).toBe('openai/gpt-5.4-image-2');
-      expect(b.user).toBe('u-1');
+      expect(b).toEqual({
+        model: 'openai/gpt-5.4-image-2',
+        prompt,
+        n: 1,
+        aspect_ratio: '3:2',
+        quality: 'high',
+        background: 'opaque',
+        output_format: 'webp',
+        seed: b.seed,
+        stream: false,
+        user: 'u-1',
+      });
     }
   });
 
@@ -140,7 +148,7 @@ describe('POST /v1/images/generations', () => {
     expect(a.json.error.message).toBeTruthy();
 
     const midway = uniquePrompt('images mid-stream');
-    await script(midway, [{ kind: 'error-chunk', code: 502 }]);
+    await script(midway, [{ kind: 'error-event' }]);
     const s = await images({ prompt: midway, stream: true });
     expect(s.res.status).toBe(200);
     const events = imageEvents(s.text);

@@ -3,7 +3,8 @@
 // is written as the upstream's own text; large data URLs are spliced, not re-serialised.
 import { H } from '../../shared/headers';
 import type { Collected } from '../stream/collect';
-import { type Chunk, type GenMeta } from '../stream/events';
+import { MODEL_ID } from '../../shared/model';
+import { type Chunk, type GenMeta, type PartialImage } from '../stream/events';
 import { isFree, usageFor } from './cost';
 import { openAiErrorBody } from './errors';
 import { type ImageFormat, publicImage, publicMeta } from './public';
@@ -32,9 +33,17 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
   const meta = ctx.metas[0];
   const free = isFree(meta);
   let sentMeta = false;
+  /** The envelope of the last chunk, for previews (which may come before any chunk). */
+  let envelope: Envelope | undefined;
   return {
     event(event) {
+      if (event.type === 'partial') {
+        const first = sentMeta ? undefined : publicMeta(meta, ctx.origin);
+        sentMeta = true;
+        return [encoder.encode(`data: ${JSON.stringify(partialChunk(event.partial, envelope, first))}\n\n`)];
+      }
       if (event.type !== 'chunk') return [];
+      envelope ??= { id: event.chunk.id, created: event.chunk.created, model: event.chunk.model };
       const first = sentMeta ? undefined : publicMeta(meta, ctx.origin);
       sentMeta = true;
       // The fast path: a chunk nobody changed is the upstream's own text, with our id in place of
@@ -51,6 +60,25 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
     },
     error: (err) => [encoder.encode(`data: ${JSON.stringify({ error: err.error })}\n\n`)],
     done: () => [DONE],
+  };
+}
+
+type Envelope = Pick<Chunk, 'id' | 'created' | 'model'>;
+
+/**
+ * A preview on chat completions: a chunk whose delta carries only `darkroom.partial_image`
+ * (`{type, image_url: {url: data URL}, partial_image_index}`); clients that do not know the field
+ * see an empty delta. Previews are never stored, so they have no URL of ours.
+ */
+export function partialChunk(p: PartialImage, envelope: Envelope | undefined, darkroom?: ReturnType<typeof publicMeta>): Chunk {
+  const partial_image = { type: 'image_url', image_url: { url: `data:${p.media_type};base64,${p.b64}` }, partial_image_index: p.index };
+  return {
+    id: envelope?.id ?? '',
+    object: 'chat.completion.chunk',
+    created: envelope?.created ?? Math.floor(Date.now() / 1000),
+    model: envelope?.model ?? MODEL_ID,
+    choices: [{ index: 0, delta: { darkroom: { partial_image } }, finish_reason: null }],
+    ...(darkroom ? { darkroom } : {}),
   };
 }
 

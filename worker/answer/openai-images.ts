@@ -1,10 +1,11 @@
 // OpenAI's Images API over the same events: an ImagesResponse (`data[]` items with our `url` and,
-// unless response_format is "url", the raw `b64_json`), or `image_generation.*` stream events:
-// `partial_image` for previews (only if the provider sends several images for one generation and
-// partial_images allows), `completed` per image (with our `index` and `url`), `error` if one
+// unless response_format is "url", the raw `b64_json`), or `image_generation.*` stream events
+// (`image_edit.*` for edits): `partial_image` for previews as the upstream sends them (at most
+// `partial_images` per image, OpenAI's default 0; also an earlier image of the same generation;
+// never stored, so no `url`), `completed` per image (with our `index` and `url`), `error` if one
 // fails, then `data: [DONE]`.
 import { H } from '../../shared/headers';
-import type { ImageGenerationRequest } from '../../shared/schemas';
+import type { ImagesRequest } from '../../shared/schemas';
 import type { Collected } from '../stream/collect';
 import type { GenMeta, ImageItem, StreamError, Usage } from '../stream/events';
 import { sumUsd, usageFor } from './cost';
@@ -13,9 +14,11 @@ import { publicImage } from './public';
 import type { AnswerContext, Renderer, SseRenderer } from './types';
 
 export interface ImagesShape {
-  req: ImageGenerationRequest;
+  req: ImagesRequest;
   /** `data[]` items carry the base64 too (response_format is not "url"). */
   withB64: boolean;
+  /** Stream event names: `image_generation.*` (default) or `image_edit.*`. */
+  kind?: 'image_generation' | 'image_edit';
 }
 
 export function openAiImages(shape: ImagesShape): Renderer {
@@ -45,35 +48,39 @@ const frame = (name: string, data: object) => [encoder.encode(`event: ${name}\nd
 const DONE = encoder.encode('data: [DONE]\n\n');
 
 function imageFrames(ctx: AnswerContext, shape: ImagesShape): SseRenderer {
+  const kind = shape.kind ?? 'image_generation';
   const seen = ctx.metas.map(() => 0);
-  let partials = 0;
+  const partials = ctx.metas.map(() => 0);
+  const preview = (i: number, b64: string): Uint8Array[] => {
+    if (partials[i] >= (shape.req.partial_images ?? 0)) return [];
+    return frame(`${kind}.partial_image`, {
+      type: `${kind}.partial_image`,
+      b64_json: b64,
+      partial_image_index: partials[i]++,
+      index: i,
+      created_at: Math.floor(Date.now() / 1000),
+      ...echoed(shape.req, undefined),
+    });
+  };
   return {
     event(event, i, acc) {
+      if (event.type === 'partial') return preview(i, event.partial.b64);
       const meta = ctx.metas[i];
       const before = seen[i];
       seen[i] = acc.images.length;
       const out: Uint8Array[] = [];
       // A newer image turns the one before it into a preview.
-      if (acc.images.length > before && before > 0 && partials < (shape.req.partial_images ?? 0)) {
+      if (acc.images.length > before && before > 0) {
         const d = imageData(acc.images[before - 1], meta, ctx.origin, shape.withB64);
-        out.push(
-          ...frame('image_generation.partial_image', {
-            type: 'image_generation.partial_image',
-            b64_json: d.b64_json ?? '',
-            partial_image_index: partials++,
-            index: i,
-            created_at: Math.floor(Date.now() / 1000),
-            ...echoed(shape.req, undefined),
-          }),
-        );
+        if (d.b64_json) out.push(...preview(i, d.b64_json));
       }
       if (event.type !== 'end') return out;
       const err = noImageError([acc]);
       if (err) return err;
       const d = imageData(lastImage(acc)!, meta, ctx.origin, shape.withB64);
       out.push(
-        ...frame('image_generation.completed', {
-          type: 'image_generation.completed',
+        ...frame(`${kind}.completed`, {
+          type: `${kind}.completed`,
           ...d,
           index: i,
           created_at: Math.floor(Date.now() / 1000),
@@ -126,7 +133,7 @@ function imageData(item: ImageItem, meta: GenMeta, origin: string, withB64: bool
 }
 
 /** Top-level fields OpenAI echoes: what was generated. */
-function echoed(req: ImageGenerationRequest, first: Collected | undefined) {
+function echoed(req: ImagesRequest, first: Collected | undefined) {
   const stored = first && lastImage(first)?.darkroom;
   const format = stored?.content_type?.replace(/^image\//, '');
   const size = stored?.width && stored.height ? `${stored.width}x${stored.height}` : req.size;

@@ -32,13 +32,15 @@ export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Coll
     const written = await bounded(putGenerationRecord(env, {
       id: plan.generationId,
       created: Math.floor(Date.now() / 1000), // when it was generated, not the upstream's clock
-      model: acc.model,
+      model: acc.model || String(plan.upstreamBody.model ?? ''),
       provider,
       prompt: plan.record.prompt,
       seed: plan.record.seed,
       aspect_ratio: plan.record.aspectRatio,
       text: acc.text,
       images: acc.images.flatMap((i) => (i.darkroom ? [i.darkroom] : [])),
+      inputs: plan.record.inputs,
+      parent: plan.record.parent,
       usage: acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 },
       finish_reason: acc.finishReason,
       streamed: plan.stream,

@@ -2,25 +2,37 @@
 // upstream, the cache key and policy, and what the generation record will say.
 import { MODEL_ID, resolveModel } from '../../shared/model';
 import { promptOf } from '../../shared/prompt';
-import type { ChatCompletionRequest } from '../../shared/schemas';
+import type { ChatCompletionRequest, Message } from '../../shared/schemas';
+import type { InputRecord } from '../images/inputs';
 import { type CacheContext, cacheKey, isSeeded } from '../cache/key';
 import type { CacheMode } from '../cache/policy';
 import { randomId } from '../lib/bytes';
 
 export interface GenerationPlan {
   upstreamBody: Record<string, unknown>;
+  /** `images`: an Images API request, served by the upstream's Images API where it has one. */
+  upstreamApi: 'chat' | 'images';
   stream: boolean;
   /** Null: not cacheable (unseeded or no-store) -> runs directly, never coalesced. */
   cacheKey: string | null;
   readCache: boolean;
   ttlSeconds: number;
   generationId: string;
-  record: { prompt: string; seed: number | null; aspectRatio: string | null };
+  record: { prompt: string; seed: number | null; aspectRatio: string | null; inputs: InputRecord[]; parent: string | null };
+}
+
+/** The request's input images, resolved (see chat-inputs.ts): absent for text-only requests. */
+export interface PlanInputs {
+  /** The messages as the cache key sees them (input images by their SHA-256). */
+  keyedMessages: Message[];
+  inputs: InputRecord[];
+  parent: string | null;
 }
 
 export async function planGeneration(
   req: ChatCompletionRequest,
-  opts: { cacheMode: CacheMode; ttlSeconds: number } & CacheContext,
+  opts: { cacheMode: CacheMode; ttlSeconds: number; api?: 'chat' | 'images' } & CacheContext,
+  inputs?: PlanInputs,
 ): Promise<GenerationPlan> {
   const model = resolveModel(req.model) ?? MODEL_ID;
   const { max_tokens, stream, ...rest } = req;
@@ -34,9 +46,12 @@ export async function planGeneration(
   delete upstreamBody.stream_options;
   if (req.seed === -1) delete upstreamBody.seed; // -1 means "random": let the upstream pick
   const seeded = isSeeded(req.seed);
-  const key = seeded && opts.cacheMode !== 'no-store' ? await cacheKey({ ...req, model }, opts) : null;
+  delete upstreamBody.darkroom;
+  const keyed = inputs ? { ...req, messages: inputs.keyedMessages } : req;
+  const key = seeded && opts.cacheMode !== 'no-store' ? await cacheKey({ ...keyed, model }, opts) : null;
   return {
     upstreamBody,
+    upstreamApi: opts.api ?? 'chat',
     stream: Boolean(stream),
     cacheKey: key,
     readCache: key !== null && opts.cacheMode === 'default',
@@ -48,6 +63,8 @@ export async function planGeneration(
       prompt: promptOf(upstreamBody),
       seed: seeded ? req.seed! : null,
       aspectRatio: (req.image_config?.aspect_ratio as string | undefined) ?? null,
+      inputs: inputs?.inputs ?? [],
+      parent: inputs?.parent ?? null,
     },
   };
 }

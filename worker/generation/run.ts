@@ -47,7 +47,7 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
     async start(c) {
       try {
         const providers = selectProviders(env);
-        const started = await startUpstream(providers, plan.upstreamBody, s.retry, abort.signal, (a) =>
+        const started = await startUpstream(providers, { body: plan.upstreamBody, api: plan.upstreamApi }, s.retry, abort.signal, (a) =>
           logLine({ level: 'warn', msg: 'upstream attempt failed', generation: plan.generationId, ...a }),
         );
         if (abort.signal.aborted) {

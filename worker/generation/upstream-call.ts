@@ -32,9 +32,16 @@ export interface Started {
 
 export type AttemptLog = (entry: { provider: string; attempt: number; outcome: string; wait_ms?: number }) => void;
 
+/** What to send: the chat-shaped body, and which upstream API should serve it. */
+export interface UpstreamCall {
+  body: Record<string, unknown>;
+  /** `images`: the provider's Images API where it has one (it streams previews). */
+  api: 'chat' | 'images';
+}
+
 export async function startUpstream(
   providers: Provider[],
-  body: Record<string, unknown>,
+  call: UpstreamCall,
   policy: RetryPolicy,
   signal?: AbortSignal,
   log?: AttemptLog,
@@ -47,7 +54,7 @@ export async function startUpstream(
     for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
       attempts++;
       if (signal?.aborted) throw clientGone();
-      const outcome = await tryOnce(provider, body, policy.firstByteMs, signal);
+      const outcome = await tryOnce(provider, call, policy.firstByteMs, signal);
       if (outcome.ok) return { res: outcome.res, provider, attempts };
       last = outcome.error;
       if (!outcome.retryable && !outcome.fallback) {
@@ -73,7 +80,7 @@ type Outcome =
   | { ok: true; res: Response }
   | { ok: false; error: ApiError; retryable: boolean; fallback: boolean; retryAfterS?: number };
 
-async function tryOnce(provider: Provider, body: Record<string, unknown>, firstByteMs: number, outer?: AbortSignal): Promise<Outcome> {
+async function tryOnce(provider: Provider, call: UpstreamCall, firstByteMs: number, outer?: AbortSignal): Promise<Outcome> {
   // One controller per attempt, linked to the caller's signal for the attempt's whole life:
   // aborting the generation later still cancels this upstream request.
   const controller = new AbortController();
@@ -87,7 +94,8 @@ async function tryOnce(provider: Provider, body: Record<string, unknown>, firstB
   }, firstByteMs);
   let started = false;
   try {
-    const res = await provider.chat({ body, signal: controller.signal });
+    const req = { body: call.body, signal: controller.signal };
+    const res = await (call.api === 'images' && provider.images ? provider.images(req) : provider.chat(req));
     if (!res.ok) return await failed(provider, res);
     const type = res.headers.get('content-type') ?? '';
     if (!type.includes('text/event-stream') && !type.includes('json')) {

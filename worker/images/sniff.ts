@@ -64,3 +64,19 @@ export function parseDataUrl(url: string): { mediaType: string; base64: string }
   if (!header.endsWith(';base64')) return null;
   return { mediaType: header.slice(0, -7).toLowerCase(), base64: url.slice(comma + 1) };
 }
+
+/** A PNG with an alpha channel (colour type 4 or 6) or transparency (a tRNS chunk): a usable mask. */
+export function pngHasAlpha(b: Uint8Array): boolean {
+  if (sniffImage(b)?.ext !== 'png' || b.length < 26) return false;
+  const colourType = b[25];
+  if (colourType === 4 || colourType === 6) return true;
+  // Walk the chunks up to the image data: tRNS must come before the first IDAT.
+  for (let i = 8; i + 8 <= b.length; ) {
+    const len = u32be(b, i);
+    const type = ascii(b, i + 4, 4);
+    if (type === 'tRNS') return true;
+    if (type === 'IDAT' || type === 'IEND') return false;
+    i += 12 + len;
+  }
+  return false;
+}

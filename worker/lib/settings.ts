@@ -20,6 +20,11 @@ export interface Settings {
   /** Client silence before an SSE keep-alive comment (0: never). */
   keepAliveMs: number;
   demoDelayMs: number;
+  /** Pause before each demo preview; previews per demo image (0: none). */
+  demoPartialDelayMs: number;
+  demoPartialImages: number;
+  /** Images API requests use the upstream's /images route (UPSTREAM_IMAGES_API=off: never). */
+  upstreamImagesApi: boolean;
   /** A request body must arrive within this (BODY_TIMEOUT_MS), else 408. */
   bodyTimeoutMs: number;
   /** Reads of records and share pages per IP per rate window (RECORDS_RPM). */
@@ -48,6 +53,9 @@ export function settings(env: Env): Settings {
     kvWriteMs: 10_000,
     keepAliveMs: numberOr(env.KEEPALIVE_MS, 15_000),
     demoDelayMs: numberOr(env.DEMO_DELAY_MS, 40),
+    demoPartialDelayMs: numberOr(env.DEMO_PARTIAL_DELAY_MS, numberOr(env.DEMO_DELAY_MS, 40) > 0 ? 400 : 0),
+    demoPartialImages: Math.max(0, Math.min(3, numberOr(env.DEMO_PARTIAL_IMAGES, 2))),
+    upstreamImagesApi: String(env.UPSTREAM_IMAGES_API ?? '').trim().toLowerCase() !== 'off',
     bodyTimeoutMs: Math.max(1, numberOr(env.BODY_TIMEOUT_MS, 30_000)),
     recordsRpm: Math.max(1, numberOr(env.RECORDS_RPM, 120)),
     sessionSeconds: Math.max(60, numberOr(env.PLAYGROUND_SESSION_S, 1800)),

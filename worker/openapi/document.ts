@@ -10,7 +10,7 @@ import { extendZodWithOpenApi, OpenAPIHono } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { LIMITS } from '../../shared/limits';
 import { MODEL_ALIASES, MODEL_ID } from '../../shared/model';
-import { ChatCompletionRequest, CreateKeyRequest, IMAGE_SIZES, ImageGenerationRequest } from '../../shared/schemas';
+import { ChatCompletionRequest, CreateKeyRequest, IMAGE_SIZES, ImageEditRequest, ImageGenerationRequest } from '../../shared/schemas';
 import * as R from './responses';
 
 type Json = Record<string, any>;
@@ -22,7 +22,7 @@ const openapiOf = (schema: z.ZodType, name: string): z.ZodType =>
   typeof (schema as any).openapi === 'function' ? schema : (z.ZodType.prototype as any).openapi.call(schema, name);
 
 /** Descriptions of request fields. The docs test fails when a field has none. */
-export const FIELD_DOCS: Record<'ChatCompletionRequest' | 'ImageGenerationRequest', Record<string, string>> = {
+export const FIELD_DOCS: Record<'ChatCompletionRequest' | 'ImageGenerationRequest' | 'ImageEditRequest', Record<string, string>> = {
   ChatCompletionRequest: {
     model: `\`${MODEL_ID}\` (default) or an alias: ${Object.keys(MODEL_ALIASES).map((a) => `\`${a}\``).join(', ')}.`,
     messages: 'The conversation, OpenAI style. User content may mix text, `image_url` parts (https or data URLs: image editing) and `file` parts.',
@@ -44,6 +44,7 @@ export const FIELD_DOCS: Record<'ChatCompletionRequest' | 'ImageGenerationReques
     structured_outputs: 'Passed to the model.',
     stop: 'Up to 4 stop sequences.',
     user: 'Your end-user id, for your own tracing. Not part of the cache key.',
+    darkroom: 'Darkroom extension. `{"parent": "<generation id>"}` refines an earlier generation: its image(s) are added to the last user message as input images, and the record links the parent.',
   },
   ImageGenerationRequest: {
     prompt: 'What to draw.',
@@ -57,19 +58,58 @@ export const FIELD_DOCS: Record<'ChatCompletionRequest' | 'ImageGenerationReques
     output_compression: 'Passed to the model.',
     moderation: 'Passed to the model.',
     response_format: 'Default: every `data[]` item has both `url` (ours, immutable) and `b64_json`. `url`: leave out the base64.',
-    partial_images: 'Accepted. The model sends no previews today, so streams carry only `image_generation.completed` events.',
+    partial_images: 'With `stream: true`, at most this many previews per image as `image_generation.partial_image` events, as the upstream sends them (OpenRouter\'s Images API and the demo do). Default 0. Previews are not stored or cached.',
     style: 'Accepted for dall-e-3 compatibility; ignored.',
     seed: 'Darkroom extension: as in chat. Seeded requests are cached and share cache entries with the equivalent chat request.',
     stream: 'Answer as server-sent events: one `image_generation.completed` event per image, then `data: [DONE]`.',
     user: 'Your end-user id.',
   },
+  ImageEditRequest: {}, // below: most fields are the generation's
 };
+
+const editDocs = FIELD_DOCS.ImageGenerationRequest;
+Object.assign(FIELD_DOCS.ImageEditRequest, {
+  prompt: 'What to change.',
+  images: `JSON requests: the images to edit, 1 to ${LIMITS.maxInputImages}, as \`{image_url}\`: a data URL, this host's \`/i/<sha256>.<ext>\` URL, or a remote https URL (passed upstream as is). Multipart requests send files as \`image\` or \`image[]\` instead.`,
+  mask: 'A PNG with an alpha channel, the size of the first image: transparent where it should change. Multipart: a file; JSON: `{image_url}` (a data URL or our URL).',
+  parent: 'Darkroom extension: edit an earlier generation\'s image (its id) without re-sending it; with images, the parent\'s come first.',
+  model: editDocs.model,
+  n: editDocs.n,
+  size: editDocs.size,
+  aspect_ratio: editDocs.aspect_ratio,
+  quality: editDocs.quality,
+  background: editDocs.background,
+  output_format: editDocs.output_format,
+  output_compression: editDocs.output_compression,
+  input_fidelity: 'Passed to the model (`high`: keep more of the input\'s details).',
+  response_format: editDocs.response_format,
+  partial_images: 'With `stream: true`, at most this many previews per image as `image_edit.partial_image` events. Default 0.',
+  seed: 'Darkroom extension: seeded edits are cached; the key has each input image\'s SHA-256, so the same picture as a file, a data URL or our URL is one key.',
+  stream: 'Answer as server-sent events: `image_edit.partial_image` previews, one `image_edit.completed` per image, then `data: [DONE]`.',
+  user: editDocs.user,
+});
+
+/** The multipart form of an edit: the JSON fields as text, and files for the images. */
+function editForm(json: Json): Json {
+  const { images: _i, mask: _m, ...fields } = json.properties;
+  const file = { type: 'string', format: 'binary' };
+  return {
+    type: 'object',
+    required: ['prompt'],
+    properties: {
+      image: { ...file, description: 'The image to edit (PNG, JPEG, WebP or GIF, checked by its bytes).' },
+      'image[]': { type: 'array', items: file, maxItems: LIMITS.maxInputImages, description: `Several images to edit (up to ${LIMITS.maxInputImages}).` },
+      mask: { ...file, description: FIELD_DOCS.ImageEditRequest.mask },
+      ...fields,
+    },
+  };
+}
 
 /** Rules the zod schemas express as refinements, in JSON Schema. */
 function refine(schemas: Json) {
   const chat = schemas.ChatCompletionRequest;
   const images = schemas.ImageGenerationRequest;
-  for (const s of [chat, images]) s.properties.model.enum = Object.keys(MODEL_ALIASES);
+  for (const s of [chat, images, schemas.ImageEditRequest]) s.properties.model.enum = Object.keys(MODEL_ALIASES);
   Object.assign(chat.properties.logit_bias, { propertyNames: { pattern: '^\\d{1,7}$' }, maxProperties: 1024 });
   chat.properties.image_config.additionalProperties = { type: ['string', 'number', 'boolean'] };
   chat.dependentSchemas = { top_logprobs: { properties: { logprobs: { const: true } }, required: ['logprobs'] } };
@@ -127,6 +167,7 @@ function build(): Json {
   const schemas = {
     ChatCompletionRequest: named('ChatCompletionRequest', ChatCompletionRequest),
     ImageGenerationRequest: named('ImageGenerationRequest', ImageGenerationRequest),
+    ImageEditRequest: named('ImageEditRequest', ImageEditRequest),
     CreateKeyRequest: named('CreateKeyRequest', CreateKeyRequest),
     Error: named('Error', R.ErrorResponse),
     ChatCompletion: named('ChatCompletion', R.ChatCompletion),
@@ -181,6 +222,34 @@ function build(): Json {
     responses: {
       200: {
         description: 'An ImagesResponse, or with `stream: true` server-sent image_generation events.',
+        headers,
+        content: {
+          ...json(schemas.ImagesResponse),
+          'text/event-stream': {
+            schema: z.union([schemas.ImageGenerationCompletedEvent, schemas.ImageGenerationPartialEvent, schemas.StreamErrorEvent]),
+          },
+        },
+      },
+      ...errorResponses([400, 401, 403, 413, 415, 429, 502, 504]),
+    },
+  } as any);
+
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/images/edits',
+    operationId: 'createImageEdit',
+    tags: ['Generation'],
+    summary: 'Edit images (OpenAI Images API)',
+    description:
+      'OpenAI\'s image edits: `multipart/form-data` with `image` or `image[]` files (and an optional `mask`), or JSON with `images: [{image_url}]`. ' +
+      'Input images are checked by their bytes (PNG, JPEG, WebP, GIF; size and pixel limits), stored once and kept in the generation record; `parent` edits an earlier generation. ' +
+      'Answered exactly like `/v1/images/generations`; streamed events are `image_edit.partial_image` and `image_edit.completed`.',
+    security,
+    request: { body: { required: true, content: { 'multipart/form-data': { schema: { $ref: '#/components/schemas/ImageEditForm' } }, ...json(schemas.ImageEditRequest) } } },
+    parameters: cacheHeaderParams.slice(1),
+    responses: {
+      200: {
+        description: 'An ImagesResponse, or with `stream: true` server-sent image_edit events.',
         headers,
         content: {
           ...json(schemas.ImagesResponse),
@@ -414,6 +483,7 @@ function build(): Json {
       if (prop) prop.description = text;
     }
   }
+  comps.ImageEditForm = editForm(comps.ImageEditRequest);
   return doc;
 }
 

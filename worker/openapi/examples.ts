@@ -121,6 +121,60 @@ open("fox.png", "wb").write(base64.b64decode(img.data[0].b64_json))
 print(img.data[0].url)`,
       },
     ],
+    createImageEdit: [
+      {
+        lang: 'sh',
+        label: 'curl (edit a picture: multipart, as OpenAI)',
+        code: `curl -s -o fox.png "$(curl -s ${base}/v1/images/generations \\
+  ${auth} \\
+  ${json} \\
+  -d '{"prompt": "A red fox in fresh snow", "seed": 7, "response_format": "url"}' \\
+  | grep -o '"url":"[^"]*"' | head -n 1 | cut -d '"' -f 4)"
+curl -s ${base}/v1/images/edits \\
+  ${auth} \\
+  -F image=@fox.png \\
+  -F prompt="Make the snow purple" \\
+  -F seed=7 \\
+  -F response_format=url`,
+      },
+      {
+        lang: 'ts',
+        label: 'TypeScript (openai)',
+        code: `import OpenAI, { toFile } from 'openai';
+
+const client = new OpenAI({ baseURL: '${base}/v1', apiKey: ${keyTs} });
+
+const fox = await client.images.generate({ model: 'openai/gpt-5.4-image-2', prompt: 'A red fox in fresh snow' });
+const stream = await client.images.edit({
+  model: 'openai/gpt-5.4-image-2',
+  image: await toFile(Buffer.from(fox.data![0].b64_json!, 'base64'), 'input.png', { type: 'image/png' }),
+  prompt: 'Make the snow purple',
+  stream: true,
+  partial_images: 2,
+});
+for await (const event of stream) {
+  // image_edit.partial_image (previews), then image_edit.completed with our url
+  console.log(event.type, event.type === 'image_edit.completed' ? (event as any).url : event.partial_image_index);
+}`,
+      },
+      {
+        lang: 'python',
+        label: 'Python (openai)',
+        code: `${pyImports}
+from openai import OpenAI
+
+client = OpenAI(base_url="${base}/v1", api_key=${keyPy})
+
+fox = client.images.generate(model="openai/gpt-5.4-image-2", prompt="A red fox in fresh snow")
+img = client.images.edit(
+    model="openai/gpt-5.4-image-2",
+    image=("input.png", base64.b64decode(fox.data[0].b64_json), "image/png"),
+    prompt="Make the snow purple",
+)
+open("purple-fox.png", "wb").write(base64.b64decode(img.data[0].b64_json))
+print(img.data[0].url)`,
+      },
+    ],
     getGeneration: [
       {
         lang: 'sh',

@@ -125,7 +125,7 @@ export const ImagesResponse = z.looseObject({
 });
 
 export const ImageGenerationCompletedEvent = ImageData.extend({
-  type: z.literal('image_generation.completed'),
+  type: z.enum(['image_generation.completed', 'image_edit.completed']),
   index: z.number().int(),
   created_at: z.number().int(),
   ...echoed,
@@ -133,7 +133,7 @@ export const ImageGenerationCompletedEvent = ImageData.extend({
 }).loose();
 
 export const ImageGenerationPartialEvent = z.looseObject({
-  type: z.literal('image_generation.partial_image'),
+  type: z.enum(['image_generation.partial_image', 'image_edit.partial_image']),
   b64_json: z.string(),
   partial_image_index: z.number().int(),
   index: z.number().int(),
@@ -153,6 +153,18 @@ export const GenerationRecord = z.looseObject({
   aspect_ratio: z.string().nullable(),
   text: z.string(),
   images: z.array(DarkroomImage),
+  inputs: z.array(
+    z.looseObject({
+      role: z.enum(['image', 'mask']),
+      url: z.string().nullable(),
+      sha256: z.string().optional(),
+      content_type: z.string().optional(),
+      bytes: z.number().int().optional(),
+      width: z.number().int().optional(),
+      height: z.number().int().optional(),
+    }),
+  ),
+  parent: z.string().nullable(),
   usage: z.looseObject({
     prompt_tokens: z.number().int(),
     completion_tokens: z.number().int(),

@@ -3,6 +3,7 @@
 // ordered list tried after the primary ("openrouter", "demo" or an OpenAI-compatible base URL,
 // optionally `<url>|VARIABLE` naming the variable that holds that upstream's own key). Each
 // upstream gets its own key only: a fallback base URL without `|VARIABLE` is sent none.
+// Images API requests use the upstream's /images route unless UPSTREAM_IMAGES_API=off.
 import type { Env } from '../env';
 import { settings, stringSetting, upstreamFallbacks } from '../lib/settings';
 import { custom } from './custom';
@@ -11,18 +12,20 @@ import { openRouter } from './openrouter';
 import type { Provider } from './types';
 
 export function selectProviders(env: Env): Provider[] {
-  const demoOpts = { delayMs: settings(env).demoDelayMs };
+  const s = settings(env);
+  const demoOpts = { delayMs: s.demoDelayMs, partialDelayMs: s.demoPartialDelayMs, partialImages: s.demoPartialImages };
+  const imagesApi = { imagesApi: s.upstreamImagesApi };
   const openRouterKey = stringSetting(env.OPENROUTER_API_KEY);
   const primary = env.UPSTREAM_BASE_URL
-    ? custom(env.UPSTREAM_BASE_URL, stringSetting(env.UPSTREAM_API_KEY))
+    ? custom(env.UPSTREAM_BASE_URL, stringSetting(env.UPSTREAM_API_KEY), imagesApi)
     : openRouterKey
-      ? openRouter(openRouterKey, env.OPENROUTER_BASE_URL)
+      ? openRouter(openRouterKey, env.OPENROUTER_BASE_URL, imagesApi)
       : demo(demoOpts);
   const fallbacks = upstreamFallbacks(env)
     .map(({ target, keyVar }): Provider | null => {
       if (target === 'demo') return demo(demoOpts);
-      if (target === 'openrouter') return openRouterKey ? openRouter(openRouterKey, env.OPENROUTER_BASE_URL) : null;
-      if (/^https?:\/\//.test(target)) return custom(target, keyVar ? stringSetting(env[keyVar]) : undefined);
+      if (target === 'openrouter') return openRouterKey ? openRouter(openRouterKey, env.OPENROUTER_BASE_URL, imagesApi) : null;
+      if (/^https?:\/\//.test(target)) return custom(target, keyVar ? stringSetting(env[keyVar]) : undefined, imagesApi);
       return null;
     })
     .filter((p): p is Provider => p !== null);

@@ -10,6 +10,7 @@ import { ChatCompletionRequest } from '../../shared/schemas';
 import { cachePolicyFor } from '../cache/policy';
 import type { AppEnv } from '../env';
 import { generationEvents } from '../generation/generate';
+import { resolveChatInputs } from '../generation/chat-inputs';
 import { checkInputLimits } from '../generation/input-limits';
 import { planGeneration } from '../generation/plan';
 import { readJsonBody, validate } from '../lib/request-body';
@@ -22,7 +23,11 @@ chatRoutes.post('/', async (c) => {
   checkInputLimits(req);
   const access = c.get('access');
   access?.checkRequest?.(req);
-  const plan = await planGeneration(req, cachePolicyFor(c.env, c.req.raw.headers, access));
+  const origin = new URL(c.req.url).origin;
+  // Input images checked (all of them, before anything is stored), then stored once in R2.
+  const inputs = await resolveChatInputs(req, c.env, origin);
+  await inputs.store();
+  const plan = await planGeneration(inputs.req, cachePolicyFor(c.env, c.req.raw.headers, access), inputs);
   const imageFormat: ImageFormat = c.req.header(H.imageFormat)?.toLowerCase() === 'url' ? 'url' : 'data_url';
   const headers: Record<string, string> = {};
   if (req.max_tokens !== undefined) {
@@ -39,7 +44,7 @@ chatRoutes.post('/', async (c) => {
   // Workers freeze timers during I/O, so this is coarse in production; it is exact locally.
   if (timing.lookupMs !== undefined) headers['server-timing'] = `cache;desc="cache lookup";dur=${timing.lookupMs.toFixed(2)}`;
   return answer([events], chatRenderer(dialectOf(c.req.path), { imageFormat }), {
-    origin: new URL(c.req.url).origin,
+    origin,
     stream: plan.stream,
     headers,
     keepAliveMs: settings(c.env).keepAliveMs,

@@ -6,8 +6,50 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env';
 import type { GenerationRecord } from '../../shared/api';
 import { MODEL_ID, dimensionsFor } from '../../shared/model';
-import { getGenerationRecord } from '../storage/records';
+import { getGenerationRecord, getStoredRecord } from '../storage/records';
 import { OG_CARD, VARIANT_CONTENT_TYPES, responsiveImage, variantUrl } from '../../shared/variants';
+
+/** An earlier generation in a refinement chain (the parent first). */
+export interface Ancestor {
+  id: string;
+  prompt: string;
+}
+
+/** How many generations back the share page links. */
+const CHAIN_DEPTH = 5;
+
+async function ancestorsOf(c: Context<AppEnv>, r: GenerationRecord): Promise<Ancestor[]> {
+  const chain: Ancestor[] = [];
+  const seen = new Set([r.id]);
+  for (let id = r.parent; id && chain.length < CHAIN_DEPTH && !seen.has(id); ) {
+    seen.add(id);
+    const parent = await getStoredRecord(c.env, id).catch(() => null);
+    chain.push({ id, prompt: parent?.prompt ?? '' });
+    id = parent?.parent ?? null;
+  }
+  return chain;
+}
+
+/** "Made from": thumbnails of the input images, and links up the chain of refinements. */
+export function madeFrom(r: GenerationRecord, chain: Ancestor[]): string {
+  const inputs = r.inputs.filter((i) => i.url);
+  if (!inputs.length && !chain.length) return '';
+  const thumbs = inputs
+    .map((i, n) => {
+      const alt = i.role === 'mask' ? 'The mask (transparent where it changed)' : `Input image ${n + 1}`;
+      const size = i.width && i.height ? ` width="${i.width}" height="${i.height}"` : '';
+      return `<li><a href="${escapeHtml(i.url)}" title="Open the full image"><img src="${escapeHtml(i.url)}" alt="${alt}"${size} loading="lazy"></a></li>`;
+    })
+    .join('');
+  const links = chain
+    .map((a) => `<li><a href="/s/${escapeHtml(a.id)}">${escapeHtml(truncate(a.prompt, 80) || a.id)}</a></li>`)
+    .join('');
+  return `<section class="share-inputs" aria-labelledby="made-from">
+      <h2 id="made-from" class="eyebrow">Made from</h2>
+      ${thumbs ? `<ul class="input-thumbs">${thumbs}</ul>` : ''}
+      ${links ? `<p class="share-chain-label">Refines</p><ol class="share-chain">${links}</ol>` : ''}
+    </section>`;
+}
 
 export const shareRoutes = new Hono<AppEnv>();
 
@@ -76,7 +118,7 @@ export function remixUrl(r: Pick<GenerationRecord, 'prompt' | 'seed' | 'aspect_r
   return `/?${q}`;
 }
 
-export function renderSharePage(tpl: string, r: GenerationRecord, pageUrl: string): string {
+export function renderSharePage(tpl: string, r: GenerationRecord, pageUrl: string, chain: Ancestor[] = []): string {
   const image = r.images.find((i) => i.url);
   const size = image?.width && image?.height ? { width: image.width, height: image.height } : r.aspect_ratio ? dimensionsFor(r.aspect_ratio) : null;
   const title = truncate(r.prompt, 90) || 'An image from Darkroom';
@@ -142,6 +184,7 @@ export function renderSharePage(tpl: string, r: GenerationRecord, pageUrl: strin
       <button type="button" class="btn" data-copy="${escapeHtml(shareUrl)}" data-what="Share link" hidden>Copy link</button>
       ${image ? `<a class="btn" href="${escapeHtml(image.url)}" download>Download</a>` : ''}
     </div>
+    ${madeFrom(r, chain)}
     ${r.text.trim() ? `<details class="share-notes"><summary>What the model said</summary><p>${escapeHtml(r.text.trim())}</p></details>` : ''}
     <p class="share-cta">Same prompt and seed give the same image. Remix to change either.</p>
   </section>
@@ -188,5 +231,5 @@ shareRoutes.get('/:id', async (c) => {
     return c.html(renderNotFound(tpl), 404);
   }
   c.header('cache-control', 'public, max-age=300');
-  return c.html(renderSharePage(tpl, record, c.req.url));
+  return c.html(renderSharePage(tpl, record, c.req.url, await ancestorsOf(c, record)));
 });

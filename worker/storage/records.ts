@@ -3,11 +3,15 @@
 import type { DarkroomImage, GenerationRecord, Usage } from '../../shared/api';
 import type { Env } from '../env';
 import { darkroomImage, type StoredImage } from './image-store';
+import { type InputRecord, publicInput } from '../images/inputs';
 
 /** The public record, stored with R2 keys instead of URLs (the origin is the reader's). */
-export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' | 'share_url'> & {
+export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' | 'share_url' | 'inputs' | 'parent'> & {
   images: StoredImage[];
   usage: Usage;
+  /** What it was made from (absent in records written before inputs were kept). */
+  inputs?: InputRecord[];
+  parent?: string | null;
   /** For OpenRouter's generation lookup (absent in records written before it). */
   finish_reason?: string | null;
   streamed?: boolean;
@@ -29,14 +33,14 @@ export async function putGenerationRecord(env: Env, record: StoredRecord): Promi
   return true;
 }
 
-export async function getGenerationRecord(env: Env, id: string, origin: string): Promise<GenerationRecord | null> {
-  const stored = await getStoredRecord(env, id);
-  return stored ? publicRecord(stored, origin) : null;
-}
-
 export async function getStoredRecord(env: Env, id: string): Promise<StoredRecord | null> {
   if (!isGenerationId(id)) return null;
   return env.RECORDS.get<StoredRecord>(recordKey(id), 'json');
+}
+
+export async function getGenerationRecord(env: Env, id: string, origin: string): Promise<GenerationRecord | null> {
+  const stored = await getStoredRecord(env, id);
+  return stored ? publicRecord(stored, origin) : null;
 }
 
 export function publicRecord(r: StoredRecord, origin: string): GenerationRecord {
@@ -58,6 +62,8 @@ export function publicRecord(r: StoredRecord, origin: string): GenerationRecord 
     aspect_ratio: r.aspect_ratio,
     text: r.text,
     images,
+    inputs: (r.inputs ?? []).map((i) => publicInput(i, origin)),
+    parent: r.parent ?? null,
     usage,
     share_url: `${origin}/s/${r.id}`,
   };

@@ -63,9 +63,23 @@ export interface StreamError {
   headers?: Record<string, string>;
 }
 
+/**
+ * A progressive preview of the image being made (OpenRouter's Images API
+ * `image_generation.partial_image`). Relayed to clients as it arrives; never stored or cached,
+ * and never the result: the final image is a `chunk` with `delta.images`.
+ */
+export interface PartialImage {
+  /** Raw base64 of the preview (no data: prefix). */
+  b64: string;
+  media_type: string;
+  /** 0-based order of this preview within its generation. */
+  index: number;
+}
+
 export type GenEvent =
   | { type: 'meta'; meta: GenMeta }
   | { type: 'chunk'; chunk: Chunk; raw?: string }
+  | { type: 'partial'; partial: PartialImage }
   | { type: 'keepalive' }
   | { type: 'error'; error: StreamError }
   | { type: 'end' };

@@ -5,6 +5,7 @@ import { largeChunkReader } from '../lib/large-reads';
 import { type Chunk, connectionLost, type GenEvent, streamError } from './events';
 import { seconds, timeoutEvent } from './watchdog';
 import { upstreamErrorEvent } from './upstream-errors';
+import { imagesAnswerToEvents, isImagesAnswer } from './images-api-events';
 
 interface Completion {
   id?: string;
@@ -22,6 +23,7 @@ export function completionToEvents(body: unknown): GenEvent[] {
   }
   const c = body as Completion;
   if (c.error) return [upstreamErrorEvent(c.error, 502)];
+  if (isImagesAnswer(c)) return imagesAnswerToEvents(c);
   const choices = Array.isArray(c.choices) ? c.choices : null;
   if (!choices?.length) return [streamError(502, 'The upstream answered without choices.', 'upstream_invalid_response')];
   const failed = choices.find((ch) => ch?.finish_reason === 'error' || ch?.error);

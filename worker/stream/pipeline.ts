@@ -12,7 +12,7 @@ import { connectionLost, endedEarly, type GenEvent, isTerminal, StageError, stre
 import { readJsonCompletion } from './json-completion';
 import { priceEvent } from './price-usage';
 import { createSseDecoder } from './sse-parse';
-import { type StoreImagesOptions, storeEventImages } from './store-images';
+import { checkPartial, type StoreImagesOptions, storeEventImages } from './store-images';
 import { createChunkReader } from './upstream-chunks';
 import { createWatchdog } from './watchdog';
 
@@ -35,7 +35,7 @@ export function upstreamEvents(res: Response, opts: PipelineOptions): ReadableSt
 }
 
 /** After the upstream-specific stages, every event goes through these, in order. */
-const finishStages = async (event: GenEvent, opts: StoreImagesOptions) => priceEvent(await storeEventImages(event, opts));
+const finishStages = async (event: GenEvent, opts: StoreImagesOptions) => priceEvent(await storeEventImages(checkPartial(event, opts), opts));
 
 function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): ReadableStream<GenEvent> {
   // Pieces are decoded to text at once, so one buffer serves the whole body.
@@ -77,7 +77,7 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
         }
         const next = queue.shift();
         if (over || !next) return;
-        if (next.type === 'chunk') dog.progress();
+        if (next.type === 'chunk' || next.type === 'partial') dog.progress();
         const event = await finishStages(next, opts);
         if (over) return;
         if (isTerminal(event)) return close(event);

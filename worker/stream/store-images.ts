@@ -107,3 +107,22 @@ export async function storeEventImages(event: GenEvent, opts: StoreImagesOptions
   }
   return { type: 'chunk', chunk };
 }
+
+/**
+ * Previews are relayed, never stored: they are checked only to be a plausible image (size, and
+ * the header of their bytes). A bad one is dropped (a keep-alive takes its place), not an error:
+ * the final image is what counts.
+ */
+export function checkPartial(event: GenEvent, opts: StoreImagesOptions): GenEvent {
+  if (event.type !== 'partial') return event;
+  const { b64 } = event.partial;
+  const maxBytes = opts.maxBytes ?? LIMITS.maxOutputImageBytes;
+  let head: Uint8Array | null = null;
+  try {
+    head = b64.length <= Math.ceil(maxBytes / 3) * 4 + 4 && /^[A-Za-z0-9+/]+={0,2}$/.test(b64.slice(0, 4096)) ? fromBase64(b64.slice(0, 64)) : null;
+  } catch {}
+  const kind = head && sniffImage(head);
+  if (!kind) return { type: 'keepalive' };
+  event.partial.media_type = kind.contentType;
+  return event;
+}

@@ -2,6 +2,7 @@
 // a well-finished stream: `[DONE]` or a finish_reason; anything else ends in an error event.
 import type { SseMessage } from './sse-parse';
 import { type Chunk, type GenEvent, streamError } from './events';
+import { fromImagesStreamEvent, isImagesStreamEvent, partialOfChunk } from './images-api-events';
 import { upstreamErrorEvent } from './upstream-errors';
 
 /** The stage as a plain object: one message in, at most one event out; `end()` at the end. */
@@ -30,10 +31,20 @@ export function createChunkReader() {
         return terminal(streamError(502, 'The upstream sent an event that is not a JSON object.', 'upstream_invalid_json'));
       }
       if (chunk.error || msg.event === 'error') return terminal(upstreamErrorEvent(chunk.error ?? chunk, 502));
+      if (isImagesStreamEvent(chunk)) {
+        // An Images API upstream: previews, text, and the completed image (its finish).
+        sawData = true;
+        const event = fromImagesStreamEvent(chunk as unknown as Record<string, unknown>);
+        if (event?.type === 'error') return terminal(event);
+        if (event?.type === 'chunk' && event.chunk.choices.some((c) => c.finish_reason)) sawFinish = true;
+        return event;
+      }
       if (!Array.isArray(chunk.choices)) {
         return terminal(streamError(502, 'The upstream sent a chunk without choices.', 'upstream_invalid_chunk'));
       }
       sawData = true;
+      const partial = partialOfChunk(chunk);
+      if (partial) return { type: 'partial', partial };
       for (const choice of chunk.choices) {
         if (choice?.finish_reason === 'error') {
           return terminal(streamError(502, 'The upstream reported an error during generation.', 'upstream_error'));

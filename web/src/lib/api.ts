@@ -32,6 +32,10 @@ export interface GenerateRequest {
   /** API origin; defaults to the page's own. */
   origin?: string;
   signal?: AbortSignal;
+  /** Images to edit: data URLs (attached files) or Darkroom image URLs. */
+  images?: string[];
+  /** An earlier generation to refine: its image is sent as input by the server. */
+  parent?: string;
 }
 
 /** An image as the UIs show it: always with a URL (ours, or the upstream's data URL when storage failed). */
@@ -44,6 +48,8 @@ export interface GenerateHandlers {
   onText?(delta: string): void;
   onReasoning?(delta: string): void;
   onImage?(image: ShownImage): void;
+  /** A progressive preview (a data URL) arrived; `index` counts previews from 0. */
+  onPartial?(url: string, index: number): void;
 }
 
 export interface ResponseInfo {
@@ -67,6 +73,7 @@ interface ChunkImage {
   darkroom?: DarkroomImage;
 }
 interface ChunkPart {
+  darkroom?: { partial_image?: { image_url?: { url?: string }; partial_image_index?: number } };
   content?: string | null;
   reasoning?: string | null;
   images?: ChunkImage[];
@@ -144,9 +151,14 @@ function networkError(e: unknown): ApiError | unknown {
 export async function generate(req: GenerateRequest, on: GenerateHandlers = {}): Promise<GenerateResult> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', [H.imageFormat]: 'url' };
   if (req.key) headers.authorization = `Bearer ${req.key}`;
+  const images = req.images ?? [];
+  const content = images.length
+    ? [...images.map((url) => ({ type: 'image_url', image_url: { url } })), { type: 'text', text: req.prompt }]
+    : req.prompt;
   const body = {
     model: MODEL_ID,
-    messages: [{ role: 'user', content: req.prompt }],
+    messages: [{ role: 'user', content }],
+    ...(req.parent ? { darkroom: { parent: req.parent } } : {}),
     modalities: ['image', 'text'],
     image_config: { aspect_ratio: req.aspectRatio },
     seed: req.seed,
@@ -198,6 +210,8 @@ export async function generate(req: GenerateRequest, on: GenerateHandlers = {}):
         on.onText?.(part.content);
       }
       if (part.reasoning) on.onReasoning?.(part.reasoning);
+      const preview = part.darkroom?.partial_image;
+      if (preview?.image_url?.url) on.onPartial?.(preview.image_url.url, preview.partial_image_index ?? 0);
       for (const img of part.images ?? []) {
         const url = img.darkroom?.url ?? img.image_url?.url;
         if (!url) continue;

@@ -12,6 +12,10 @@ export interface HistoryItem {
   text: string;
   provider: string | null;
   created: number;
+  /** The generation this one edited (history shows the chain). */
+  parent?: string | null;
+  /** How many images it was made from (attached, or the parent's). */
+  inputs?: number;
 }
 
 const KEY = 'darkroom.history.v1';

@@ -18,7 +18,30 @@ export interface Shown extends HistoryItem {
   seconds: number | null;
 }
 
+/** An image attached to the next request (a file read as a data URL). */
+export interface Attachment {
+  id: number;
+  name: string;
+  url: string;
+}
+
+/** The result the next request edits (its image is sent by the server, by generation id). */
+export interface EditTarget {
+  id: string;
+  url: string;
+  prompt: string;
+}
+
+let attachmentIds = 0;
+
 export class Session {
+  // Images in: attached files, or the result being edited.
+  attachments = $state<Attachment[]>([]);
+  editing = $state<EditTarget | null>(null);
+  /** The newest progressive preview of the image being made (a data URL), and how many came. */
+  partial = $state<string | null>(null);
+  partials = $state(0);
+
   // The form.
   prompt = $state('');
   aspect = $state<string>('1:1');
@@ -108,16 +131,20 @@ export class Session {
     if (!text || this.busy || this.cooldown > 0) return;
     if (opts.newSeed || !this.seedLocked) this.rollSeed();
     const used = { prompt: text, seed: this.seed, aspectRatio: this.aspect };
+    const images = this.attachments.map((a) => a.url);
+    const parent = this.editing?.id ?? null;
     this.#abort?.abort();
     const abort = (this.#abort = new AbortController());
     this.error = null;
     this.liveText = '';
+    this.partial = null;
+    this.partials = 0;
     this.startedAt = this.now = Date.now();
     this.phase = 'sending';
     this.status = announce.generating;
     try {
       const result = await generate(
-        { ...used, signal: abort.signal },
+        { ...used, signal: abort.signal, images, ...(parent ? { parent } : {}) },
         {
           onResponse: (info) => {
             this.phase = 'thinking';
@@ -129,6 +156,11 @@ export class Session {
           },
           onReasoning: () => {
             if (this.phase === 'thinking') this.phase = 'rendering';
+          },
+          onPartial: (url) => {
+            this.partial = url;
+            this.partials++;
+            this.phase = 'rendering';
           },
         },
       );
@@ -143,7 +175,12 @@ export class Session {
         text: result.text,
         provider: result.provider,
         created: Date.now(),
+        parent,
+        inputs: images.length + (parent ? 1 : 0),
       };
+      this.attachments = [];
+      this.editing = null;
+      this.partial = null;
       if (result.provider === 'demo') this.demo = true;
       this.history = remember(this.history, item);
       this.shown = { ...item, cached: result.cache === 'HIT', cacheAge: result.cacheAge, fromHistory: false, seconds: (Date.now() - this.startedAt) / 1000 };
@@ -158,6 +195,42 @@ export class Session {
       this.phase = 'error';
       this.status = announce.failed(error);
     }
+  }
+
+  /** Attach image files (picker, drop or paste): images only, within the server's limits. */
+  async attach(files: Iterable<File>) {
+    for (const file of files) {
+      if (this.attachments.length + (this.editing ? 1 : 0) >= LIMITS.maxInputImages) {
+        this.toast = `At most ${LIMITS.maxInputImages} images per request.`;
+        return;
+      }
+      if (!/^image\/(png|jpeg|webp|gif)$/.test(file.type)) {
+        this.toast = `${file.name || 'That file'} is not a PNG, JPEG, WebP or GIF image.`;
+        continue;
+      }
+      if (file.size > LIMITS.maxInputImageBytes) {
+        this.toast = `${file.name || 'That image'} is larger than ${Math.round(LIMITS.maxInputImageBytes / 1048576)} MB.`;
+        continue;
+      }
+      const url = await readDataUrl(file);
+      this.attachments = [...this.attachments, { id: ++attachmentIds, name: file.name || 'pasted image', url }];
+      this.toast = `${file.name || 'Image'} attached`;
+    }
+  }
+
+  detach(id: number) {
+    this.attachments = this.attachments.filter((a) => a.id !== id);
+  }
+
+  /** Continue from a result: the next prompt says what to change in it. */
+  editFrom(shown: Shown) {
+    this.editing = { id: shown.id, url: shown.url, prompt: shown.prompt };
+    this.prompt = '';
+    this.toast = 'Editing this image: say what to change';
+  }
+
+  stopEditing() {
+    this.editing = null;
   }
 
   cancel() {
@@ -191,4 +264,13 @@ export class Session {
     if (!text) return;
     this.toast = (await copyText(text)) ? `${what} copied` : `Could not copy. The link is ${text}`;
   }
+}
+
+function readDataUrl(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
 }
