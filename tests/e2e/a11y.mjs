@@ -19,7 +19,7 @@ async function holdGenerations(page) {
   const held = [];
   const handler = async (route) => {
     if (route.request().method() === 'POST') {
-      const done = gate.then(() => route.continue());
+      const done = gate.then(() => route.continue().catch(() => {})); // cancelled meanwhile: nothing to continue
       held.push(done);
       await done;
     } else await route.continue();
@@ -332,7 +332,15 @@ test('keyboard: every playground action by Tab, Enter and Space, with focus on t
   await page.keyboard.press('Enter');
   assert.notEqual(await page.locator('#seed').inputValue(), seed, 'Enter on the dice picks a new seed');
 
+  // Generate and Cancel replace each other, and the focus follows.
   await tabTo(page, 'Generate', (f) => f.name === 'Generate');
+  const release = await holdGenerations(page);
+  await page.keyboard.press('Enter');
+  await until('focus on Cancel', async () => (await focused(page))?.name === 'Cancel');
+  await page.keyboard.press('Enter');
+  await until('focus back on Generate', async () => (await focused(page))?.name === 'Generate');
+  await release();
+
   const first = await finishes(page, () => page.keyboard.press('Enter'));
   let f = await focused(page);
   assert.equal(f?.cls.includes('result'), true, `focus is on the result after a generation (got ${JSON.stringify(f)})`);
@@ -357,6 +365,17 @@ test('keyboard: every playground action by Tab, Enter and Space, with focus on t
   await page.keyboard.press('Enter');
   await until('the reopened image', async () => (await shownImage(page))?.src === first.src);
   await until('focus on the reopened result', async () => (await focused(page))?.src === first.src);
+
+  // A failed generation: focus lands on the error, and its Try again works by keyboard.
+  await failNextGeneration(page, 502, 'upstream exploded');
+  await tabTo(page, 'Generate', (x) => x.name === 'Generate', { back: true, max: 5 });
+  await page.keyboard.press('Enter');
+  await until('focus on the error', async () => (await focused(page))?.cls.includes('error-notice'));
+  assert.ok((await focused(page)).ring, 'the focused error shows its focus');
+  await tabTo(page, 'Try again', (x) => x.name === 'Try again', { max: 2 });
+  await page.keyboard.press('Enter');
+  await until('focus on the new error', async () => (await focused(page))?.cls.includes('error-notice'));
+  await page.unroute(COMPLETIONS);
 });
 
 test('keyboard: the widget on a host page, in and out of its shadow root without a trap', async (ctx) => {
