@@ -381,16 +381,16 @@ test('keyboard: every playground action by Tab, Enter and Space, with focus on t
 test('keyboard: the widget on a host page, in and out of its shadow root without a trap', async (ctx) => {
   const page = await openWidgetHost(ctx, ctx.context);
   await page.locator('#host-button').focus();
-  let f = await tabTo(page, 'the widget prompt', (x) => x.inWidget && x.tag === 'input', { max: 3 });
+  await tabTo(page, 'the widget prompt', (x) => x.inWidget && x.tag === 'input', { max: 3 });
   await page.keyboard.type('A fox made of autumn leaves');
-  f = await tabTo(page, 'Generate', (x) => x.inWidget && x.name === 'Generate', { max: 1 });
+  await tabTo(page, 'Generate', (x) => x.inWidget && x.name === 'Generate', { max: 1 });
   await page.keyboard.press('Enter');
   await until('the darkroom:image event', () => page.evaluate(() => window.__darkroom.events.length > 0));
   await until('focus on the widget result', async () => {
     const x = await focused(page);
     return x?.inWidget && x.tag === 'a';
   });
-  f = await focused(page);
+  let f = await focused(page);
   assert.equal(f.name, 'A fox made of autumn leaves', 'the focused result link is named by its image (alt: the prompt)');
   assert.ok(f.ring, 'the focused result shows its focus');
   await tabTo(page, 'Share page', (x) => x.inWidget && x.name === 'Share page', { max: 2 });
