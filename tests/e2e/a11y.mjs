@@ -119,14 +119,22 @@ async function tabTo(page, what, pred, { back = false, max = 60 } = {}) {
   throw new Error(`Tab never reached ${what}`);
 }
 
-/** Records every text the live region shows (polled, so it also works inside a shadow root). */
+/** Records every text the live region shows, as it changes (inside the widget's shadow root too). */
 const recordLiveRegion = ({ host, selector }) => {
   window.__said = [];
   let last = '';
-  setInterval(() => {
-    const root = host ? document.querySelector(host)?.shadowRoot : document;
-    const text = root?.querySelector(selector)?.textContent.trim() ?? '';
+  const read = (root) => {
+    const text = root.querySelector(selector)?.textContent.trim() ?? '';
     if (text && text !== last) window.__said.push((last = text));
+  };
+  const watch = (root) => new MutationObserver(() => read(root)).observe(root, { subtree: true, childList: true, characterData: true });
+  if (!host) return watch(document);
+  const wait = setInterval(() => {
+    const root = document.querySelector(host)?.shadowRoot;
+    if (!root) return;
+    clearInterval(wait);
+    watch(root);
+    read(root);
   }, 10);
 };
 const PLAYGROUND_LIVE = { selector: '[data-live=generation]' };
