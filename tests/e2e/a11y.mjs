@@ -525,3 +525,20 @@ test('reflow: no horizontal scrolling at 320 px wide or at 200% zoom (640 px)', 
     }
   }
 });
+
+test('a11y: the operator console (sign-in, its error, usage and keys) passes axe', async (ctx) => {
+  await makeSharePage(ctx, 'Console a11y: a lighthouse made of glass'); // something to list
+  const page = await ctx.context.newPage();
+  await page.goto(`${ctx.app}/admin`);
+  await page.getByLabel('Admin token').waitFor();
+  await assertAccessible(page, 'console sign-in');
+  await page.getByLabel('Admin token').fill('not-the-token-0123456789');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  await assertAccessible(page, 'console sign-in, wrong token');
+  await page.getByLabel('Admin token').fill(ctx.adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Usage' }).waitFor();
+  await until('the recent list', async () => (await page.locator('table.recent tbody tr').count()) > 0);
+  await assertAccessible(page, 'console, signed in');
+});
