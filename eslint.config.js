@@ -33,6 +33,8 @@ export default defineConfig(
       'no-empty': ['error', { allowEmptyCatch: true }],
       // A variable a closure reads before its one assignment (set after `await next()`) cannot be const.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // `declare global { namespace Cloudflare { interface Env ... } }` adds to wrangler's generated Env.
+      '@typescript-eslint/no-namespace': ['error', { allowDeclarations: true }],
     },
   },
   // Tests read answers of unknown shape as `any` and assert on them field by field.

@@ -4,7 +4,7 @@
 // --persist-to DIR / WRANGLER_PERSIST_TO); --remote for the deployed namespace (needs
 // `wrangler login` or CLOUDFLARE_API_TOKEN).
 //
-//   npm run keys -- create secret --name "my server" [--rpm 60] [--concurrency 4] [--daily-usd 50] [--window-s 60]
+//   npm run keys -- create secret --name "my server" [--rpm 60] [--concurrency 4] [--daily-usd 50] [--window-s 60] [--cache shared]
 //   npm run keys -- create publishable --name widget --origin https://shop.example.com --origin '*.example.com' [limits]
 //   npm run keys -- list
 //   npm run keys -- revoke <id | key>
@@ -47,6 +47,7 @@ const USAGE = `Usage: npm run keys -- <command> [options]
   create publishable --name NAME --origin ORIGIN [--origin ORIGIN ...] [limits]
         ORIGIN: https://shop.example.com, http://localhost:5173, *.example.com, https://*.example.com
         limits: --rpm N  --concurrency N  --daily-usd USD (negative: no cap)  --window-s SECONDS
+        --cache shared: the key reads and writes the global shared cache scope (default: key, its own)
   list
   revoke <id | key>
 
@@ -139,9 +140,11 @@ async function create() {
   if (type === 'publishable' && !origins.length) fail('a publishable key needs at least one --origin');
   if (type === 'secret' && origins.length) fail('secret keys have no origins (they are for servers, not browsers)');
   const limits = limitsFromArgs();
+  const cache = args.cache;
+  if (cache !== undefined && !records.CACHE_SCOPES.includes(cache)) fail(`--cache is one of ${records.CACHE_SCOPES.join(', ')}`);
   const key = generateKey(type);
   const hash = await hashKey(key);
-  const record = newKeyRecord(key, hash, { type, name, origins, limits });
+  const record = newKeyRecord(key, hash, { type, name, origins, limits, cache });
   const index = readMany((record.origins ?? []).map((p) => kvKey.origin(p)));
   writeMany([
     [kvKey.record(hash), JSON.stringify(record)],
@@ -154,6 +157,7 @@ async function create() {
   const l = record.limits;
   console.log(`Limits: ${l.rpm} requests per ${l.window_s ? `${l.window_s} s` : 'minute (RATE_LIMIT_WINDOW_S)'}, ${l.concurrency} at once, ${l.daily_usd < 0 ? 'no daily cap' : `$${l.daily_usd} per UTC day`}.`);
   if (record.origins) console.log(`Origins: ${record.origins.join(', ')}`);
+  if (record.cache === 'shared') console.log('Cache: shared (answers from, and answers, every other shared key).');
 }
 
 function list() {

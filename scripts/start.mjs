@@ -50,6 +50,7 @@ const upstream = process.env.UPSTREAM_BASE_URL
 console.log(`Darkroom on http://localhost:${port}  upstream: ${upstream}`);
 console.log('Development key accepted here (refused when deployed): Authorization: Bearer sk-local-dev');
 console.log(`Console: http://localhost:${port}/admin  (sign in with ${adminTokenNote})`);
+console.log(`Keyless playground: ${process.env.PLAYGROUND || 'open'} (deployed default: turnstile with TURNSTILE_SITE_KEY + TURNSTILE_SECRET_KEY, else off)`);
 
 const args = [
   'dev',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every test, in order: type checks (tsc; svelte-check for web/), lint, workerd + Node
-// suites (vitest), the benchmark's smoke run, then the browser tests, accessibility included
-// (they build the site and install Chromium if missing).
+// suites (vitest), the deploy config (dry run, generated types), the benchmark's smoke run, then
+// the browser tests, accessibility included (they build the site and install Chromium if missing).
 // Prints one closing line "N passed, N failed" over all suites.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,6 +12,7 @@ const suites = [
   { name: 'typecheck web', cmd: 'npm', args: ['run', '--silent', 'typecheck:web'] },
   { name: 'lint', cmd: 'eslint', args: ['.'] },
   { name: 'vitest', cmd: 'vitest', args: ['run'] },
+  { name: 'deploy config', cmd: 'node', args: ['--test', 'tests/deploy/config.test.mjs'] },
   { name: 'bench smoke', cmd: 'node', args: ['--test', 'tests/bench/smoke.test.mjs'], when: () => existsSync('tests/bench/smoke.test.mjs') },
   { name: 'browser (e2e)', cmd: 'node', args: ['tests/e2e/run.mjs'], when: () => existsSync('tests/e2e/run.mjs') },
 ];

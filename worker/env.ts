@@ -1,41 +1,45 @@
-// Bindings and settings the Worker reads. Strings come from wrangler.toml [vars], .dev.vars,
-// secrets, or the process environment under `npm start`.
-import type { GenerationCoordinator } from './generation/coordinator';
-import type { LimitCounter } from './access/limit-counter';
-import type { StatsCounter } from './observability/stats-counter';
+// Bindings and settings the Worker reads. The bindings (KV, R2, D1, Durable Objects, assets) and the
+// [vars] of wrangler.toml (DARKROOM_ENV, CACHE_TTL_SECONDS) are generated from wrangler.toml by
+// `npm run types` into worker-configuration.d.ts (Cloudflare.Env); a test fails when that file
+// is stale. Below are the settings wrangler.toml does not list: secrets and optional variables,
+// from `wrangler secret put`, .dev.vars, or the process environment under `npm start`.
 import type { AccessContext } from './access/context';
 import type { GenMeta } from './stream/events';
 
-export interface Env {
-  ASSETS: Fetcher;
-  CACHE: KVNamespace;
-  RECORDS: KVNamespace;
-  IMAGES: R2Bucket;
-  GENERATIONS: DurableObjectNamespace<GenerationCoordinator>;
-  LIMITS: DurableObjectNamespace<LimitCounter>;
-  STATS: DurableObjectNamespace<StatsCounter>;
-  /** The operator console's store (D1: migrations/). */
-  USAGE: D1Database;
-
-  DARKROOM_ENV?: string;
-  UPSTREAM_BASE_URL?: string;
-  UPSTREAM_API_KEY?: string;
-  OPENROUTER_API_KEY?: string;
-  OPENROUTER_BASE_URL?: string;
-  /** Ordered, comma-separated list of fallback upstreams: "openrouter", "demo", or base URLs. */
-  UPSTREAM_FALLBACKS?: string;
-  ADMIN_TOKEN?: string;
-  CACHE_TTL_SECONDS?: string;
-  FIRST_BYTE_TIMEOUT_MS?: string;
-  IDLE_TIMEOUT_MS?: string;
-  RETRY_MAX_ATTEMPTS?: string;
-  RETRY_BASE_MS?: string;
-  RETRY_MAX_TOTAL_MS?: string;
-  KEEPALIVE_MS?: string;
-  /** debug, info (default: one line per request), warn or error. */
-  LOG_LEVEL?: string;
-  [key: string]: unknown;
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      UPSTREAM_BASE_URL?: string;
+      UPSTREAM_API_KEY?: string;
+      OPENROUTER_API_KEY?: string;
+      OPENROUTER_BASE_URL?: string;
+      /** Ordered, comma-separated list of fallback upstreams: "openrouter", "demo", or base URLs (`url|VARIABLE` names its key). */
+      UPSTREAM_FALLBACKS?: string;
+      ADMIN_TOKEN?: string;
+      /** Who may use the keyless playground: open, turnstile or off (see worker/access/playground.ts). */
+      PLAYGROUND?: string;
+      TURNSTILE_SITE_KEY?: string;
+      TURNSTILE_SECRET_KEY?: string;
+      /** Turnstile's siteverify endpoint (tests point it at a local fake). */
+      TURNSTILE_VERIFY_URL?: string;
+      /** A request body must arrive within this many ms (default 30000), else 408. */
+      BODY_TIMEOUT_MS?: string;
+      /** Record and share-page reads per IP per rate window (default 120). */
+      RECORDS_RPM?: string;
+      FIRST_BYTE_TIMEOUT_MS?: string;
+      IDLE_TIMEOUT_MS?: string;
+      RETRY_MAX_ATTEMPTS?: string;
+      RETRY_BASE_MS?: string;
+      RETRY_MAX_TOTAL_MS?: string;
+      KEEPALIVE_MS?: string;
+      /** debug, info (default: one line per request), warn or error. */
+      LOG_LEVEL?: string;
+      [key: string]: unknown;
+    }
+  }
 }
+
+export type Env = Cloudflare.Env;
 
 /** How a generation ended, for the log line, the stats and the spend. */
 export interface Outcome {

@@ -3,8 +3,12 @@
 // (validate -> cache lookup -> generation -> stream pipeline -> answer).
 import { Hono } from 'hono';
 import { generationAccess, preflight } from './access/middleware';
+import { dialectOf, errorBodyFor } from './answer/dialect';
+import { errorResponse } from './answer/errors';
 import type { AppEnv } from './env';
 import { ApiError, toApiError } from './lib/errors';
+import { recordReadLimit } from './access/read-limit';
+import { bodyDeadline } from './middleware/body-deadline';
 import { requestContext } from './middleware/request-context';
 import { securityHeaders } from './middleware/security-headers';
 import { logLine } from './observability/log';
@@ -17,6 +21,8 @@ import { generationRoutes } from './routes/generations';
 import { imageRoutes } from './routes/images';
 import { imagesApiRoutes } from './routes/images-api';
 import { modelRoutes } from './routes/models';
+import { playgroundRoutes } from './routes/playground';
+import { openRouterGenerationRoutes, openRouterModelRoutes } from './routes/openrouter';
 import { shareRoutes } from './routes/share';
 
 export { GenerationCoordinator } from './generation/coordinator';
@@ -25,9 +31,11 @@ export { StatsCounter } from './observability/stats-counter';
 
 const app = new Hono<AppEnv>();
 
-app.use('*', requestContext(), securityHeaders());
+app.use('*', requestContext(), securityHeaders(), bodyDeadline());
 app.use('/v1/*', preflight());
-app.on('POST', ['/v1/chat/completions', '/v1/images/generations'], generationAccess());
+app.use('/api/v1/*', preflight());
+app.on('GET', ['/v1/generations/*', '/s/*', '/api/v1/generation'], recordReadLimit());
+app.on('POST', ['/v1/chat/completions', '/v1/images/generations', '/api/v1/chat/completions', '/api/v1/images'], generationAccess());
 
 app.route('/v1/chat/completions', chatRoutes);
 app.route('/v1/images/generations', imagesApiRoutes);
@@ -35,6 +43,11 @@ app.route('/v1/models', modelRoutes);
 app.route('/v1/generations', generationRoutes);
 app.route('/v1/admin', adminRoutes);
 app.route('/v1/stats', statsRoutes);
+app.route('/v1/playground', playgroundRoutes);
+// OpenRouter's dialect: the same handlers, rendered in its shapes (worker/answer/dialect.ts).
+app.route('/api/v1/chat/completions', chatRoutes);
+app.route('/api/v1/models', openRouterModelRoutes);
+app.route('/api/v1/generation', openRouterGenerationRoutes);
 app.route('/i', imageRoutes);
 app.route('/s', shareRoutes);
 app.route('/embed', embedRoutes);
@@ -49,6 +62,12 @@ const KNOWN: [RegExp, string][] = [
   [/^\/v1\/models(\/.*)?$/, 'GET'],
   [/^\/v1\/generations\/[^/]+$/, 'GET'],
   [/^\/v1\/stats\/?$/, 'GET'],
+  [/^\/v1\/playground\/?$/, 'GET'],
+  [/^\/v1\/playground\/session\/?$/, 'POST'],
+  [/^\/api\/v1\/chat\/completions\/?$/, 'POST, OPTIONS'],
+  [/^\/api\/v1\/images\/?$/, 'POST, OPTIONS'],
+  [/^\/api\/v1\/models\/?$/, 'GET'],
+  [/^\/api\/v1\/generation\/?$/, 'GET'],
   [/^\/v1\/admin\/keys\/?$/, 'GET, POST'],
   [/^\/v1\/admin\/keys\/[^/]+$/, 'DELETE'],
   [/^\/v1\/admin\/(usage|generations)\/?$/, 'GET'],
@@ -58,13 +77,16 @@ const KNOWN: [RegExp, string][] = [
   [/^\/docs$/, 'GET'],
 ];
 
+/** An error answered as HTTP, in the body of the dialect the path speaks. */
+const errorAnswer = (path: string, err: ApiError) => errorResponse(err.toStreamError(), {}, errorBodyFor(dialectOf(path)));
+
 app.notFound((c) => {
   const path = new URL(c.req.url).pathname;
   const allow = KNOWN.find(([re]) => re.test(path))?.[1];
   if (allow) {
-    return new ApiError(405, `Method ${c.req.method} is not allowed on ${path}; use ${allow}.`, 'invalid_request_error', 'method_not_allowed', null, { allow }).toResponse();
+    return errorAnswer(path, new ApiError(405, `Method ${c.req.method} is not allowed on ${path}; use ${allow}.`, 'invalid_request_error', 'method_not_allowed', null, { allow }));
   }
-  return new ApiError(404, `Unknown route: ${c.req.method} ${path}`, 'not_found_error', 'unknown_route').toResponse();
+  return errorAnswer(path, new ApiError(404, `Unknown route: ${c.req.method} ${path}`, 'not_found_error', 'unknown_route'));
 });
 
 app.onError((err, c) => {
@@ -72,7 +94,7 @@ app.onError((err, c) => {
   if (!(err instanceof ApiError)) {
     logLine({ level: 'error', request_id: c.get('requestId'), msg: 'unhandled error', error: String((err as Error)?.stack ?? err) });
   }
-  return api.toResponse();
+  return errorAnswer(new URL(c.req.url).pathname, api);
 });
 
 export default app;

@@ -233,7 +233,8 @@ describe('headers and secrets', () => {
     }
     const refused = await gen(null);
     expect(refused.res.headers.get('x-content-type-options')).toBe('nosniff');
-    const embed = await call('/embed', { key: null });
+    const { key } = await createKey({ type: 'publishable', origins: [WIDGET] });
+    const embed = await call(`/embed?key=${key}`, { key: null });
     expect(embed.res.headers.get('x-frame-options')).toBeNull();
     expect(embed.res.headers.get('content-security-policy')).toContain('frame-ancestors');
     expect(embed.res.headers.get('x-content-type-options')).toBe('nosniff');

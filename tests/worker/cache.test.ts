@@ -6,6 +6,8 @@ import { ask, chat, eventually, imagesOf, parseSse, script, sseJson, textOf, uni
 
 const seeded = (prompt: string, extra: Record<string, unknown> = {}) => ask(prompt, { seed: 42, ...extra });
 const urls = (a: Parameters<typeof imagesOf>[0]) => imagesOf(a).map((i) => i.darkroom.url);
+/** The dev key's cache scope against the fake upstream (provider `custom`). */
+const DEV_SCOPE = { scope: 'dev', upstream: 'custom' };
 const count = async (prompt: string) => (await upstreamRequests(prompt)).count;
 
 describe('miss then hit', () => {
@@ -60,15 +62,17 @@ describe('the key', () => {
 
   it('treats "x" and [{type:"text",text:"x"}] as the same message, and ignores stream and user', async () => {
     const base = { model: 'openai/gpt-5.4-image-2', seed: 1, messages: [{ role: 'user' as const, content: 'x' }] };
-    const k1 = await cacheKey(base);
-    expect(await cacheKey({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] })).toBe(k1);
-    expect(await cacheKey({ ...base, stream: true, user: 'u1' })).toBe(k1);
-    expect(await cacheKey({ ...base, seed: 2 })).not.toBe(k1);
-    expect(await cacheKey({ ...base, image_config: { aspect_ratio: '16:9' } })).not.toBe(k1);
-    expect(await cacheKey({ ...base, frequency_penalty: 1 })).not.toBe(k1);
-    expect(await cacheKey({ ...base, messages: [{ role: 'user', content: 'y' }] })).not.toBe(k1);
-    expect(await cacheKey({ ...base, modalities: ['image'] })).not.toBe(k1);
-    expect(await cacheKey({ ...base, max_tokens: 10 })).toBe(await cacheKey({ ...base, max_completion_tokens: 10 }));
+    const k1 = await cacheKey(base, DEV_SCOPE);
+    expect(await cacheKey({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] }, DEV_SCOPE)).toBe(k1);
+    expect(await cacheKey({ ...base, stream: true, user: 'u1' }, DEV_SCOPE)).toBe(k1);
+    expect(await cacheKey({ ...base, seed: 2 }, DEV_SCOPE)).not.toBe(k1);
+    expect(await cacheKey({ ...base, image_config: { aspect_ratio: '16:9' } }, DEV_SCOPE)).not.toBe(k1);
+    expect(await cacheKey({ ...base, frequency_penalty: 1 }, DEV_SCOPE)).not.toBe(k1);
+    expect(await cacheKey({ ...base, messages: [{ role: 'user', content: 'y' }] }, DEV_SCOPE)).not.toBe(k1);
+    expect(await cacheKey({ ...base, modalities: ['image'] }, DEV_SCOPE)).not.toBe(k1);
+    expect(await cacheKey({ ...base, max_tokens: 10 }, DEV_SCOPE)).toBe(await cacheKey({ ...base, max_completion_tokens: 10 }, DEV_SCOPE));
+    expect(await cacheKey(base, { ...DEV_SCOPE, scope: 'key:0123456789abcdef' })).not.toBe(k1); // another caller's scope
+    expect(await cacheKey(base, { ...DEV_SCOPE, upstream: 'demo' })).not.toBe(k1); // another upstream
   });
 
   it('maps equal requests to one entry over HTTP and unequal ones to different entries', async () => {
@@ -133,7 +137,7 @@ describe('TTL and bypass headers', () => {
     const prompt = uniquePrompt('ttl');
     const before = Math.floor(Date.now() / 1000);
     const a = await chat(seeded(prompt), { headers: { 'x-cache-ttl': '120' } });
-    const key = `c:${await cacheKey({ ...seeded(prompt), model: 'openai/gpt-5.4-image-2' } as never)}`;
+    const key = `c:${await cacheKey({ ...seeded(prompt), model: 'openai/gpt-5.4-image-2' } as never, DEV_SCOPE)}`;
     const listed = await eventually(async () => (await env.CACHE.list({ prefix: key })).keys[0]);
     expect(a.res.status).toBe(200);
     expect(listed.expiration).toBeGreaterThanOrEqual(before + 119);
@@ -144,7 +148,7 @@ describe('TTL and bypass headers', () => {
     const prompt = uniquePrompt('ttl default');
     const before = Math.floor(Date.now() / 1000);
     await chat(seeded(prompt));
-    const key = `c:${await cacheKey({ ...seeded(prompt), model: 'openai/gpt-5.4-image-2' } as never)}`;
+    const key = `c:${await cacheKey({ ...seeded(prompt), model: 'openai/gpt-5.4-image-2' } as never, DEV_SCOPE)}`;
     const listed = await eventually(async () => (await env.CACHE.list({ prefix: key })).keys[0]);
     expect(listed.expiration).toBeGreaterThanOrEqual(before + 30 * 86400 - 5);
   });

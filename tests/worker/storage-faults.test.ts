@@ -49,7 +49,7 @@ async function direct(body: Record<string, unknown>, bindings: Partial<Env>, hea
 
 /** A generation run directly with a wrapped env; returns what it collected once every waitUntil settled. */
 async function run(prompt: string, bindings: Partial<Env>, settle = true) {
-  const plan = await planGeneration(ask(prompt, { seed: 11 }) as never, { cacheMode: 'default', ttlSeconds: 3600 });
+  const plan = await planGeneration(ask(prompt, { seed: 11 }) as never, { cacheMode: 'default', ttlSeconds: 3600, scope: 'dev', upstream: 'custom' });
   const pending: Promise<unknown>[] = [];
   const acc = await collect(runGeneration(plan, { env: { ...env, ...bindings } as Env, waitUntil: (p) => pending.push(p) }));
   if (settle) await Promise.all(pending);

@@ -47,7 +47,9 @@ export class LimitCounter extends DurableObject<Env> {
     return this.spend;
   }
 
-  async acquire(spec: LimitSpec): Promise<Acquired> {
+  /** Takes `weight` requests from the window (n images are n generations) and one lease. */
+  async acquire(spec: LimitSpec, weight = 1): Promise<Acquired> {
+    weight = Math.max(1, Math.floor(weight));
     const now = Date.now();
     const windowMs = Math.max(1, spec.windowS) * 1000;
     if (now >= this.window.start + windowMs) this.window = { start: now, count: 0 };
@@ -63,13 +65,13 @@ export class LimitCounter extends DurableObject<Env> {
         return { ok: false, reason: 'spend', limit: spec.rpm, remaining, resetS: retryAfterS, retryAfterS };
       }
     }
-    if (this.window.count >= spec.rpm) {
-      return { ok: false, reason: 'rate', limit: spec.rpm, remaining: 0, resetS, retryAfterS: resetS };
+    if (this.window.count + weight > spec.rpm) {
+      return { ok: false, reason: 'rate', limit: spec.rpm, remaining, resetS, retryAfterS: resetS };
     }
     if (this.leases.size >= spec.concurrency) {
       return { ok: false, reason: 'concurrency', limit: spec.rpm, remaining, resetS, retryAfterS: 1 };
     }
-    this.window.count++;
+    this.window.count += weight;
     const lease = crypto.randomUUID();
     this.leases.set(lease, now);
     if (spec.spendId && this.spendId !== spec.spendId) {

@@ -12,6 +12,7 @@ import type { AccessContext } from './context';
 import { originHasKeys } from './keys';
 import type { Acquired, LimitSpec } from './limit-counter';
 import { normaliseOrigin } from './origins';
+import { sessionGenerations, sessionSeconds } from './playground';
 import { clientIp, resolvePrincipal } from './principal';
 import type { KeyLimits } from './records';
 
@@ -29,13 +30,17 @@ export function corsHeaders(origin: string): Record<string, string> {
   };
 }
 
+/** The admin API is for operators' tools, never for a browser on another site. */
+const NEVER_CORS = /^\/v1\/(admin|stats)(\/|$)/;
+
 /** Preflights carry no key: allow the origin when some live publishable key lists it. */
 export const preflight = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     if (c.req.method !== 'OPTIONS') return next();
     const origin = c.req.header('origin');
     const o = origin ? normaliseOrigin(origin) : null;
-    if (o && o === origin && (await originHasKeys(c.env, o))) {
+    const corsPath = !NEVER_CORS.test(new URL(c.req.url).pathname);
+    if (corsPath && o && o === origin && (await originHasKeys(c.env, o))) {
       return new Response(null, {
         status: 204,
         headers: {
@@ -88,10 +93,16 @@ function countersFor(env: Env, req: Request, who: Awaited<ReturnType<typeof reso
       concurrency: num(env.PLAYGROUND_TOTAL_CONCURRENCY, 32),
       daily_usd: num(env.PLAYGROUND_TOTAL_DAILY_USD, 20),
     };
-    return [
+    const counters = [
       { name: `playground:${p.id}`, spec: spec(env, who.limits), who: 'your IP address' },
       { name: 'playground:*', spec: spec(env, total), who: 'the public playground' },
     ];
+    if (who.session) {
+      // A Turnstile session is good for a bounded number of generations over its life.
+      const perSession: KeyLimits = { rpm: sessionGenerations(env), concurrency: 1_000, daily_usd: -1, window_s: sessionSeconds(env) };
+      counters.push({ name: `session:${who.session.sid}`, spec: spec(env, perSession), who: 'this playground session (reload the page for a new one)' });
+    }
+    return counters;
   }
   const own: Counter = { name: `${p.kind}:${p.id}`, spec: spec(env, who.limits, who.record?.id), who: 'this key' };
   if (p.kind !== 'publishable') return [own];
@@ -127,15 +138,18 @@ export const generationAccess = () =>
     };
     const access: AccessContext = {
       principal: who.principal,
-      mayControlCache: who.principal.kind !== 'publishable',
+      // Anyone can be a playground visitor or hold a publishable key: they may not re-roll or
+      // re-time what the next caller in their scope sees.
+      mayControlCache: who.principal.kind !== 'publishable' && who.principal.kind !== 'playground',
+      cacheScope: who.cacheScope,
       checkRequest(req: ChatCompletionRequest) {
         if (who.principal.kind === 'publishable' && req.logit_bias !== undefined) {
           throw new ApiError(403, 'Publishable keys may not set logit_bias.', 'permission_error', 'not_allowed', 'logit_bias');
         }
       },
-      async admit() {
+      async admit(generations = 1) {
         const counters = countersFor(env, c.req.raw, who);
-        const results = await Promise.all(counters.map((k) => limiter(env, k.name).acquire(k.spec)));
+        const results = await Promise.all(counters.map((k) => limiter(env, k.name).acquire(k.spec, generations)));
         leases = results.flatMap((r, i) => (r.ok ? [{ name: counters[i].name, lease: r.lease }] : []));
         const refusedAt = results.findIndex((r) => !r.ok);
         if (refusedAt >= 0) {

@@ -10,7 +10,10 @@
 //                           after it books spend; the counter itself is the truth
 
 export type KeyType = 'secret' | 'publishable';
-/** Whose cache entries a key reads and writes: only its own, or the shared ones. */
+/**
+ * Whose cache entries a key reads and writes: only its own ('key'), or the one global scope
+ * every 'shared' key reads and writes (their seeded requests answer each other).
+ */
 export type CacheScope = 'key' | 'shared';
 
 export interface KeyLimits {
@@ -33,11 +36,14 @@ export interface KeyRecord {
   revoked?: number;
   origins?: string[];
   limits: KeyLimits;
-  /** Cache scope; absent means the deployment's default. */
+  /** Cache scope; absent means 'key' (its own). */
   cache?: CacheScope;
   /** The first characters of the key, to recognise it in listings. */
   prefix: string;
 }
+
+/** Every cache scope a key may be created with (the CLI validates --cache against it). */
+export const CACHE_SCOPES: readonly CacheScope[] = ['key', 'shared'];
 
 export interface SpendSnapshot {
   day: string;

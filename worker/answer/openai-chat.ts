@@ -37,7 +37,12 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
       if (event.type !== 'chunk') return [];
       const first = sentMeta ? undefined : publicMeta(meta, ctx.origin);
       sentMeta = true;
-      if (!first && !free && !hasImages(event.chunk) && event.raw) return [encoder.encode(`data: ${event.raw}\n\n`)];
+      // The fast path: a chunk nobody changed is the upstream's own text, with our id in place of
+      // the upstream's (its prefix is rewritten, the rest is not parsed again).
+      if (!first && !free && !hasImages(event.chunk) && event.raw) {
+        const raw = withOurId(event.raw, event.chunk.id, meta.generationId);
+        if (raw) return [encoder.encode(`data: ${raw}\n\n`)];
+      }
       const rendered = renderChunk(event.chunk, ctx.origin, imageFormat, first, meta);
       const images = rendered.choices.flatMap((c) => c.delta?.images ?? []);
       const sources = event.chunk.choices.flatMap((c) => c.delta?.images ?? []);
@@ -54,7 +59,16 @@ function renderChunk(chunk: Chunk, origin: string, imageFormat: ImageFormat, dar
     c.delta?.images?.length ? { ...c, delta: { ...c.delta, images: c.delta.images.map((i) => publicImage(i, origin, imageFormat)) } } : c,
   );
   const usage = usageFor(meta, chunk.usage);
-  return { ...chunk, choices, ...(usage ? { usage } : {}), ...(darkroom ? { darkroom } : {}) };
+  return { ...chunk, id: meta.generationId, choices, ...(usage ? { usage } : {}), ...(darkroom ? { darkroom } : {}) };
+}
+
+/**
+ * The upstream's chunk text with our generation id in place of its own, when the text starts
+ * with its id (as every OpenAI-compatible upstream writes it); null: render the chunk instead.
+ */
+export function withOurId(raw: string, upstreamId: string, ourId: string): string | null {
+  const prefix = `{"id":${JSON.stringify(upstreamId)}`;
+  return raw.startsWith(prefix) ? `{"id":${JSON.stringify(ourId)}${raw.slice(prefix.length)}` : null;
 }
 
 const asStream = (pieces: Uint8Array[]) =>
@@ -76,10 +90,13 @@ function completionBody(acc: Collected, origin: string, imageFormat: ImageFormat
 export function renderCompletion(acc: Collected, origin: string, imageFormat: ImageFormat) {
   const usage = usageFor(acc.meta, acc.usage);
   return {
-    id: acc.id,
+    // The answer's id is our generation id (the record, the share page and both dialects'
+    // generation lookups take it); OpenRouter's clients require system_fingerprint (null is fine).
+    id: acc.meta?.generationId ?? acc.id,
     object: 'chat.completion' as const,
     created: acc.created,
     model: acc.model,
+    system_fingerprint: null,
     ...acc.extra,
     choices: [
       {

@@ -1,10 +1,11 @@
 // The cache key: SHA-256 over a canonical JSON (sorted keys) of everything that changes the
-// output, plus a schema version. Not `stream`, `stream_options` or `user`; never headers or keys.
+// output, plus a schema version, the caller's cache scope and the primary upstream. Not
+// `stream`, `stream_options` or `user`; never headers or the key itself (only its scope).
 // The README lists the exact fields; change them together with CACHE_KEY_VERSION.
 import type { ChatCompletionRequest } from '../../shared/schemas';
 import { sha256Hex } from '../lib/bytes';
 
-export const CACHE_KEY_VERSION = 1;
+export const CACHE_KEY_VERSION = 2;
 
 /** Request fields that go into the key (besides model, messages, modalities). */
 export const KEYED_PARAMS = [
@@ -59,6 +60,17 @@ export function keyMaterial(req: ChatCompletionRequest & { model: string }): Rec
   return material;
 }
 
-export async function cacheKey(req: ChatCompletionRequest & { model: string }): Promise<string> {
-  return sha256Hex(canonicalJson(keyMaterial(req)));
+/**
+ * Whose entry it is and who made it. The scope is the caller's key (`key:<id>`), `playground`,
+ * `dev`, or `shared` for keys created with `cache: "shared"`: one scope never reads, writes or
+ * coalesces with another's. The upstream is the primary provider's name: an entry made by one
+ * upstream is never served as another's.
+ */
+export interface CacheContext {
+  scope: string;
+  upstream: string;
+}
+
+export async function cacheKey(req: ChatCompletionRequest & { model: string }, context: CacheContext): Promise<string> {
+  return sha256Hex(canonicalJson({ ...keyMaterial(req), scope: context.scope, upstream: context.upstream }));
 }

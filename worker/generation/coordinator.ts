@@ -5,6 +5,7 @@
 // still lands in the cache. Late joiners get the events so far, then the live ones.
 import { DurableObject, RpcTarget } from 'cloudflare:workers';
 import type { Env } from '../env';
+import { registerSecrets } from '../lib/secrets';
 import type { GenEvent } from '../stream/events';
 import type { GenerationPlan } from './plan';
 import { runGeneration } from './run';
@@ -74,6 +75,7 @@ export class GenerationCoordinator extends DurableObject<Env> {
   private flight?: Flight;
 
   join(plan: GenerationPlan): Subscription {
+    registerSecrets(this.env); // this object may live in an isolate no request has configured
     const f = this.flight;
     const lingering = Boolean(f?.done && f.succeeded && plan.readCache && Date.now() - (f.finishedAt ?? 0) < LINGER_MS);
     const joined = Boolean(f && !f.done) || lingering;

@@ -11,12 +11,17 @@ import { putGenerationRecord } from '../storage/records';
 import type { Collected } from '../stream/collect';
 import type { GenerationPlan } from './plan';
 
-export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Collected, provider: string): Promise<void> {
+/**
+ * Only the primary upstream's answers are cached: a fallback (another vendor, the demo) answered
+ * this request, not the request the cache key names. Its record is still written: the share link
+ * shows what was made, and says by whom.
+ */
+export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Collected, provider: string, fromPrimary: boolean): Promise<void> {
   if (!acc.ended || acc.error || !acc.finishReason) return;
   // A hung KV write must not keep the background task (or the Durable Object) alive.
   const { kvWriteMs } = settings(env);
   const entry = entryFrom(acc, provider, plan.generationId);
-  if (plan.cacheKey && entry) {
+  if (plan.cacheKey && entry && fromPrimary) {
     try {
       await bounded(writeEntry(env.CACHE, plan.cacheKey, entry, plan.ttlSeconds), kvWriteMs, 'KV put');
     } catch (err) {
@@ -24,7 +29,7 @@ export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Coll
     }
   }
   try {
-    await bounded(putGenerationRecord(env, {
+    const written = await bounded(putGenerationRecord(env, {
       id: plan.generationId,
       created: Math.floor(Date.now() / 1000), // when it was generated, not the upstream's clock
       model: acc.model,
@@ -35,7 +40,11 @@ export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Coll
       text: acc.text,
       images: acc.images.flatMap((i) => (i.darkroom ? [i.darkroom] : [])),
       usage: acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 },
+      finish_reason: acc.finishReason,
+      streamed: plan.stream,
+      upstream_id: acc.id || null,
     }), kvWriteMs, 'KV put record');
+    if (!written) logLine({ level: 'error', msg: 'a generation record with this id exists; not overwritten', generation: plan.generationId });
   } catch (err) {
     logLine({ level: 'error', msg: 'generation record write failed; skipped', generation: plan.generationId, error: String(err) });
   }

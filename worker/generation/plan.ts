@@ -3,9 +3,9 @@
 import { MODEL_ID, resolveModel } from '../../shared/model';
 import { promptOf } from '../../shared/prompt';
 import type { ChatCompletionRequest } from '../../shared/schemas';
-import { cacheKey, isSeeded } from '../cache/key';
+import { type CacheContext, cacheKey, isSeeded } from '../cache/key';
 import type { CacheMode } from '../cache/policy';
-import { shortId } from '../lib/bytes';
+import { randomId } from '../lib/bytes';
 
 export interface GenerationPlan {
   upstreamBody: Record<string, unknown>;
@@ -20,7 +20,7 @@ export interface GenerationPlan {
 
 export async function planGeneration(
   req: ChatCompletionRequest,
-  opts: { cacheMode: CacheMode; ttlSeconds: number },
+  opts: { cacheMode: CacheMode; ttlSeconds: number } & CacheContext,
 ): Promise<GenerationPlan> {
   const model = resolveModel(req.model) ?? MODEL_ID;
   const { max_tokens, stream, ...rest } = req;
@@ -34,15 +34,16 @@ export async function planGeneration(
   delete upstreamBody.stream_options;
   if (req.seed === -1) delete upstreamBody.seed; // -1 means "random": let the upstream pick
   const seeded = isSeeded(req.seed);
-  const key = seeded && opts.cacheMode !== 'no-store' ? await cacheKey({ ...req, model }) : null;
+  const key = seeded && opts.cacheMode !== 'no-store' ? await cacheKey({ ...req, model }, opts) : null;
   return {
     upstreamBody,
     stream: Boolean(stream),
     cacheKey: key,
     readCache: key !== null && opts.cacheMode === 'default',
     ttlSeconds: opts.ttlSeconds,
-    // Seeded: the same request always gets the same share id. Unseeded: a fresh one.
-    generationId: key ? shortId(12, key) : shortId(12),
+    // Every generation that runs gets a fresh, unguessable id (a hit answers with the id of the
+    // generation it replays): an id says nothing about the request, and no two share one record.
+    generationId: randomId(),
     record: {
       prompt: promptOf(upstreamBody),
       seed: seeded ? req.seed! : null,

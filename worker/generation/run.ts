@@ -42,10 +42,12 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
   }
   let inner: ReadableStreamDefaultReader<GenEvent> | undefined;
   let provider = '';
+  let fromPrimary = false;
   return new ReadableStream<GenEvent>({
     async start(c) {
       try {
-        const started = await startUpstream(selectProviders(env), plan.upstreamBody, s.retry, abort.signal, (a) =>
+        const providers = selectProviders(env);
+        const started = await startUpstream(providers, plan.upstreamBody, s.retry, abort.signal, (a) =>
           logLine({ level: 'warn', msg: 'upstream attempt failed', generation: plan.generationId, ...a }),
         );
         if (abort.signal.aborted) {
@@ -53,7 +55,9 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
           return c.close();
         }
         provider = started.provider.name;
-        c.enqueue({ type: 'meta', meta: { generationId: plan.generationId, provider, cache: plan.readCache ? 'MISS' : 'BYPASS' } });
+        fromPrimary = started.provider === providers[0];
+        const cache = plan.readCache ? 'MISS' : 'BYPASS';
+        c.enqueue({ type: 'meta', meta: { generationId: plan.generationId, provider, cache, ...(fromPrimary ? {} : { fallback: true }) } });
         const store = r2ImageStore(env.IMAGES, { timeoutMs: s.storageMs });
         inner = upstreamEvents(started.res, {
           store,
@@ -78,8 +82,9 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
       addEvent(acc, value, false); // the record and the cache entry need our image records only
       // Finish on the terminal event itself: a reader may stop there and never pull again.
       if (isTerminal(value)) {
-        ctx.onFinished?.(entryFrom(acc, provider, plan.generationId) !== null);
-        ctx.waitUntil(finishGeneration(env, plan, acc, provider).catch((err) => {
+        // Only the primary upstream's answers are cached, or replayed to late joiners.
+        ctx.onFinished?.(fromPrimary && entryFrom(acc, provider, plan.generationId) !== null);
+        ctx.waitUntil(finishGeneration(env, plan, acc, provider, fromPrimary).catch((err) => {
           logLine({ level: 'error', msg: 'finishing the generation failed', generation: plan.generationId, error: String(err) });
         }));
       }

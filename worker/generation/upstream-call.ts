@@ -9,7 +9,8 @@ import { ApiError, noRetry } from '../lib/errors';
 import type { Provider } from '../providers/types';
 import { readTextCapped } from '../stream/json-completion';
 import { describeType } from '../stream/pipeline';
-import { mapUpstreamError, scrub } from '../stream/upstream-errors';
+import { scrubUpstreamText } from '../lib/secrets';
+import { mapUpstreamError } from '../stream/upstream-errors';
 
 export interface RetryPolicy {
   /** Time to the first byte of the upstream body (headers alone do not count). */
@@ -131,7 +132,7 @@ async function failed(provider: Provider, res: Response): Promise<Outcome> {
   // nothing, so the SDK may decide. Everything else would fail again or pay again.
   if (!(retryable && [429, 503].includes(mapped.status))) Object.assign(headers, NO_RETRY);
   if ([429, 503].includes(mapped.status) && retryAfterS) headers['retry-after'] = String(Math.ceil(retryAfterS));
-  const message = scrub(mapped.error.message, provider.secrets);
+  const message = scrubUpstreamText(mapped.error.message, provider.secrets);
   const error = new ApiError(mapped.status as never, message, mapped.error.type as never, mapped.error.code, null, headers);
   // Our configuration or account at this upstream (auth, credits, model gone) or its failure:
   // another upstream may do better. The request itself (400, 403 moderation) would fail anywhere.

@@ -29,14 +29,24 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
 }
 
 const ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-/** A short id from random bytes, or from a hex digest when it must be stable. */
-export function shortId(length = 12, fromHex?: string): string {
-  const bytes = fromHex
-    ? Uint8Array.from(fromHex.slice(0, length * 2).match(/../g)!.map((h) => parseInt(h, 16)))
-    : crypto.getRandomValues(new Uint8Array(length));
+/** A short random id (request ids: unique enough to find a log line, not a secret). */
+export function shortId(length = 12): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
   let id = '';
   for (let i = 0; i < length; i++) id += ALPHABET[bytes[i] % ALPHABET.length];
   return id;
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** An unguessable id: unbiased base62, 22 characters = 130 bits (generation and share ids). */
+export function randomId(length = 22): string {
+  let out = '';
+  while (out.length < length) {
+    for (const b of crypto.getRandomValues(new Uint8Array(length * 2))) {
+      if (b < 248 && out.length < length) out += BASE62[b % 62]; // 248 = 4 * 62: no modulo bias
+    }
+  }
+  return out;
 }
 
 /** One buffer from many (one copy); a single part is returned as it is. */

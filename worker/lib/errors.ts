@@ -36,6 +36,11 @@ export class ApiError extends Error {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
 
+  /** The error as the answer layer renders it, in whichever dialect's body (worker/answer/). */
+  toStreamError(): { status: number; error: OpenAIErrorBody['error']; headers: Record<string, string> } {
+    return { status: this.status, error: this.body().error, headers: this.headers };
+  }
+
   toResponse(extraHeaders: Record<string, string> = {}): Response {
     return Response.json(this.body(), {
       status: this.status,

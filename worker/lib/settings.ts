@@ -20,6 +20,13 @@ export interface Settings {
   /** Client silence before an SSE keep-alive comment (0: never). */
   keepAliveMs: number;
   demoDelayMs: number;
+  /** A request body must arrive within this (BODY_TIMEOUT_MS), else 408. */
+  bodyTimeoutMs: number;
+  /** Reads of records and share pages per IP per rate window (RECORDS_RPM). */
+  recordsRpm: number;
+  /** A playground Turnstile session: its life in seconds and the generations it is good for. */
+  sessionSeconds: number;
+  sessionGenerations: number;
 }
 
 export const STORAGE_TIMEOUT_MS = 20_000;
@@ -39,5 +46,44 @@ export function settings(env: Env): Settings {
     kvWriteMs: 10_000,
     keepAliveMs: numberOr(env.KEEPALIVE_MS, 15_000),
     demoDelayMs: numberOr(env.DEMO_DELAY_MS, 40),
+    bodyTimeoutMs: Math.max(1, numberOr(env.BODY_TIMEOUT_MS, 30_000)),
+    recordsRpm: Math.max(1, numberOr(env.RECORDS_RPM, 120)),
+    sessionSeconds: Math.max(60, numberOr(env.PLAYGROUND_SESSION_S, 1800)),
+    sessionGenerations: Math.max(1, numberOr(env.PLAYGROUND_SESSION_GENERATIONS, 20)),
   };
+}
+
+/** A string setting, trimmed; undefined when unset or empty. */
+export function stringSetting(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** `npm start` and the tests: the development key works, the playground is open by default. */
+export const isDevelopment = (env: Record<string, unknown>) => env.DARKROOM_ENV === 'development';
+
+export interface FallbackSpec {
+  /** "openrouter", "demo", or an OpenAI-compatible base URL. */
+  target: string;
+  /** The variable that holds this fallback's own key (`<base URL>|OTHER_API_KEY`). */
+  keyVar?: string;
+}
+
+const KEY_VAR = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/**
+ * UPSTREAM_FALLBACKS: an ordered, comma-separated list of `openrouter`, `demo` or base URLs, each
+ * URL optionally followed by `|VARIABLE`, the name of the variable holding that upstream's key
+ * (`openrouter,https://other.example/v1|OTHER_API_KEY`). A base URL without one gets no key.
+ */
+export function upstreamFallbacks(env: Record<string, unknown>): FallbackSpec[] {
+  return String(env.UPSTREAM_FALLBACKS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const bar = item.lastIndexOf('|');
+      if (bar < 0) return { target: item };
+      const keyVar = item.slice(bar + 1).trim();
+      return { target: item.slice(0, bar).trim(), ...(KEY_VAR.test(keyVar) ? { keyVar } : {}) };
+    });
 }

@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { H } from '../../shared/headers';
 import type { AppEnv, Outcome } from '../env';
 import { shortId } from '../lib/bytes';
+import { registerSecrets } from '../lib/secrets';
 import { configureLogging, logLine } from '../observability/log';
 import { recordStats } from '../observability/stats';
 import { GENERATION_PATHS, recordUsage, usageSampleOf } from '../observability/usage';
@@ -12,6 +13,7 @@ export const requestContext = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const started = Date.now();
     configureLogging(c.env.LOG_LEVEL);
+    registerSecrets(c.env);
     const requestId = `req_${shortId(16)}`;
     c.set('requestId', requestId);
     c.set('startedAt', started);

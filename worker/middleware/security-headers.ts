@@ -1,10 +1,11 @@
 // Security headers on everything the Worker answers. Pages may not be framed, except /embed,
 // which exists to be framed (its route sets frame-ancestors from the key's origins). Static
 // files get the same headers from web/public/_headers.
-// Last line of defence for secrets: no header, and no error body, leaves the Worker carrying the
-// upstream key or the admin token (error bodies are small; successful streams are not touched).
+// Last line of defence for secrets: no header and no body byte leaves the Worker carrying a
+// configured secret (see withoutSecrets).
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv, Env } from '../env';
+import type { AppEnv } from '../env';
+import { scrubBytes, scrubHeaders, secretsOf } from '../lib/secrets';
 import { logLine } from '../observability/log';
 
 export const PAGE_CSP =
@@ -28,34 +29,16 @@ export function securityHeadersFor(path: string, contentType: string | null, has
   return out;
 }
 
-const REDACTED = '[redacted]';
-
-export function secretsOf(env: Env): string[] {
-  return [env.UPSTREAM_API_KEY, env.OPENROUTER_API_KEY, env.ADMIN_TOKEN].filter((s): s is string => typeof s === 'string' && s.length >= 8);
-}
-
-const redact = (text: string, secrets: string[]) => secrets.reduce((t, s) => t.split(s).join(REDACTED), text);
-
-async function withoutSecrets(res: Response, secrets: string[], requestId: string | undefined): Promise<Response> {
-  let leaked = false;
-  for (const [k, v] of [...res.headers]) {
-    if (secrets.some((s) => v.includes(s))) {
-      leaked = true;
-      res = new Response(res.body, res);
-      res.headers.set(k, redact(v, secrets));
-    }
-  }
-  const type = res.headers.get('content-type') ?? '';
-  const length = Number(res.headers.get('content-length') ?? 0);
-  if (res.status >= 400 && res.body && !type.startsWith('text/event-stream') && length <= 256 * 1024) {
-    const text = await res.text();
-    const clean = redact(text, secrets);
-    if (clean !== text) leaked = true;
-    res = new Response(clean, res);
-    res.headers.delete('content-length');
-  }
-  if (leaked) logLine({ level: 'error', request_id: requestId, msg: 'a secret was about to leave the Worker; redacted' });
-  return res;
+/**
+ * Last line of defence: every header value and every byte of every body goes through the one
+ * scrubber (worker/lib/secrets.ts) with every configured secret. Bodies are masked as they
+ * stream (same length, so Content-Length stays true); nothing is buffered.
+ */
+function withoutSecrets(res: Response, secrets: string[], requestId: string | undefined): Response {
+  const report = () => logLine({ level: 'error', request_id: requestId, msg: 'a secret was about to leave the Worker; redacted' });
+  const out = new Response(res.body ? res.body.pipeThrough(scrubBytes(secrets, report)) : null, res);
+  if (scrubHeaders(out.headers, secrets)) report();
+  return out;
 }
 
 export const securityHeaders = () =>
@@ -64,17 +47,15 @@ export const securityHeaders = () =>
     const secrets = secretsOf(c.env);
     if (secrets.length) {
       const before = c.res;
-      const after = await withoutSecrets(before, secrets, c.get('requestId'));
-      if (after !== before) {
-        c.res = undefined;
-        c.res = after;
-      }
+      const after = withoutSecrets(before, secrets, c.get('requestId'));
+      c.res = undefined;
+      c.res = after;
     }
     const path = new URL(c.req.url).pathname;
     const set = () => {
       const h = c.res.headers;
       for (const [k, v] of Object.entries(securityHeadersFor(path, h.get('content-type'), h.has('content-security-policy')))) h.set(k, v);
-      if (isEmbed(path)) h.delete('x-frame-options');
+      if (isEmbed(path) && c.res.status < 400) h.delete('x-frame-options'); // the no-key page stays unframable
     };
     try {
       set();

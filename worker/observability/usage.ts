@@ -5,9 +5,8 @@
 // once a second, from waitUntil: never on the path of an answer. A batch is bounded: past
 // MAX_RECENT_PER_BATCH requests its recent-list rows are dropped (the sums stay exact), and past
 // MAX_GROUPS_PER_BATCH distinct (hour, key) groups new samples are dropped and counted in a log line.
-import type { ErrorKind } from '../../shared/admin';
+import type { ErrorKind, PrincipalKind } from '../../shared/admin';
 import type { CacheStatus } from '../../shared/headers';
-import type { PrincipalKind } from '../access/context';
 import type { Env, Outcome } from '../env';
 import { logLine } from './log';
 import { writeUsageBatch } from './usage-store';

@@ -202,8 +202,8 @@ function build(): Json {
     tags: ['Generation'],
     summary: 'A past generation',
     description: 'The record of a finished generation: prompt, seed, aspect ratio, text, images (our URLs) and usage. The id is in `x-darkroom-generation` and `darkroom.generation_id`. Written when the generation finished well; public (share pages read it).',
-    parameters: [idParam('id', 'Generation id.')],
-    responses: { 200: { description: 'The record.', content: json(schemas.GenerationRecord) }, ...errorResponses([404]) },
+    parameters: [idParam('id', 'Generation id (random, 22 characters).')],
+    responses: { 200: { description: 'The record.', content: json(schemas.GenerationRecord) }, ...errorResponses([404, 429]) },
   } as any);
 
   reg.registerPath({
@@ -258,8 +258,30 @@ function build(): Json {
     operationId: 'embedPage',
     tags: ['Pages'],
     summary: 'Embeddable widget (iframe)',
-    description: 'The `<darkroom-widget>` as a page for an iframe, for sites whose CSP forbids third-party scripts. Query: `key` (a publishable key), `theme`, `aspect`, `placeholder`. Frameable only by the origins its key lists.',
-    responses: { 200: { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } } },
+    description: 'The `<darkroom-widget>` as a page for an iframe, for sites whose CSP forbids third-party scripts. Query: `key` (a publishable key, required), `theme`, `aspect`, `placeholder`. Frameable only by the origins its key lists.',
+    responses: {
+      200: { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } },
+      403: { description: 'No valid publishable key: a short HTML page saying so, framable by nobody.' },
+    },
+  } as any);
+
+  reg.registerPath({
+    method: 'get',
+    path: '/v1/playground',
+    operationId: 'playgroundMode',
+    tags: ['Pages'],
+    summary: 'How the keyless playground works here',
+    description: '`{"object":"playground","mode":"open"|"turnstile"|"off","turnstile_site_key"?}` (the `PLAYGROUND` setting).',
+    responses: { 200: { description: 'The mode.' } },
+  } as any);
+  reg.registerPath({
+    method: 'post',
+    path: '/v1/playground/session',
+    operationId: 'playgroundSession',
+    tags: ['Pages'],
+    summary: 'A playground session from a solved Turnstile token',
+    description: 'Same origin only. `{"token":"<Turnstile token>"}`, verified at siteverify; sets the HttpOnly `darkroom_session` cookie, good for `PLAYGROUND_SESSION_S` seconds and `PLAYGROUND_SESSION_GENERATIONS` generations.',
+    responses: { 200: { description: 'The session (and its cookie).' }, ...errorResponses([400, 403, 404]) },
   } as any);
 
   const admin = [{ admin: [] }];

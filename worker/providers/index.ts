@@ -1,8 +1,10 @@
 // Which upstreams answer, in order: UPSTREAM_BASE_URL set means `custom`; else
 // OPENROUTER_API_KEY means `openrouter`; else the offline `demo`. UPSTREAM_FALLBACKS adds an
-// ordered list tried after the primary ("openrouter", "demo" or an OpenAI-compatible base URL).
+// ordered list tried after the primary ("openrouter", "demo" or an OpenAI-compatible base URL,
+// optionally `<url>|VARIABLE` naming the variable that holds that upstream's own key). Each
+// upstream gets its own key only: a fallback base URL without `|VARIABLE` is sent none.
 import type { Env } from '../env';
-import { settings } from '../lib/settings';
+import { settings, stringSetting, upstreamFallbacks } from '../lib/settings';
 import { custom } from './custom';
 import { demo } from './demo';
 import { openRouter } from './openrouter';
@@ -10,23 +12,24 @@ import type { Provider } from './types';
 
 export function selectProviders(env: Env): Provider[] {
   const demoOpts = { delayMs: settings(env).demoDelayMs };
+  const openRouterKey = stringSetting(env.OPENROUTER_API_KEY);
   const primary = env.UPSTREAM_BASE_URL
-    ? custom(env.UPSTREAM_BASE_URL, env.UPSTREAM_API_KEY)
-    : env.OPENROUTER_API_KEY
-      ? openRouter(env.OPENROUTER_API_KEY, env.OPENROUTER_BASE_URL)
+    ? custom(env.UPSTREAM_BASE_URL, stringSetting(env.UPSTREAM_API_KEY))
+    : openRouterKey
+      ? openRouter(openRouterKey, env.OPENROUTER_BASE_URL)
       : demo(demoOpts);
-  const fallbacks = String(env.UPSTREAM_FALLBACKS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((name): Provider | null => {
-      if (name === 'demo') return demo(demoOpts);
-      if (name === 'openrouter') return env.OPENROUTER_API_KEY ? openRouter(env.OPENROUTER_API_KEY, env.OPENROUTER_BASE_URL) : null;
-      if (/^https?:\/\//.test(name)) return custom(name, env.UPSTREAM_API_KEY);
+  const fallbacks = upstreamFallbacks(env)
+    .map(({ target, keyVar }): Provider | null => {
+      if (target === 'demo') return demo(demoOpts);
+      if (target === 'openrouter') return openRouterKey ? openRouter(openRouterKey, env.OPENROUTER_BASE_URL) : null;
+      if (/^https?:\/\//.test(target)) return custom(target, keyVar ? stringSetting(env[keyVar]) : undefined);
       return null;
     })
     .filter((p): p is Provider => p !== null);
   return [primary, ...fallbacks];
 }
+
+/** The name of the primary upstream: the only one whose answers are cached. */
+export const primaryProvider = (env: Env): string => selectProviders(env)[0].name;
 
 export type { Provider } from './types';

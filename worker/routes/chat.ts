@@ -1,13 +1,13 @@
-// POST /v1/chat/completions: validate -> (access ran as middleware) -> cache lookup ->
+// POST /v1/chat/completions (and OpenRouter's /api/v1/chat/completions): validate -> (access ran as middleware) -> cache lookup ->
 // generation (coalesced when cacheable) -> answer/ renders it as OpenAI SSE or JSON.
 import { Hono } from 'hono';
 import { answer } from '../answer';
-import { openAiChat } from '../answer/openai-chat';
+import { chatRenderer, dialectOf } from '../answer/dialect';
 import type { ImageFormat } from '../answer/public';
 import { H } from '../../shared/headers';
 import { LIMITS } from '../../shared/limits';
 import { ChatCompletionRequest } from '../../shared/schemas';
-import { cacheModeOf, ttlOf } from '../cache/policy';
+import { cachePolicyFor } from '../cache/policy';
 import type { AppEnv } from '../env';
 import { generationEvents } from '../generation/generate';
 import { checkInputLimits } from '../generation/input-limits';
@@ -22,12 +22,7 @@ chatRoutes.post('/', async (c) => {
   checkInputLimits(req);
   const access = c.get('access');
   access?.checkRequest?.(req);
-  // Publishable keys may not steer the cache: their cache headers are ignored.
-  const cacheHeaders = access?.mayControlCache === false ? new Headers() : c.req.raw.headers;
-  const plan = await planGeneration(req, {
-    cacheMode: cacheModeOf(cacheHeaders),
-    ttlSeconds: ttlOf(cacheHeaders, c.env.CACHE_TTL_SECONDS),
-  });
+  const plan = await planGeneration(req, cachePolicyFor(c.env, c.req.raw.headers, access));
   const imageFormat: ImageFormat = c.req.header(H.imageFormat)?.toLowerCase() === 'url' ? 'url' : 'data_url';
   const headers: Record<string, string> = {};
   if (req.max_tokens !== undefined) {
@@ -43,7 +38,7 @@ chatRoutes.post('/', async (c) => {
   });
   // Workers freeze timers during I/O, so this is coarse in production; it is exact locally.
   if (timing.lookupMs !== undefined) headers['server-timing'] = `cache;desc="cache lookup";dur=${timing.lookupMs.toFixed(2)}`;
-  return answer([events], openAiChat({ imageFormat }), {
+  return answer([events], chatRenderer(dialectOf(c.req.path), { imageFormat }), {
     origin: new URL(c.req.url).origin,
     stream: plan.stream,
     headers,

@@ -2,11 +2,12 @@
 // for sites whose Content-Security-Policy forbids third-party scripts. It is the same
 // <darkroom-widget> (served from our own origin), and widget.js relays its `darkroom:image` event
 // and the page height to the parent with postMessage. The only page that may be framed, and only
-// by the sites its publishable key lists.
+// by the sites its publishable key lists; without a valid publishable key it is a short page
+// saying so, framable by nobody.
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ASPECT_RATIOS } from '../../shared/model';
-import { findKey } from '../access/keys';
+import { findKey, KEY_FORMAT } from '../access/keys';
 import { escapeHtml } from './share';
 
 export const embedRoutes = new Hono<AppEnv>();
@@ -42,25 +43,43 @@ export function renderEmbed(q: { key?: string; theme?: string; aspect?: string; 
 </html>`;
 }
 
-/** Who may frame the page: the sites a known publishable key lists, else anyone (it then works like the playground). */
-async function frameAncestors(env: AppEnv['Bindings'], key: string | undefined): Promise<string> {
-  if (!key || !KEY.test(key)) return '*';
+/** The origins a live publishable key lists, as CSP host sources; null when the key is no such key. */
+async function keyOrigins(env: AppEnv['Bindings'], key: string | undefined): Promise<string[] | null> {
+  if (!key?.startsWith('pk_') || !KEY_FORMAT.test(key)) return null;
   const record = await findKey(env, key).catch(() => null);
-  const origins = record?.type === 'publishable' && !record.revoked ? (record.origins ?? []) : [];
+  if (record?.type !== 'publishable' || record.revoked) return null;
   // Origin patterns ("https://a.example", "*.example.com") are valid CSP host sources; anything else is dropped.
-  const sources = origins.filter((o) => /^(https?:\/\/)?(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(o));
-  return sources.length ? `'self' ${sources.join(' ')}` : '*';
+  const sources = (record.origins ?? []).filter((o) => /^(https?:\/\/)?(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(o));
+  return sources.length ? sources : null;
 }
+
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; " +
+  "object-src 'none'; base-uri 'none'; form-action 'none'";
+
+/** Without a valid publishable key there is nothing to embed: a page that says so, framable by nobody. */
+export const NO_KEY_PAGE = `<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Darkroom embed</title></head>
+  <body>
+    <p>This embed needs a valid publishable key: <code>/embed?key=pk_...</code>, from a key whose
+    origins include the site that frames it (<code>npm run keys -- create --type publishable --origin https://your.site</code>).</p>
+  </body>
+</html>`;
 
 embedRoutes.get('/', async (c) => {
   const q = c.req.query();
-  // Svelte's custom element puts its styles in a <style> inside its shadow root: 'unsafe-inline' styles.
-  c.header(
-    'content-security-policy',
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; " +
-      `object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors ${await frameAncestors(c.env, q.key)}`,
-  );
-  c.header('cache-control', 'public, max-age=300');
+  const origins = await keyOrigins(c.env, q.key);
   c.header('referrer-policy', 'strict-origin-when-cross-origin');
+  if (!origins) {
+    c.header('content-security-policy', `${CSP}; frame-ancestors 'none'`);
+    c.header('x-frame-options', 'DENY');
+    c.header('cache-control', 'no-store');
+    return c.html(NO_KEY_PAGE, 403);
+  }
+  // Svelte's custom element puts its styles in a <style> inside its shadow root: 'unsafe-inline' styles.
+  // Framable by the key's origins only: the widget then runs under that key, never as the playground.
+  c.header('content-security-policy', `${CSP}; frame-ancestors ${origins.join(' ')}`);
+  c.header('cache-control', 'public, max-age=300');
   return c.html(renderEmbed(q));
 });

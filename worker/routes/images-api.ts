@@ -7,7 +7,7 @@ import { answer } from '../answer';
 import { openAiImages } from '../answer/openai-images';
 import { LIMITS } from '../../shared/limits';
 import { ChatCompletionRequest, IMAGE_SIZES, ImageGenerationRequest } from '../../shared/schemas';
-import { cacheModeOf, ttlOf } from '../cache/policy';
+import { cachePolicyFor } from '../cache/policy';
 import type { AppEnv } from '../env';
 import { generationEvents, once } from '../generation/generate';
 import { checkInputLimits } from '../generation/input-limits';
@@ -60,11 +60,11 @@ imagesApiRoutes.post('/', async (c) => {
     access?.checkRequest?.(chat);
     return chat;
   });
-  const cacheHeaders = access?.mayControlCache === false ? new Headers() : c.req.raw.headers;
-  const planOpts = { cacheMode: cacheModeOf(cacheHeaders), ttlSeconds: ttlOf(cacheHeaders, c.env.CACHE_TTL_SECONDS) };
+  const planOpts = cachePolicyFor(c.env, c.req.raw.headers, access);
   const withB64 = req.response_format !== 'url';
-  // One admission for the whole request, and only if some image is not a cache hit.
-  const admit = once(async () => access?.admit?.());
+  // One admission for the whole request, and only if some image is not a cache hit; it takes n
+  // from the rate window, since n generations may run.
+  const admit = once(async () => access?.admit?.(chats.length));
 
   // Start every generation; one that fails to start is answered as an HTTP error (and the others are let go).
   const started = await Promise.allSettled(

@@ -8,19 +8,35 @@ import type { StoredImage } from './image-store';
 export type StoredRecord = Omit<GenerationRecord, 'object' | 'images' | 'usage' | 'share_url'> & {
   images: StoredImage[];
   usage: Usage;
+  /** For OpenRouter's generation lookup (absent in records written before it). */
+  finish_reason?: string | null;
+  streamed?: boolean;
+  /** The upstream's own id for the generation. */
+  upstream_id?: string | null;
 };
 
 const recordKey = (id: string) => `g:${id}`;
 export const isGenerationId = (id: string) => /^[0-9A-Za-z]{6,32}$/.test(id);
 
-export async function putGenerationRecord(env: Env, record: StoredRecord): Promise<void> {
-  await env.RECORDS.put(recordKey(record.id), JSON.stringify(record));
+/**
+ * Records are write-once: ids are random (worker/lib/bytes.ts randomId), and an id that exists
+ * is never written again, so no later generation can change what a share link shows.
+ */
+export async function putGenerationRecord(env: Env, record: StoredRecord): Promise<boolean> {
+  const key = recordKey(record.id);
+  if ((await env.RECORDS.get(key)) !== null) return false;
+  await env.RECORDS.put(key, JSON.stringify(record));
+  return true;
 }
 
 export async function getGenerationRecord(env: Env, id: string, origin: string): Promise<GenerationRecord | null> {
-  if (!isGenerationId(id)) return null;
-  const stored = await env.RECORDS.get<StoredRecord>(recordKey(id), 'json');
+  const stored = await getStoredRecord(env, id);
   return stored ? publicRecord(stored, origin) : null;
+}
+
+export async function getStoredRecord(env: Env, id: string): Promise<StoredRecord | null> {
+  if (!isGenerationId(id)) return null;
+  return env.RECORDS.get<StoredRecord>(recordKey(id), 'json');
 }
 
 export function publicRecord(r: StoredRecord, origin: string): GenerationRecord {

@@ -52,6 +52,8 @@ export interface GenMeta {
   age?: number;
   /** USD the hit saved (hits only). */
   savedUsd?: number;
+  /** Answered by a fallback upstream: never cached, never replayed to late joiners. */
+  fallback?: boolean;
 }
 
 export interface StreamError {

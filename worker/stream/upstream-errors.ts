@@ -1,7 +1,8 @@
 // What an upstream error (OpenRouter's `{error:{code,message,metadata}}` or OpenAI's
 // `{error:{message,type,code}}`) becomes for our client: a status that tells the truth about
-// whose fault it is, and a message with every secret scrubbed out.
+// whose fault it is, and a message with every secret scrubbed out (worker/lib/secrets.ts).
 import { noRetry } from '../lib/errors';
+import { scrubUpstreamText } from '../lib/secrets';
 import type { GenEvent, StreamError } from './events';
 
 interface UpstreamErrorObject {
@@ -13,20 +14,8 @@ interface UpstreamErrorObject {
   http_status?: number;
 }
 
-const SECRETISH = [
-  /\bsk-or-[A-Za-z0-9_-]{6,}/g,
-  /\b(sk|pk|rk)[-_][A-Za-z0-9_-]{6,}/g,
-  /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi,
-  /\b[A-Za-z0-9_-]{40,}\b/g,
-];
-
-/** Removes anything that looks like a key, plus the exact secrets we hold. */
-export function scrub(message: string, secrets: readonly (string | undefined)[] = []): string {
-  let out = message;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
-  for (const re of SECRETISH) out = out.replace(re, '[redacted]');
-  return out.length > 1000 ? `${out.slice(0, 1000)}…` : out;
-}
+/** An error code we pass on: a short identifier an upstream may set (metadata.error_type), else ours. */
+const CODE = /^[a-z][a-z0-9_.-]{0,63}$/i;
 
 export function mapUpstreamError(
   raw: unknown,
@@ -35,7 +24,9 @@ export function mapUpstreamError(
 ): StreamError & { retryable: boolean; retryAfter?: number } {
   const err = (raw && typeof raw === 'object' ? raw : {}) as UpstreamErrorObject;
   const code = typeof err.code === 'number' ? err.code : (err.http_status ?? httpStatus);
-  const upstreamMessage = scrub(typeof err.message === 'string' ? err.message : 'no message', secrets);
+  const upstreamMessage = scrubUpstreamText(typeof err.message === 'string' ? err.message : 'no message', secrets);
+  // Every field an upstream wrote is scrubbed; a code must also look like a code.
+  const errorType = typeof err.metadata?.error_type === 'string' ? scrubUpstreamText(err.metadata.error_type, secrets) : '';
   const retryable = Boolean(err.availability?.retryable) || [408, 429, 500, 502, 503].includes(code);
   const retryAfter = err.availability?.retry_after;
   const make = (status: number, type: string, ourCode: string, message: string) => ({
@@ -48,7 +39,7 @@ export function mapUpstreamError(
     case 400:
     case 413:
     case 422:
-      return make(400, 'invalid_request_error', String(err.metadata?.error_type ?? 'upstream_rejected_request'),
+      return make(400, 'invalid_request_error', CODE.test(errorType) ? errorType : 'upstream_rejected_request',
         `The model rejected the request: ${upstreamMessage}`);
     case 401:
       return make(502, 'upstream_error', 'upstream_auth_failed',
@@ -57,7 +48,9 @@ export function mapUpstreamError(
       return make(402, 'insufficient_quota', 'upstream_insufficient_credits',
         `The upstream account has run out of credits: ${upstreamMessage}`);
     case 403: {
-      const reasons = Array.isArray(err.metadata?.reasons) ? ` (${err.metadata.reasons.join(', ')})` : '';
+      const reasons = Array.isArray(err.metadata?.reasons)
+        ? ` (${scrubUpstreamText(err.metadata.reasons.map(String).join(', '), secrets)})`
+        : '';
       return make(403, 'permission_error', 'content_policy_violation',
         `The prompt was refused by moderation${reasons}: ${upstreamMessage}`);
     }
