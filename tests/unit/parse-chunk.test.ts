@@ -5,7 +5,11 @@ import { parseChunkJson, SPLIT_FROM } from '../../worker/stream/parse-chunk';
 
 const big = (n = SPLIT_FROM + 10) => `data:image/png;base64,${'QUJD'.repeat(Math.ceil(n / 4))}`;
 const chunk = (images: unknown[], extra: Record<string, unknown> = {}) => ({
-  id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', ...extra,
+  id: 'c1',
+  object: 'chat.completion.chunk',
+  created: 1,
+  model: 'm',
+  ...extra,
   choices: [{ index: 0, delta: { images }, finish_reason: null }],
 });
 
@@ -13,9 +17,20 @@ describe('parseChunkJson', () => {
   it('restores long data URLs in delta and message image items', () => {
     const a = big();
     const b = `${big(SPLIT_FROM * 2)}==`;
-    const streamed = chunk([{ type: 'image_url', image_url: { url: a } }, { type: 'image_url', image_url: { url: b } }]);
+    const streamed = chunk([
+      { type: 'image_url', image_url: { url: a } },
+      { type: 'image_url', image_url: { url: b } },
+    ]);
     expect(parseChunkJson(JSON.stringify(streamed))).toEqual(streamed);
-    const whole = { id: 'x', choices: [{ index: 0, message: { role: 'assistant', content: 'hi', images: [{ type: 'image_url', image_url: { url: a } }] } }] };
+    const whole = {
+      id: 'x',
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'hi', images: [{ type: 'image_url', image_url: { url: a } }] },
+        },
+      ],
+    };
     expect(parseChunkJson(JSON.stringify(whole))).toEqual(whole);
   });
 
@@ -38,7 +53,12 @@ describe('parseChunkJson', () => {
 
   it('throws where JSON.parse throws', () => {
     const text = JSON.stringify(chunk([{ image_url: { url: big() } }]));
-    for (const bad of [text.slice(0, -1), text.slice(0, text.length >> 1), `${text}}`, `{"choices": [${'"data:'.repeat(5)}`]) {
+    for (const bad of [
+      text.slice(0, -1),
+      text.slice(0, text.length >> 1),
+      `${text}}`,
+      `{"choices": [${'"data:'.repeat(5)}`,
+    ]) {
       expect(() => JSON.parse(bad)).toThrow();
       expect(() => parseChunkJson(bad)).toThrow();
     }
@@ -49,12 +69,24 @@ describe('parseChunkJson', () => {
     const item = fc.record({ type: fc.constant('image_url'), image_url: fc.record({ url }) });
     const value = fc.record({
       id: fc.string(),
-      choices: fc.array(fc.record({ index: fc.nat(), delta: fc.record({ content: fc.oneof(fc.string(), fc.constant(big())), images: fc.array(item, { maxLength: 3 }) }) }), { maxLength: 2 }),
+      choices: fc.array(
+        fc.record({
+          index: fc.nat(),
+          delta: fc.record({
+            content: fc.oneof(fc.string(), fc.constant(big())),
+            images: fc.array(item, { maxLength: 3 }),
+          }),
+        }),
+        { maxLength: 2 },
+      ),
       extra: fc.jsonValue(),
     });
-    fc.assert(fc.property(value, (v) => {
-      const text = JSON.stringify(v);
-      expect(parseChunkJson(text)).toEqual(JSON.parse(text));
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(value, (v) => {
+        const text = JSON.stringify(v);
+        expect(parseChunkJson(text)).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -18,7 +18,7 @@ export function parseChunkJson(text: string): unknown {
   const urls: string[] = [];
   const parts: string[] = [];
   let copied = 0; // text before this is in parts
-  for (let start = text.indexOf('"data:'); start >= 0; ) {
+  for (let start = text.indexOf('"data:'); start >= 0;) {
     const end = text.indexOf('"', start + 1);
     if (end < 0) break; // not valid JSON: JSON.parse below says so
     if (end - start >= SPLIT_FROM) {
