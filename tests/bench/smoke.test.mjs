@@ -39,9 +39,9 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
         BENCH_IMAGE_FORMATS: 'default url',
         BENCH_MEM_STREAMS: '2',
         BENCH_MEM_IMAGE_MB: '1',
-        BENCH_MEM_DURATION: '1',
+        BENCH_MEM_DURATION: '3', // long enough for an answer to finish on a busy machine
         BENCH_PROFILE_CONCURRENCY: '2',
-        BENCH_PROFILE_DURATION: '1',
+        BENCH_PROFILE_DURATION: '2',
         BENCH_HANDOFF_IMAGE_MB: '1',
         BENCH_HANDOFF_N: '3',
         BENCH_REAL_WAIT_MS: '1000',
