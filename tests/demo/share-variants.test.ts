@@ -55,6 +55,8 @@ describe('share page images', () => {
     const id = a.res.headers.get('x-darkroom-generation')!;
     const record = (await call(`/v1/generations/${id}`, { key: null })).json;
     const [image] = record.images;
+    // The answer itself lists the same variants as the record.
+    expect(imagesOf(a)[0].darkroom.variants).toEqual(image.variants);
     const base = image.url.replace(/\.png$/, '');
     expect(image.variants).toEqual([
       { url: `${base}/w256.webp`, width: 256, height: Math.round((image.height * 256) / image.width), content_type: 'image/webp' },
