@@ -46,6 +46,8 @@ export default defineConfig({
         ],
         test: {
           name: 'worker',
+          // Log lines of passing tests are noise; a failing test's own output is still shown.
+          silent: 'passed-only',
           include: ['tests/unit/**/*.test.ts', 'tests/worker/**/*.test.ts'],
           globalSetup: ['tests/fixtures/global-setup.ts'],
           setupFiles: ['tests/fixtures/apply-migrations.ts'],
@@ -59,11 +61,15 @@ export default defineConfig({
             miniflare: { bindings: { ...testVars, TEST_MIGRATIONS: migrations } },
           }),
         ],
-        test: { name: 'demo', include: ['tests/demo/**/*.test.ts'], setupFiles: ['tests/fixtures/apply-migrations.ts'], testTimeout: 30_000 },
+        test: { name: 'demo',
+          // Log lines of passing tests are noise; a failing test's own output is still shown.
+          silent: 'passed-only', include: ['tests/demo/**/*.test.ts'], setupFiles: ['tests/fixtures/apply-migrations.ts'], testTimeout: 30_000 },
       },
       {
         test: {
           name: 'node',
+          // Log lines of passing tests are noise; a failing test's own output is still shown.
+          silent: 'passed-only',
           include: ['tests/node/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['tests/node/setup.ts'],
