@@ -64,7 +64,7 @@ const { values, positionals } = readArgs(
   process.argv.slice(2),
   {
     name: string, type: string, origin: { type: 'string', multiple: true }, origins: { type: 'string', multiple: true },
-    rpm: string, concurrency: string, 'daily-usd': string, 'window-s': string,
+    rpm: string, concurrency: string, 'daily-usd': string, 'window-s': string, cache: string,
     remote: { type: 'boolean' }, local: { type: 'boolean' }, 'persist-to': string, config: string,
     json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every test, in order: type checks (tsc; svelte-check for web/), lint, workerd + Node
 // suites (vitest), the deploy config (dry run, generated types), the benchmark's smoke run, then
-// the browser tests (which build the site and install Chromium if missing).
+// the browser tests, accessibility included (they build the site and install Chromium if missing).
 // Prints one closing line "N passed, N failed" over all suites.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -2,6 +2,9 @@
 // The Worker builds them (worker/routes/admin.ts, worker/observability/usage-store.ts); the
 // console (web/src/admin, through web/src/lib/admin-api.ts) only reads them.
 
+/** Who made a request: a secret or publishable key, the keyless playground, or sk-local-dev. */
+export type PrincipalKind = 'secret' | 'publishable' | 'playground' | 'dev';
+
 export type ErrorKind = 'invalid_request' | 'auth' | 'rate_limited' | 'upstream' | 'timeout' | 'client_closed';
 export const RANGE_NAMES = ['1h', '24h', '7d', '30d'] as const;
 export type RangeName = (typeof RANGE_NAMES)[number];

@@ -1,5 +1,6 @@
 // Response shapes Darkroom adds to OpenAI's. OpenAI clients ignore the extra fields.
 import type { CacheStatus } from './headers';
+import type { ImageVariant } from './variants';
 
 /** Our copy of one generated image, carried beside the upstream's data URL. */
 export interface DarkroomImage {
@@ -11,6 +12,10 @@ export interface DarkroomImage {
   bytes: number;
   width?: number;
   height?: number;
+  /** Smaller copies of the same image (only with a url): WebP at 256/512/1024 px wide up to the
+   *  original's width, and the 1200x630 JPEG link-preview card. Any /i/<sha256>/<size>.<format>
+   *  exists; see shared/variants.ts. */
+  variants?: ImageVariant[];
 }
 
 /** One image a generation was made from (`inputs` of a generation record). */

@@ -183,7 +183,39 @@ export const ImageEditRequest = z
 export type ImageEditRequest = z.infer<typeof ImageEditRequest>;
 
 /** The fields generations and edits share, as the Images API route reads them. */
-export type ImagesRequest = ImageGenerationRequest & Pick<ImageEditRequest, 'input_fidelity'>;
+/** What the Images API paths plan from (OpenAI's generations and edits, OpenRouter's /images). */
+export type ImagesRequest = ImageGenerationRequest & Pick<ImageEditRequest, 'input_fidelity'> & { resolution?: OpenRouterResolution };
+
+export const OPENROUTER_RESOLUTIONS = ['512', '1K', '2K', '4K'] as const;
+export type OpenRouterResolution = (typeof OPENROUTER_RESOLUTIONS)[number];
+
+/**
+ * POST /api/v1/images: OpenRouter's Images API request (wire-formats 1.9, @openrouter/sdk's
+ * ImageGenerationRequest). `provider` and `session_id` are accepted and not used: Darkroom has
+ * one upstream chain of its own.
+ */
+export const OpenRouterImagesRequest = z.strictObject({
+  prompt: ImageGenerationRequest.shape.prompt,
+  model: ImageGenerationRequest.shape.model,
+  n: ImageGenerationRequest.shape.n,
+  seed: ImageGenerationRequest.shape.seed,
+  aspect_ratio: z.enum([...ASPECT_RATIOS, 'auto']).optional(),
+  resolution: z.enum(OPENROUTER_RESOLUTIONS).optional(),
+  size: ImageGenerationRequest.shape.size,
+  quality: z.enum(['auto', 'low', 'medium', 'high']).optional(),
+  background: ImageGenerationRequest.shape.background,
+  output_format: ImageGenerationRequest.shape.output_format,
+  output_compression: ImageGenerationRequest.shape.output_compression,
+  input_references: z
+    .array(z.strictObject({ type: z.literal('image_url'), image_url: z.strictObject({ url: z.string().min(1) }) }))
+    .max(LIMITS.maxInputImages)
+    .optional(),
+  stream: z.boolean().optional(),
+  user: ImageGenerationRequest.shape.user,
+  session_id: z.string().max(256).optional(),
+  provider: z.looseObject({}).optional(),
+});
+export type OpenRouterImagesRequest = z.infer<typeof OpenRouterImagesRequest>;
 
 /** POST /v1/admin/keys */
 export const CreateKeyRequest = z

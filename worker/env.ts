@@ -32,6 +32,8 @@ declare global {
       RETRY_BASE_MS?: string;
       RETRY_MAX_TOTAL_MS?: string;
       KEEPALIVE_MS?: string;
+      /** How long a request waits for an image variant being made before it gets the original (default 15000). */
+      IMAGE_TRANSFORM_TIMEOUT_MS?: string;
       /** debug, info (default: one line per request), warn or error. */
       LOG_LEVEL?: string;
       [key: string]: unknown;

@@ -24,6 +24,7 @@ import { imagesEditsRoutes } from './routes/images-edits';
 import { modelRoutes } from './routes/models';
 import { playgroundRoutes } from './routes/playground';
 import { openRouterGenerationRoutes, openRouterModelRoutes } from './routes/openrouter';
+import { openRouterImagesRoutes } from './routes/openrouter-images';
 import { shareRoutes } from './routes/share';
 
 export { GenerationCoordinator } from './generation/coordinator';
@@ -50,6 +51,7 @@ app.route('/v1/playground', playgroundRoutes);
 app.route('/api/v1/chat/completions', chatRoutes);
 app.route('/api/v1/models', openRouterModelRoutes);
 app.route('/api/v1/generation', openRouterGenerationRoutes);
+app.route('/api/v1/images', openRouterImagesRoutes);
 app.route('/i', imageRoutes);
 app.route('/s', shareRoutes);
 app.route('/embed', embedRoutes);
@@ -75,6 +77,7 @@ const KNOWN: [RegExp, string][] = [
   [/^\/v1\/admin\/keys\/[^/]+$/, 'DELETE'],
   [/^\/v1\/admin\/(usage|generations)\/?$/, 'GET'],
   [/^\/i\/[^/]+$/, 'GET, HEAD'],
+  [/^\/i\/[^/]+\/[^/]+$/, 'GET, HEAD'],
   [/^\/healthz$/, 'GET'],
   [/^\/openapi\.json$/, 'GET'],
   [/^\/docs$/, 'GET'],

@@ -7,29 +7,47 @@ import { request } from './client.mjs';
 export async function cdp(wsUrl, origin) {
   // wrangler's inspector proxy refuses WebSocket upgrades without an Origin header.
   const ws = new WebSocket(wsUrl, { headers: { origin } });
-  await new Promise((res, rej) => { ws.onopen = res; ws.onerror = rej; });
+  await new Promise((res, rej) => {
+    ws.onopen = res;
+    ws.onerror = rej;
+  });
   let id = 0;
   const waiting = new Map();
   ws.onmessage = (m) => {
     const msg = JSON.parse(m.data);
-    if (msg.id && waiting.has(msg.id)) { waiting.get(msg.id)(msg); waiting.delete(msg.id); }
+    if (msg.id && waiting.has(msg.id)) {
+      waiting.get(msg.id)(msg);
+      waiting.delete(msg.id);
+    }
   };
-  ws.onclose = () => { for (const res of waiting.values()) res({ error: { message: 'inspector closed' } }); waiting.clear(); };
+  ws.onclose = () => {
+    for (const res of waiting.values()) res({ error: { message: 'inspector closed' } });
+    waiting.clear();
+  };
   return {
     // Every call settles: an inspector that never answers a method gives an error after timeoutMs.
-    send: (method, params = {}, timeoutMs = 30_000) => new Promise((res) => {
-      const i = ++id;
-      const timer = setTimeout(() => { waiting.delete(i); res({ error: { message: `${method}: no answer within ${timeoutMs} ms` } }); }, timeoutMs);
-      waiting.set(i, (msg) => { clearTimeout(timer); res(msg); });
-      ws.send(JSON.stringify({ id: i, method, params }));
-    }),
+    send: (method, params = {}, timeoutMs = 30_000) =>
+      new Promise((res) => {
+        const i = ++id;
+        const timer = setTimeout(() => {
+          waiting.delete(i);
+          res({ error: { message: `${method}: no answer within ${timeoutMs} ms` } });
+        }, timeoutMs);
+        waiting.set(i, (msg) => {
+          clearTimeout(timer);
+          res(msg);
+        });
+        ws.send(JSON.stringify({ id: i, method, params }));
+      }),
     close: () => ws.close(),
   };
 }
 
 /** A CDP session on the user Worker (not wrangler's proxy worker) behind inspector port `port`. */
 export async function connectWorker(port) {
-  const targets = JSON.parse((await request(`http://127.0.0.1:${port}/json`, { method: 'GET', timeoutMs: 5000 })).body.toString());
+  const targets = JSON.parse(
+    (await request(`http://127.0.0.1:${port}/json`, { method: 'GET', timeoutMs: 5000 })).body.toString(),
+  );
   const target = targets.find((t) => !/proxy|ProxyWorker/i.test(t.title ?? '')) ?? targets[0];
   if (!target) throw new Error(`no inspector target on :${port}`);
   const session = await cdp(target.webSocketDebuggerUrl, `http://127.0.0.1:${port}`);
@@ -95,7 +113,9 @@ export function summarizeProfile(profile, bundleText, mapText, top = 30) {
   const map = mapText ? new SourceMap(JSON.parse(mapText)) : null;
   const orig = (cf) => {
     const e = map?.findEntry(cf.lineNumber, cf.columnNumber);
-    return e && e.originalSource ? { file: e.originalSource.replace(/^.*?\b(node_modules|worker|shared|src)\//, '$1/'), line: e.originalLine + 1 } : null;
+    return e && e.originalSource
+      ? { file: e.originalSource.replace(/^.*?\b(node_modules|worker|shared|src)\//, '$1/'), line: e.originalLine + 1 }
+      : null;
   };
   const modOf = (cf) => orig(cf)?.file ?? moduleAt[cf.lineNumber] ?? '(bundle)';
   const keyOf = (cf) => {
@@ -114,7 +134,10 @@ export function summarizeProfile(profile, bundleText, mapText, top = 30) {
     self.set(keyOf(cf), (self.get(keyOf(cf)) ?? 0) + ms);
     let owner = id;
     while (owner !== undefined && !nodes.get(owner).callFrame.url) owner = parent.get(owner);
-    const mod = owner === undefined ? nodes.get(id).callFrame.functionName || '(native, no JS caller)' : modOf(nodes.get(owner).callFrame);
+    const mod =
+      owner === undefined
+        ? nodes.get(id).callFrame.functionName || '(native, no JS caller)'
+        : modOf(nodes.get(owner).callFrame);
     byModule.set(mod, (byModule.get(mod) ?? 0) + ms);
     const seen = new Set();
     for (let a = id; a !== undefined; a = parent.get(a)) {
@@ -124,7 +147,11 @@ export function summarizeProfile(profile, bundleText, mapText, top = 30) {
       incl.set(k, (incl.get(k) ?? 0) + ms);
     }
   }
-  const pick = (m, f = () => true) => [...m].filter(([k]) => f(k)).sort((a, b) => b[1] - a[1]).slice(0, top);
+  const pick = (m, f = () => true) =>
+    [...m]
+      .filter(([k]) => f(k))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top);
   return {
     total_ms: total,
     by_module: pick(byModule),
@@ -138,5 +165,10 @@ export async function heapUsage(session) {
   const r = await session.send('Runtime.getHeapUsage');
   if (r.error || !r.result) return null;
   const { usedSize, totalSize, backingStorageSize, embedderHeapUsedSize } = r.result;
-  return { used: usedSize, total: totalSize, backing: backingStorageSize ?? null, embedder: embedderHeapUsedSize ?? null };
+  return {
+    used: usedSize,
+    total: totalSize,
+    backing: backingStorageSize ?? null,
+    embedder: embedderHeapUsedSize ?? null,
+  };
 }

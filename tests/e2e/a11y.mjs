@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assertAccessible } from './axe.mjs';
-import { TIMEOUT, createPublishableKey, finishes, generateIn, openPlayground, shot, shownImage, until, watchProgress } from './tests.mjs';
+import { TIMEOUT, apiGenerate, createPublishableKey, finishes, generateIn, openPlayground, shot, shownImage, until, watchProgress } from './tests.mjs';
 
 export const a11yTests = [];
 const test = (name, run) => a11yTests.push({ name, run });
@@ -19,7 +19,7 @@ async function holdGenerations(page) {
   const held = [];
   const handler = async (route) => {
     if (route.request().method() === 'POST') {
-      const done = gate.then(() => route.continue());
+      const done = gate.then(() => route.continue().catch(() => {})); // cancelled meanwhile: nothing to continue
       held.push(done);
       await done;
     } else await route.continue();
@@ -99,7 +99,8 @@ const focused = (page) =>
       tag: el.tagName.toLowerCase(),
       id: el.id,
       cls: typeof el.className === 'string' ? el.className : '',
-      name: (el.getAttribute('aria-label') || el.getAttribute('alt') || el.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 80),
+      // Roughly the accessible name: aria-label, alt, an image's alt inside a link, or the text.
+      name: (el.getAttribute('aria-label') || el.getAttribute('alt') || el.querySelector('img')?.alt || el.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 80),
       type: el.getAttribute('type') ?? '',
       src: el.getAttribute('src'),
       ring: ring(el) || (!!label && ring(label)),
@@ -118,14 +119,22 @@ async function tabTo(page, what, pred, { back = false, max = 60 } = {}) {
   throw new Error(`Tab never reached ${what}`);
 }
 
-/** Records every text the live region shows (polled, so it also works inside a shadow root). */
+/** Records every text the live region shows, as it changes (inside the widget's shadow root too). */
 const recordLiveRegion = ({ host, selector }) => {
   window.__said = [];
   let last = '';
-  setInterval(() => {
-    const root = host ? document.querySelector(host)?.shadowRoot : document;
-    const text = root?.querySelector(selector)?.textContent.trim() ?? '';
+  const read = (root) => {
+    const text = root.querySelector(selector)?.textContent.trim() ?? '';
     if (text && text !== last) window.__said.push((last = text));
+  };
+  const watch = (root) => new MutationObserver(() => read(root)).observe(root, { subtree: true, childList: true, characterData: true });
+  if (!host) return watch(document);
+  const wait = setInterval(() => {
+    const root = document.querySelector(host)?.shadowRoot;
+    if (!root) return;
+    clearInterval(wait);
+    watch(root);
+    read(root);
   }, 10);
 };
 const PLAYGROUND_LIVE = { selector: '[data-live=generation]' };
@@ -305,6 +314,50 @@ test('a11y: /embed passes axe in every theme under both colour schemes', async (
   }
 });
 
+test('a11y: the console passes axe signed out and in (sign-in error, data, a new key, a revoke to confirm, tables) and reflows at 320 px', async (ctx) => {
+  const prompt = `Console a11y: a kingfisher on a reed ${Date.now()}`;
+  assert.equal((await apiGenerate(ctx, 'sk-local-dev', prompt, 4)).status, 200);
+  assert.equal((await apiGenerate(ctx, 'sk-local-dev', prompt, 4)).cache, 'HIT');
+  const page = await ctx.context.newPage();
+  await page.goto(`${ctx.app}/admin`);
+  await assertAccessible(page, 'console sign-in');
+  await page.getByLabel('Admin token').fill('not-the-admin-token-0123');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  await assertAccessible(page, 'console sign-in, wrong token');
+  await page.getByLabel('Admin token').fill(ctx.adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await until('the recent list', async () => (await page.locator('table.recent tbody tr', { hasText: prompt }).count()) === 2);
+  await assertAccessible(page, 'console with data');
+  // Keyboard: the range radios and the key filter take focus, with a visible ring.
+  await page.getByRole('radio', { name: 'Last 7 days' }).focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getByRole('radio', { name: 'Last 30 days' }).isChecked(), true, 'arrow keys move through the ranges');
+  const ring = await page.evaluate(() => getComputedStyle(document.activeElement.closest('label')).boxShadow);
+  assert.notEqual(ring, 'none', 'the focused range shows a focus ring');
+  await page.getByLabel('Name', { exact: true }).fill('a11y key');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await page.getByTestId('new-key').waitFor();
+  await page.getByRole('button', { name: 'Revoke a11y key' }).click();
+  await assertAccessible(page, 'console with a new key and a revoke to confirm');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  for (const d of await page.locator('details').all()) await d.evaluate((el) => (el.open = true));
+  await page.getByLabel('Type').selectOption('publishable');
+  await assertAccessible(page, 'console with the chart tables open and the publishable form');
+  await page.setViewportSize({ width: 320, height: 640 });
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll('body *')]
+      .filter((el) => {
+        const over = (e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1;
+        return over(el) && !(el.parentElement && over(el.parentElement));
+      })
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`),
+  );
+  assert.ok((await overflowX(page)) <= 0, `the console at 320px scrolls sideways by ${await overflowX(page)}px: ${wide.join(', ')}`);
+  await shot(ctx, page, 'console-320');
+});
+
 test('keyboard: every playground action by Tab, Enter and Space, with focus on the result after a generation', async (ctx) => {
   const page = await openPlayground(ctx);
   await page.evaluate(() => document.activeElement?.blur());
@@ -331,7 +384,15 @@ test('keyboard: every playground action by Tab, Enter and Space, with focus on t
   await page.keyboard.press('Enter');
   assert.notEqual(await page.locator('#seed').inputValue(), seed, 'Enter on the dice picks a new seed');
 
+  // Generate and Cancel replace each other, and the focus follows.
   await tabTo(page, 'Generate', (f) => f.name === 'Generate');
+  const release = await holdGenerations(page);
+  await page.keyboard.press('Enter');
+  await until('focus on Cancel', async () => (await focused(page))?.name === 'Cancel');
+  await page.keyboard.press('Enter');
+  await until('focus back on Generate', async () => (await focused(page))?.name === 'Generate');
+  await release();
+
   const first = await finishes(page, () => page.keyboard.press('Enter'));
   let f = await focused(page);
   assert.equal(f?.cls.includes('result'), true, `focus is on the result after a generation (got ${JSON.stringify(f)})`);
@@ -356,6 +417,17 @@ test('keyboard: every playground action by Tab, Enter and Space, with focus on t
   await page.keyboard.press('Enter');
   await until('the reopened image', async () => (await shownImage(page))?.src === first.src);
   await until('focus on the reopened result', async () => (await focused(page))?.src === first.src);
+
+  // A failed generation: focus lands on the error, and its Try again works by keyboard.
+  await failNextGeneration(page, 502, 'upstream exploded');
+  await tabTo(page, 'Generate', (x) => x.name === 'Generate', { back: true, max: 5 });
+  await page.keyboard.press('Enter');
+  await until('focus on the error', async () => (await focused(page))?.cls.includes('error-notice'));
+  assert.ok((await focused(page)).ring, 'the focused error shows its focus');
+  await tabTo(page, 'Try again', (x) => x.name === 'Try again', { max: 2 });
+  await page.keyboard.press('Enter');
+  await until('focus on the new error', async () => (await focused(page))?.cls.includes('error-notice'));
+  await page.unroute(COMPLETIONS);
 });
 
 test('keyboard: the widget on a host page, in and out of its shadow root without a trap', async (ctx) => {
@@ -368,11 +440,10 @@ test('keyboard: the widget on a host page, in and out of its shadow root without
   await until('the darkroom:image event', () => page.evaluate(() => window.__darkroom.events.length > 0));
   await until('focus on the widget result', async () => {
     const x = await focused(page);
-    return x?.inWidget && x.tag === 'a' && x.name === '';
+    return x?.inWidget && x.tag === 'a';
   });
-  const alt = await widgetRoot(page).locator('a img').getAttribute('alt');
-  assert.equal(alt, 'A fox made of autumn leaves', 'the focused result link is named by the image alt (the prompt)');
   let f = await focused(page);
+  assert.equal(f.name, 'A fox made of autumn leaves', 'the focused result link is named by its image (alt: the prompt)');
   assert.ok(f.ring, 'the focused result shows its focus');
   await tabTo(page, 'Share page', (x) => x.inWidget && x.name === 'Share page', { max: 2 });
   await tabTo(page, 'the Darkroom link', (x) => x.inWidget && x.name === 'Darkroom', { max: 1 });
@@ -497,4 +568,21 @@ test('reflow: no horizontal scrolling at 320 px wide or at 200% zoom (640 px)', 
       await context.close();
     }
   }
+});
+
+test('a11y: the operator console (sign-in, its error, usage and keys) passes axe', async (ctx) => {
+  await makeSharePage(ctx, 'Console a11y: a lighthouse made of glass'); // something to list
+  const page = await ctx.context.newPage();
+  await page.goto(`${ctx.app}/admin`);
+  await page.getByLabel('Admin token').waitFor();
+  await assertAccessible(page, 'console sign-in');
+  await page.getByLabel('Admin token').fill('not-the-token-0123456789');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  await assertAccessible(page, 'console sign-in, wrong token');
+  await page.getByLabel('Admin token').fill(ctx.adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Usage' }).waitFor();
+  await until('the recent list', async () => (await page.locator('table.recent tbody tr').count()) > 0);
+  await assertAccessible(page, 'console, signed in');
 });

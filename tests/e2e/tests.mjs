@@ -269,16 +269,21 @@ test('share page: meta tags in the HTML, escaped, and Remix fills the playground
   const html = await page$.text();
   assert.equal(unescape(metaOf(html, 'property', 'og:title')), prompt, 'og:title is the prompt');
   const ogImage = metaOf(html, 'property', 'og:image');
-  assert.equal(ogImage, record.images[0].url);
-  assert.match(ogImage, new RegExp(`^${ctx.app}/i/[0-9a-f]{64}\\.png$`), 'og:image is an absolute URL');
-  assert.equal(Number(metaOf(html, 'property', 'og:image:width')), record.images[0].width);
-  assert.equal(Number(metaOf(html, 'property', 'og:image:height')), record.images[0].height);
+  // Link previews get the 1200x630 JPEG card of the image, not the multi-megabyte original.
+  assert.equal(ogImage, record.images[0].url.replace(/\.png$/, '/og.jpg'));
+  assert.match(ogImage, new RegExp(`^${ctx.app}/i/[0-9a-f]{64}/og\\.jpg$`), 'og:image is an absolute URL');
+  assert.equal(metaOf(html, 'property', 'og:image:type'), 'image/jpeg');
+  assert.equal(Number(metaOf(html, 'property', 'og:image:width')), 1200);
+  assert.equal(Number(metaOf(html, 'property', 'og:image:height')), 630);
   assert.equal(metaOf(html, 'name', 'twitter:card'), 'summary_large_image');
   assert.equal(metaOf(html, 'name', 'twitter:image'), ogImage);
   assert.doesNotMatch(html, /<script>alert/, 'the prompt is escaped');
   assert.match(html, /&lt;script&gt;alert\(&#39;x&#39;\)&lt;\/script&gt; &amp; friends/);
   assert.doesNotMatch(html, /<script(?![^>]*\b(type="application\/json"|src=))[^>]*>/, 'no inline executable script');
-  assert.ok((await (await fetch(ogImage)).arrayBuffer()).byteLength > 100, 'the og:image URL serves the image');
+  const card = await fetch(ogImage);
+  assert.equal(card.headers.get('content-type'), 'image/jpeg');
+  const cardBytes = (await card.arrayBuffer()).byteLength;
+  assert.ok(cardBytes > 100 && cardBytes < 300_000, `the og:image URL serves a JPEG under 300 KB (${cardBytes} B)`);
 
   const page = await ctx.context.newPage();
   await page.goto(shareUrl);
@@ -391,6 +396,58 @@ test('widget: one-line embed on another origin, Shadow DOM, darkroom:image event
   assert.ok(refused.status === 401 || refused.status === 403, `another origin is refused (got ${refused.status})`);
 });
 
+/** Every image URL a page requested (a listener on the context sees iframes and shadow roots too). */
+function imageRequests(context) {
+  const urls = [];
+  context.on('request', (r) => r.resourceType() === 'image' && urls.push(r.url()));
+  return urls;
+}
+const VARIANT = /\/i\/[0-9a-f]{64}\/w(256|512|1024)\.webp$/;
+const ORIGINAL = /\/i\/[0-9a-f]{64}\.(png|jpg|webp|gif)$/;
+
+test('variants: the share page and the widget load a sized WebP, not the original', async (ctx) => {
+  const requested = imageRequests(ctx.context);
+  const res = await fetch(`${ctx.app}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-image-format': 'url', origin: ctx.app },
+    body: JSON.stringify({ model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: 'A paper boat on a puddle, variants' }], image_config: { aspect_ratio: '1:1' }, seed: 515 }),
+  });
+  assert.equal(res.status, 200);
+  const page = await ctx.context.newPage();
+  await page.goto(res.headers.get('x-darkroom-share-url'));
+  const img = page.locator('img.share-image');
+  await until('the share image', () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
+  const shown = await img.evaluate((el) => ({ current: el.currentSrc, w: el.getAttribute('width'), h: el.getAttribute('height'), type: el.naturalWidth }));
+  assert.match(shown.current, VARIANT, `the share page shows a variant (${shown.current})`);
+  assert.ok(shown.w && shown.h, 'the share image has explicit dimensions');
+  assert.deepEqual(requested.filter((u) => ORIGINAL.test(u)), [], 'the share page did not download the original');
+
+  const key = await createPublishableKey(ctx, [ctx.host]);
+  ctx.hostVars.KEY = key;
+  const host = await ctx.context.newPage();
+  await host.goto(`${ctx.host}/widget.html`);
+  const widget = host.locator('darkroom-widget');
+  await widget.getByLabel('Image prompt').fill('A paper boat on a puddle, in the widget');
+  await widget.getByRole('button', { name: 'Generate' }).click();
+  const wimg = widget.locator('img');
+  await until('the widget image', () => wimg.evaluate((el) => el.complete && el.naturalWidth > 0));
+  const current = await wimg.evaluate((el) => el.currentSrc);
+  assert.match(current, VARIANT, `the widget shows a variant (${current})`);
+  assert.equal(await wimg.getAttribute('loading'), 'lazy');
+  assert.ok(await wimg.getAttribute('width'), 'the widget image has explicit dimensions');
+  const served = await fetch(current);
+  assert.equal(served.headers.get('content-type'), 'image/webp', 'the widget image is a WebP');
+  assert.deepEqual(requested.filter((u) => ORIGINAL.test(u)), [], 'neither page downloaded an original');
+
+  // The playground's history thumbnails (its result pane keeps the original: it is what Download gives).
+  const playground = await openPlayground(ctx);
+  await generateIn(playground, 'A paper boat on a puddle, in the history');
+  const thumb = playground.locator('.history .thumb img').first();
+  await until('the history thumbnail', () => thumb.evaluate((el) => el.complete && el.naturalWidth > 0));
+  assert.match(await thumb.evaluate((el) => el.currentSrc), VARIANT, 'the history thumbnail is a variant');
+  assert.equal(await thumb.getAttribute('loading'), 'lazy');
+});
+
 test('iframe embed: /embed posts darkroom:image to the parent', async (ctx) => {
   const key = await createPublishableKey(ctx, [ctx.host, ctx.app]);
   ctx.hostVars.KEY = key;
@@ -421,13 +478,14 @@ test('iframe embed: /embed posts darkroom:image to the parent', async (ctx) => {
   assert.equal(typeof msg.data.detail.seed, 'number');
   const img = frame.locator('darkroom-widget img');
   await until('the iframe image', () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
+  assert.match(await img.evaluate((el) => el.currentSrc), VARIANT, 'the iframe shows a variant, not the original');
   const resized = await page.evaluate(() => window.__darkroom.messages.some((m) => m.data.type === 'darkroom:resize'));
   assert.ok(resized, 'the iframe reports its height');
   await shot(ctx, page, 'iframe-embed');
 });
 
 /** One generation through the API, as a server would send it (x-image-format: url). */
-async function apiGenerate(ctx, key, prompt, seed) {
+export async function apiGenerate(ctx, key, prompt, seed) {
   const res = await fetch(`${ctx.app}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-image-format': 'url' },

@@ -14,10 +14,12 @@ const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const isPng = (b: Uint8Array) => PNG.every((v, i) => b[i] === v);
 const prompt = (label: string) => `${label} ${randomUUID()}`;
 
-const openrouter = createOpenRouter({ baseURL: `${base}/v1`, apiKey: 'sk-local-dev' });
 const compatible = createOpenAICompatible({ name: 'darkroom', baseURL: `${base}/v1`, apiKey: 'sk-local-dev' });
 
-describe('Vercel AI SDK', () => {
+// OpenRouter's provider works with either dialect as its baseURL: OpenAI's (/v1) or OpenRouter's (/api/v1).
+describe.each(['/v1', '/api/v1'])('Vercel AI SDK, OpenRouter provider on %s', (path) => {
+  const openrouter = createOpenRouter({ baseURL: `${base}${path}`, apiKey: 'sk-local-dev' });
+
   it('generateText (OpenRouter provider) receives the image as a file', async () => {
     const result = await generateText({ model: openrouter(MODEL), prompt: prompt('ai generateText'), maxRetries: 0 });
     expect(result.text).toContain('Here is your image');
@@ -43,6 +45,14 @@ describe('Vercel AI SDK', () => {
     expect(await result.text).toContain('Here is your image');
   });
 
+  it('surfaces our errors: an unknown key is an API call error with status 401', async () => {
+    const bad = createOpenRouter({ baseURL: `${base}${path}`, apiKey: 'sk_0000000000000000000000000000dead' });
+    const err: any = await generateText({ model: bad(MODEL), prompt: 'x', maxRetries: 0 }).catch((e) => e);
+    expect(err?.statusCode).toBe(401);
+  });
+});
+
+describe('Vercel AI SDK, openai-compatible provider', () => {
   it('generateImage (openai-compatible image model) gets PNGs from the Images API', async () => {
     const { images, usage } = await generateImage({
       model: compatible.imageModel(MODEL),
@@ -57,11 +67,5 @@ describe('Vercel AI SDK', () => {
       expect(img.mediaType).toBe('image/png');
     }
     expect(usage.totalTokens).toBeGreaterThan(0);
-  });
-
-  it('surfaces our errors: an unknown key is an API call error with status 401', async () => {
-    const bad = createOpenRouter({ baseURL: `${base}/v1`, apiKey: 'sk_0000000000000000000000000000dead' });
-    const err: any = await generateText({ model: bad(MODEL), prompt: 'x', maxRetries: 0 }).catch((e) => e);
-    expect(err?.statusCode).toBe(401);
   });
 });

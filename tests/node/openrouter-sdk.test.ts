@@ -58,6 +58,35 @@ describe('@openrouter/sdk: chat.send', () => {
   });
 });
 
+describe('@openrouter/sdk: images.generate', () => {
+  it('JSON: raw base64 PNGs with their media type, and usage', async () => {
+    const res = await client.images.generate({ imageGenerationRequest: { model: MODEL, prompt: prompt('sdk images'), n: 2, aspectRatio: '3:2' } });
+    if (!('data' in res)) throw new Error('expected a JSON answer');
+    expect(res.data).toHaveLength(2);
+    for (const d of res.data) {
+      expect(isPng(d.b64Json)).toBe(true);
+      expect(d.mediaType).toBe('image/png');
+    }
+    expect(res.usage?.totalTokens).toBeGreaterThan(0);
+  });
+
+  it('streamed: partial images arrive before the final image', async () => {
+    const stream = await client.images.generate({ imageGenerationRequest: { model: MODEL, prompt: prompt('sdk images stream'), stream: true } });
+    if ('data' in stream) throw new Error('expected a stream');
+    const types: string[] = [];
+    let final = '';
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'image_generation.partial_image') expect(isPng(event.b64Json)).toBe(true);
+      if (event.type === 'image_generation.completed') final = event.b64Json;
+    }
+    expect(types.indexOf('image_generation.partial_image')).toBeGreaterThanOrEqual(0);
+    expect(types.indexOf('image_generation.partial_image')).toBeLessThan(types.indexOf('image_generation.completed'));
+    expect(types.at(-1)).toBe('image_generation.completed');
+    expect(isPng(final)).toBe(true);
+  });
+});
+
 describe('@openrouter/sdk: errors are typed', () => {
   it('a 400 is a BadRequestResponseError with the status as its code', async () => {
     const err = await client.chat.send({ chatRequest: { model: MODEL, messages: [], seed: 1 } }).catch((e) => e);

@@ -25,28 +25,75 @@ function source(steps: (GenEvent | number | 'throw')[]): ReadableStream<GenEvent
   });
 }
 
-const meta = (m: Partial<GenMeta> = {}): GenEvent => ({ type: 'meta', meta: { generationId: 'gen1', provider: 'custom', cache: 'MISS', ...m } });
+const meta = (m: Partial<GenMeta> = {}): GenEvent => ({
+  type: 'meta',
+  meta: { generationId: 'gen1', provider: 'custom', cache: 'MISS', ...m },
+});
 const chunk = (content: string, extra: Record<string, unknown> = {}): GenEvent => ({
   type: 'chunk',
-  chunk: { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }], ...extra },
+  chunk: {
+    id: 'x',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [{ index: 0, delta: { content }, finish_reason: null }],
+    ...extra,
+  },
 });
 const usage = (cost: number): GenEvent => ({
   type: 'chunk',
-  chunk: { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, cost } },
+  chunk: {
+    id: 'x',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [],
+    usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, cost },
+  },
 });
 const image = (n: number): GenEvent => ({
   type: 'chunk',
   chunk: {
-    id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm',
-    choices: [{ index: 0, delta: { images: [{ type: 'image_url', image_url: { url: `data:image/png;base64,AAA${n}` }, darkroom: { key: `${'a'.repeat(63)}${n}.png`, sha256: 'a'.repeat(64), content_type: 'image/png', bytes: 3 } }] }, finish_reason: null }],
+    id: 'x',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [
+      {
+        index: 0,
+        delta: {
+          images: [
+            {
+              type: 'image_url',
+              image_url: { url: `data:image/png;base64,AAA${n}` },
+              darkroom: {
+                key: `${'a'.repeat(63)}${n}.png`,
+                sha256: 'a'.repeat(64),
+                content_type: 'image/png',
+                bytes: 3,
+              },
+            },
+          ],
+        },
+        finish_reason: null,
+      },
+    ],
   },
 });
 const END: GenEvent = { type: 'end' };
-const cut: GenEvent = { type: 'error', error: { status: 502, error: { message: 'cut', type: 'upstream_error', param: null, code: 'upstream_truncated' } } };
+const cut: GenEvent = {
+  type: 'error',
+  error: { status: 502, error: { message: 'cut', type: 'upstream_error', param: null, code: 'upstream_truncated' } },
+};
 
 async function chatSse(sources: ReadableStream<GenEvent>[], keepAliveMs = 0) {
   const outcomes: Outcome[] = [];
-  const res = await answer(sources, openAiChat({ imageFormat: 'data_url' }), { origin: 'https://h', stream: true, keepAliveMs, onSettled: (o) => outcomes.push(o) });
+  const res = await answer(sources, openAiChat({ imageFormat: 'data_url' }), {
+    origin: 'https://h',
+    stream: true,
+    keepAliveMs,
+    onSettled: (o) => outcomes.push(o),
+  });
   return { res, text: await res.text(), outcomes };
 }
 
@@ -70,7 +117,9 @@ describe('the SSE writer', () => {
 
   it('ends a failed generation with an error event and no [DONE]', async () => {
     const { text, outcomes } = await chatSse([source([meta(), chunk('a'), cut])]);
-    expect(text).toContain('data: {"error":{"message":"cut","type":"upstream_error","param":null,"code":"upstream_truncated"}}\n\n');
+    expect(text).toContain(
+      'data: {"error":{"message":"cut","type":"upstream_error","param":null,"code":"upstream_truncated"}}\n\n',
+    );
     expect(text).not.toContain('[DONE]');
     expect(outcomes).toEqual([expect.objectContaining({ status: 502 })]);
   });
@@ -83,11 +132,16 @@ describe('the SSE writer', () => {
     }
   });
 
-  it('passes an unchanged upstream chunk through as its original text; the first chunk carries our meta', async () => {
-    const raw = '{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"extra":  "spacing kept"}';
-    const { text } = await chatSse([source([meta(), chunk('first'), { type: 'chunk', chunk: JSON.parse(raw), raw }, END])]);
-    expect(text).toContain('"darkroom":{"generation_id":"gen1","share_url":"https://h/s/gen1","provider":"custom","cache":"MISS"}');
-    expect(text).toContain(`data: ${raw}\n\n`);
+  it('passes an unchanged upstream chunk through as its original text (with our generation id); the first chunk carries our meta', async () => {
+    const raw =
+      '{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"extra":  "spacing kept"}';
+    const { text } = await chatSse([
+      source([meta(), chunk('first'), { type: 'chunk', chunk: JSON.parse(raw), raw }, END]),
+    ]);
+    expect(text).toContain(
+      '"darkroom":{"generation_id":"gen1","share_url":"https://h/s/gen1","provider":"custom","cache":"MISS"}',
+    );
+    expect(text).toContain(`data: ${raw.replace('"id":"x"', '"id":"gen1"')}\n\n`);
   });
 
   it('renders a whole answer (a cache hit) to the same bytes as the live one', async () => {
@@ -100,7 +154,12 @@ describe('the SSE writer', () => {
 
   it('tells the caller once when the client went away (499)', async () => {
     const outcomes: Outcome[] = [];
-    const res = await answer([source([meta(), chunk('a'), 10_000, END])], openAiChat({ imageFormat: 'data_url' }), { origin: 'https://h', stream: true, keepAliveMs: 0, onSettled: (o) => outcomes.push(o) });
+    const res = await answer([source([meta(), chunk('a'), 10_000, END])], openAiChat({ imageFormat: 'data_url' }), {
+      origin: 'https://h',
+      stream: true,
+      keepAliveMs: 0,
+      onSettled: (o) => outcomes.push(o),
+    });
     const reader = res.body!.getReader();
     await reader.read();
     await reader.cancel();
@@ -110,18 +169,34 @@ describe('the SSE writer', () => {
 
 describe('the answer', () => {
   it('answers a source that opens with an error, or with nothing, as a plain HTTP error', async () => {
-    const failed = await answer([source([cut])], openAiChat({ imageFormat: 'url' }), { origin: 'https://h', stream: true, keepAliveMs: 0 });
+    const failed = await answer([source([cut])], openAiChat({ imageFormat: 'url' }), {
+      origin: 'https://h',
+      stream: true,
+      keepAliveMs: 0,
+    });
     expect(failed.status).toBe(502);
     expect(await failed.json()).toEqual({ error: cut.type === 'error' && cut.error.error });
-    const empty = await answer([source([])], openAiChat({ imageFormat: 'url' }), { origin: 'https://h', stream: false, keepAliveMs: 0 });
+    const empty = await answer([source([])], openAiChat({ imageFormat: 'url' }), {
+      origin: 'https://h',
+      stream: false,
+      keepAliveMs: 0,
+    });
     expect(empty.status).toBe(502);
-    expect(((await empty.json()) as any).error).toMatchObject({ message: 'The generation produced no answer.', code: 'upstream_empty' });
+    expect(((await empty.json()) as any).error).toMatchObject({
+      message: 'The generation produced no answer.',
+      code: 'upstream_empty',
+    });
   });
 
   it('charges what the usage says, and nothing for a hit or a joined answer', async () => {
     const cost = async (m: Partial<GenMeta>) => {
       const outcomes: Outcome[] = [];
-      const res = await answer([source([meta(m), chunk('a'), usage(0.25), END])], openAiChat({ imageFormat: 'url' }), { origin: 'https://h', stream: false, keepAliveMs: 0, onSettled: (o) => outcomes.push(o) });
+      const res = await answer([source([meta(m), chunk('a'), usage(0.25), END])], openAiChat({ imageFormat: 'url' }), {
+        origin: 'https://h',
+        stream: false,
+        keepAliveMs: 0,
+        onSettled: (o) => outcomes.push(o),
+      });
       const body = (await res.json()) as any;
       return { charged: outcomes[0].costUsd, shown: body.usage.cost, tokens: outcomes[0].tokens };
     };
@@ -135,17 +210,30 @@ describe('the answer', () => {
     const slow = source([meta({ generationId: 'genA' }), 60, image(1), usage(0.1), END]);
     const fast = source([meta({ generationId: 'genB' }), image(2), usage(0.2), END]);
     const outcomes: Outcome[] = [];
-    const res = await answer([slow, fast], openAiImages({ req, withB64: false }), { origin: 'https://h', stream: true, keepAliveMs: 0, onSettled: (o) => outcomes.push(o) });
+    const res = await answer([slow, fast], openAiImages({ req, withB64: false }), {
+      origin: 'https://h',
+      stream: true,
+      keepAliveMs: 0,
+      onSettled: (o) => outcomes.push(o),
+    });
     expect(res.headers.get('x-darkroom-generation')).toBe('genA, genB');
     const events = (await res.text()).split('\n\n').filter(Boolean);
-    expect(events.map((e) => /^event: (.*)$/m.exec(e)?.[1] ?? e)).toEqual(['image_generation.completed', 'image_generation.completed', 'data: [DONE]']);
+    expect(events.map((e) => /^event: (.*)$/m.exec(e)?.[1] ?? e)).toEqual([
+      'image_generation.completed',
+      'image_generation.completed',
+      'data: [DONE]',
+    ]);
     expect(events.map((e) => /"index":(\d)/.exec(e)?.[1])).toEqual(['1', '0', undefined]);
     expect(outcomes).toEqual([expect.objectContaining({ status: 200, costUsd: 0.3, tokens: 6 })]);
   });
 
   it('fails the whole Images API stream with an error event when one generation fails', async () => {
     const req = { prompt: 'p', n: 2 } as never;
-    const res = await answer([source([meta(), image(1), usage(0.1), END]), source([meta({ generationId: 'g2' }), cut])], openAiImages({ req, withB64: false }), { origin: 'https://h', stream: true, keepAliveMs: 0 });
+    const res = await answer(
+      [source([meta(), image(1), usage(0.1), END]), source([meta({ generationId: 'g2' }), cut])],
+      openAiImages({ req, withB64: false }),
+      { origin: 'https://h', stream: true, keepAliveMs: 0 },
+    );
     const text = await res.text();
     expect(text).toContain('event: error\ndata: {"type":"error","error":{"message":"cut"');
     expect(text).not.toContain('[DONE]');

@@ -1,7 +1,7 @@
 // Dependencies point one way: a module may import from its own layer or any layer below it,
 // never from one above. The order is ../shared/DESIGN.md's (top to bottom), with the folders it
-// does not name placed where they sit (README "How it works"). worker/env.ts only declares the
-// bindings' types and may be imported from anywhere.
+// does not name placed where they sit (README "How it works"). worker/env.ts and the generated
+// worker-configuration.d.ts only declare the bindings' types and may be imported from anywhere.
 /// <reference types="vite/client" />
 import { describe, expect, it } from 'vitest';
 
@@ -10,17 +10,22 @@ const LAYERS: string[][] = [
   ['routes', 'middleware', 'openapi'],
   ['answer'],
   ['generation'],
+  // Logs, stats and usage: used by generation and the HTTP layer, reads who the caller was (access).
+  ['observability'],
   ['cache'],
   ['stream'],
   ['providers'],
   ['access'],
   ['storage', 'images'],
-  ['observability'],
   ['lib'],
   ['shared'],
 ];
 
-const sources = import.meta.glob(['../../worker/**/*.ts', '../../shared/**/*.ts'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const sources = import.meta.glob(['../../worker/**/*.ts', '../../shared/**/*.ts'], {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
 
 /** `worker/generation/run.ts` -> its layer's index (shared/ is the last). */
 function layerOf(path: string): number {
@@ -43,13 +48,16 @@ function resolve(from: string, spec: string): string {
 export function wrongWayImports(files: Record<string, string>): string[] {
   const wrong: string[] = [];
   for (const [path, text] of Object.entries(files)) {
-    if (path.endsWith('/worker/env.ts')) continue;
+    if (path.endsWith('/worker/env.ts') || path.endsWith('.d.ts')) continue;
     const mine = layerOf(path);
     for (const m of text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'(\.[^']+)'/gm)) {
       const target = resolve(path, m[1]);
       if (target.endsWith('/worker/env') || target.endsWith('.json')) continue;
       const theirs = layerOf(target);
-      if (theirs < mine) wrong.push(`${path.replace(/^(\.\.\/)+/, '')} imports ${m[1]} (${LAYERS[theirs].join('/')} is above ${LAYERS[mine].join('/')})`);
+      if (theirs < mine)
+        wrong.push(
+          `${path.replace(/^(\.\.\/)+/, '')} imports ${m[1]} (${LAYERS[theirs].join('/')} is above ${LAYERS[mine].join('/')})`,
+        );
     }
   }
   return wrong;
@@ -66,6 +74,8 @@ describe('layers', () => {
 
   it('would catch one', () => {
     const fake = { '../../worker/cache/policy.ts': "import type { CacheMode } from '../generation/plan';\n" };
-    expect(wrongWayImports(fake)).toEqual(["worker/cache/policy.ts imports ../generation/plan (generation is above cache)"]);
+    expect(wrongWayImports(fake)).toEqual([
+      'worker/cache/policy.ts imports ../generation/plan (generation is above cache)',
+    ]);
   });
 });

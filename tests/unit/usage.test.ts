@@ -1,19 +1,50 @@
 // The console's pure pieces: error kinds, latency buckets and percentiles, batch bounds.
 import { describe, expect, it } from 'vitest';
 import {
-  addSample, bucketUpperMs, emptyBatch, errorKindOf, latencyBucket, MAX_GROUPS_PER_BATCH, MAX_RECENT_PER_BATCH, quantileOf, toNusd, usageKeyOf,
+  addSample,
+  bucketUpperMs,
+  emptyBatch,
+  errorKindOf,
+  latencyBucket,
+  MAX_GROUPS_PER_BATCH,
+  MAX_RECENT_PER_BATCH,
+  quantileOf,
+  toNusd,
+  usageKeyOf,
   type UsageSample,
 } from '../../worker/observability/usage';
 
 const sample = (over: Partial<UsageSample> = {}): UsageSample => ({
-  at: Date.UTC(2026, 0, 1, 10, 30), keyId: 'k', status: 200, cache: 'MISS', coalesced: false, provider: 'demo', generationId: 'g1',
-  images: 1, costNusd: 5, savedCacheNusd: 0, savedCoalescedNusd: 0, ttfbMs: 10, totalMs: 100, ...over,
+  at: Date.UTC(2026, 0, 1, 10, 30),
+  keyId: 'k',
+  status: 200,
+  cache: 'MISS',
+  coalesced: false,
+  provider: 'demo',
+  generationId: 'g1',
+  images: 1,
+  costNusd: 5,
+  savedCacheNusd: 0,
+  savedCoalescedNusd: 0,
+  ttfbMs: 10,
+  totalMs: 100,
+  ...over,
 });
 
 describe('console usage', () => {
   it('classes errors by status', () => {
     expect([200, 400, 413, 401, 403, 429, 499, 502, 402, 504, 408].map(errorKindOf)).toEqual([
-      null, 'invalid_request', 'invalid_request', 'auth', 'auth', 'rate_limited', 'client_closed', 'upstream', 'upstream', 'timeout', 'timeout',
+      null,
+      'invalid_request',
+      'invalid_request',
+      'auth',
+      'auth',
+      'rate_limited',
+      'client_closed',
+      'upstream',
+      'upstream',
+      'timeout',
+      'timeout',
     ]);
   });
 
@@ -43,7 +74,14 @@ describe('console usage', () => {
     addSample(b, sample({ at: Date.UTC(2026, 0, 1, 11, 0) }));
     expect(b.groups.size).toBe(2);
     const g = b.groups.get(`${Date.UTC(2026, 0, 1, 10) / 1000}|k`)!;
-    expect(g).toMatchObject({ requests: 2, errors: 1, cacheHits: 1, cacheMisses: 1, costNusd: 300_000_000, savedCacheNusd: 300_000_000 });
+    expect(g).toMatchObject({
+      requests: 2,
+      errors: 1,
+      cacheHits: 1,
+      cacheMisses: 1,
+      costNusd: 300_000_000,
+      savedCacheNusd: 300_000_000,
+    });
     expect(g.errorKinds.get('rate_limited')).toBe(1);
   });
 

@@ -66,7 +66,11 @@ describe('console session', () => {
     expect(a.res.status).toBe(303);
     expect(a.res.headers.get('location')).toBe('/admin');
     const cookie = a.res.headers.get('set-cookie')!;
-    expect(cookie).toMatch(new RegExp(`^${COOKIE}=\\d+\\.[\\w-]{22}\\.[\\w-]{43}; Path=/; Max-Age=${SESSION_TTL_S}; HttpOnly; SameSite=Strict; Secure$`));
+    expect(cookie).toMatch(
+      new RegExp(
+        `^${COOKIE}=\\d+\\.[\\w-]{22}\\.[\\w-]{43}; Path=/; Max-Age=${SESSION_TTL_S}; HttpOnly; SameSite=Strict; Secure$`,
+      ),
+    );
     expect(cookie).not.toContain(ADMIN);
     const shell = await page('/admin', { headers: { cookie: cookie.split(';')[0] } });
     // The built shell (200) or, in a checkout that was never built, a 503 saying so; never the form.
@@ -84,11 +88,23 @@ describe('console session', () => {
     const foreign = await signIn(ADMIN, 'https://evil.example');
     expect(foreign.res.status).toBe(403);
     expect(foreign.res.headers.get('set-cookie')).toBeNull();
-    const noOrigin = await page('/admin/sign-in', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${ADMIN}` });
+    const noOrigin = await page('/admin/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${ADMIN}`,
+    });
     expect(noOrigin.res.status).toBe(403);
-    const json = await page('/admin/sign-in', { method: 'POST', headers: { origin: SITE, 'content-type': 'application/json' }, body: JSON.stringify({ token: ADMIN }) });
+    const json = await page('/admin/sign-in', {
+      method: 'POST',
+      headers: { origin: SITE, 'content-type': 'application/json' },
+      body: JSON.stringify({ token: ADMIN }),
+    });
     expect(json.res.status).toBe(401);
-    const huge = await page('/admin/sign-in', { method: 'POST', headers: { origin: SITE, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${'x'.repeat(5000)}` });
+    const huge = await page('/admin/sign-in', {
+      method: 'POST',
+      headers: { origin: SITE, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${'x'.repeat(5000)}`,
+    });
     expect(huge.res.status).toBe(413);
   });
 
@@ -111,7 +127,11 @@ describe('console session', () => {
     const noHeader = await withCookie('/v1/admin/keys', cookie, { method: 'POST', body, csrf: false });
     expect(noHeader.res.status).toBe(403);
     expect(noHeader.json.error.code).toBe('csrf_check_failed');
-    const foreign = await withCookie('/v1/admin/keys', cookie, { method: 'POST', body, origin: 'https://evil.example' });
+    const foreign = await withCookie('/v1/admin/keys', cookie, {
+      method: 'POST',
+      body,
+      origin: 'https://evil.example',
+    });
     expect(foreign.res.status).toBe(403);
     const noOrigin = await withCookie('/v1/admin/keys', cookie, { method: 'POST', body, origin: null });
     expect(noOrigin.res.status).toBe(403);
@@ -129,7 +149,10 @@ describe('console session', () => {
   it('signing out ends the session on the server, not only in the browser', async () => {
     const cookie = await session();
     expect((await withCookie('/v1/admin/keys', cookie)).res.status).toBe(200);
-    const foreign = await page('/admin/sign-out', { method: 'POST', headers: { cookie, origin: 'https://evil.example' } });
+    const foreign = await page('/admin/sign-out', {
+      method: 'POST',
+      headers: { cookie, origin: 'https://evil.example' },
+    });
     expect(foreign.res.status).toBe(403);
     expect((await withCookie('/v1/admin/keys', cookie)).res.status).toBe(200);
     const out = await page('/admin/sign-out', { method: 'POST', headers: { cookie, origin: SITE } });
@@ -159,7 +182,11 @@ describe('admin API input', () => {
   });
 
   it('a key needs a known cache scope, and keeps the one it was given', async () => {
-    const bad = await call('/v1/admin/keys', { method: 'POST', key: ADMIN, body: JSON.stringify({ type: 'secret', name: 'x', cache: 'everyone' }) });
+    const bad = await call('/v1/admin/keys', {
+      method: 'POST',
+      key: ADMIN,
+      body: JSON.stringify({ type: 'secret', name: 'x', cache: 'everyone' }),
+    });
     expect(bad.res.status).toBe(400);
     const { record } = await createKey({ type: 'secret', cache: 'key' });
     expect(record.cache).toBe('key');
@@ -226,14 +253,22 @@ describe('console aggregates', () => {
     expect(list.res.status).toBe(200);
     expect(list.json.data.map((r: any) => r.status)).toEqual([400, 200, 200, 200]);
     const [, , hitRow, missRow] = list.json.data;
-    expect(hitRow).toMatchObject({ key_id: id, key_name: 'test', cache: 'HIT', cost_usd: 0, generation_id: hit.res.headers.get('x-darkroom-generation') });
+    expect(hitRow).toMatchObject({
+      key_id: id,
+      key_name: 'test',
+      cache: 'HIT',
+      cost_usd: 0,
+      generation_id: hit.res.headers.get('x-darkroom-generation'),
+    });
     expect(hitRow.saved_usd).toBeCloseTo(saved, 6);
     expect(missRow).toMatchObject({ cache: 'MISS', cost_usd: costOf(miss), prompt, provider: 'custom', images: 1 });
     expect(missRow.thumbnail_url).toMatch(/^https:\/\/darkroom\.test\/i\/[0-9a-f]{64}\.png$/);
     expect(missRow.share_url).toBe(`https://darkroom.test/s/${missRow.generation_id}`);
     expect(missRow.record_url).toBe(`https://darkroom.test/v1/generations/${missRow.generation_id}`);
     const errors = await call(`/v1/admin/generations?key=${id}&status=error`, { key: ADMIN });
-    expect(errors.json.data.map((r: any) => [r.status, r.error_kind, r.prompt])).toEqual([[400, 'invalid_request', null]]);
+    expect(errors.json.data.map((r: any) => [r.status, r.error_kind, r.prompt])).toEqual([
+      [400, 'invalid_request', null],
+    ]);
     const page2 = await call(`/v1/admin/generations?key=${id}&limit=2&before=${list.json.data[1].seq}`, { key: ADMIN });
     expect(page2.json.data.map((r: any) => r.seq)).toEqual(list.json.data.slice(2).map((r: any) => r.seq));
 
@@ -254,21 +289,32 @@ describe('console aggregates', () => {
     expect(joined.length).toBe(1);
     const paid = answers.find((a) => !joined.includes(a))!;
     const u = await usageOf(id, 2);
-    expect(u.totals).toMatchObject({ requests: 2, coalesced: 1, cost_usd: costOf(paid), saved_coalesced_usd: costOf(paid) });
+    expect(u.totals).toMatchObject({
+      requests: 2,
+      coalesced: 1,
+      cost_usd: costOf(paid),
+      saved_coalesced_usd: costOf(paid),
+    });
     expect(costOf(paid)).toBeGreaterThan(0);
   });
 
   it('counts the Images API and refused callers, and filters by key', async () => {
     const { key, id } = await createKey({ type: 'secret' });
-    const a = await call('/v1/images/generations', { method: 'POST', key, body: JSON.stringify({ prompt: uniquePrompt('console images'), n: 2, response_format: 'url' }) });
+    const a = await call('/v1/images/generations', {
+      method: 'POST',
+      key,
+      body: JSON.stringify({ prompt: uniquePrompt('console images'), n: 2, response_format: 'url' }),
+    });
     expect(a.res.status, a.text).toBe(200);
     const u = await usageOf(id, 1);
     expect(u.totals).toMatchObject({ requests: 1, images: 2, errors: 0, cost_usd: a.json.usage.cost });
-    const before = (await call('/v1/admin/usage?range=1h&key=anonymous', { key: ADMIN })).json.totals.errors_by_kind.auth ?? 0;
+    const before =
+      (await call('/v1/admin/usage?range=1h&key=anonymous', { key: ADMIN })).json.totals.errors_by_kind.auth ?? 0;
     const refused = await chat(ask('x'), { key: 'sk_unknownunknownunknownunknown00' });
     expect(refused.res.status).toBe(401);
     const after = await eventually(async () => {
-      const n = (await call('/v1/admin/usage?range=1h&key=anonymous', { key: ADMIN })).json.totals.errors_by_kind.auth ?? 0;
+      const n =
+        (await call('/v1/admin/usage?range=1h&key=anonymous', { key: ADMIN })).json.totals.errors_by_kind.auth ?? 0;
       return n > before ? n : null;
     }, 8000);
     expect(after).toBe(before + 1);
@@ -285,18 +331,37 @@ describe('console store retention', () => {
     const { writeUsageBatch, RETENTION_S } = await import('../../worker/observability/usage-store');
     const { addSample, emptyBatch } = await import('../../worker/observability/usage');
     const sample = (at: number, keyId: string) => ({
-      at, keyId, status: 200, cache: null, coalesced: false, provider: 'demo', generationId: null, images: 1,
-      costNusd: 1, savedCacheNusd: 0, savedCoalescedNusd: 0, ttfbMs: 5, totalMs: 9,
+      at,
+      keyId,
+      status: 200,
+      cache: null,
+      coalesced: false,
+      provider: 'demo',
+      generationId: null,
+      images: 1,
+      costNusd: 1,
+      savedCacheNusd: 0,
+      savedCoalescedNusd: 0,
+      ttfbMs: 5,
+      totalMs: 9,
     });
     const now = Date.now();
     const old = emptyBatch();
     addSample(old, sample(now - (RETENTION_S + 7200) * 1000, 'retention-old'));
     await writeUsageBatch(env.USAGE, old, 0);
-    expect((await env.USAGE.prepare("SELECT count(*) AS n FROM usage_hourly WHERE key_id = 'retention-old'").first<{ n: number }>())!.n).toBe(1);
+    expect(
+      (await env.USAGE.prepare("SELECT count(*) AS n FROM usage_hourly WHERE key_id = 'retention-old'").first<{
+        n: number;
+      }>())!.n,
+    ).toBe(1);
     const fresh = emptyBatch();
     for (let i = 0; i < 5; i++) addSample(fresh, sample(now, 'retention-new'));
     await writeUsageBatch(env.USAGE, fresh, now + 3_600_000, 3);
-    expect((await env.USAGE.prepare("SELECT count(*) AS n FROM usage_hourly WHERE key_id = 'retention-old'").first<{ n: number }>())!.n).toBe(0);
+    expect(
+      (await env.USAGE.prepare("SELECT count(*) AS n FROM usage_hourly WHERE key_id = 'retention-old'").first<{
+        n: number;
+      }>())!.n,
+    ).toBe(0);
     expect((await env.USAGE.prepare('SELECT count(*) AS n FROM recent_generations').first<{ n: number }>())!.n).toBe(3);
   });
 });

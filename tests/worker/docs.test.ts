@@ -76,7 +76,7 @@ describe('GET /openapi.json', () => {
     expect(a.res.status).toBe(200);
     expect(a.json.openapi).toBe('3.1.0');
     expect(a.json.servers).toEqual([{ url: 'https://darkroom.test' }]);
-    for (const p of ['/v1/chat/completions', '/v1/images/generations', '/v1/generations/{id}', '/v1/models', '/v1/models/{model}', '/i/{name}',
+    for (const p of ['/v1/chat/completions', '/v1/images/generations', '/v1/generations/{id}', '/v1/models', '/v1/models/{model}', '/i/{name}', '/i/{sha256}/{variant}',
       '/s/{id}', '/embed', '/v1/admin/keys', '/v1/admin/keys/{id}', '/v1/stats', '/healthz', '/openapi.json', '/docs']) {
       expect(a.json.paths[p], p).toBeDefined();
     }

@@ -1,7 +1,7 @@
 // /api/v1/* speaks OpenRouter over the same pipeline as /v1/*: its error shape everywhere (routing,
 // validation, access, upstream, mid-stream), the same answers, one cache and one record.
 import { describe, expect, it } from 'vitest';
-import { ask, call, script, sseJson, uniquePrompt } from './helpers';
+import { ask, call, dataUrlBytes, script, sseJson, uniquePrompt, upstreamRequests } from './helpers';
 
 const orChat = (body: Record<string, unknown>, init: RequestInit & { key?: string | null } = {}) =>
   call('/api/v1/chat/completions', { method: 'POST', body: JSON.stringify(body), ...init });
@@ -15,7 +15,7 @@ function expectOpenRouterError(json: any, status: number) {
 }
 
 describe('OpenRouter dialect: errors', () => {
-  it.each([
+  it.each<[string, { body: Record<string, unknown>; key?: string }, number]>([
     ['an unknown parameter', { body: ask('x', { temperature: 0.5 }) }, 400],
     ['no messages', { body: { messages: [] } }, 400],
     ['a bad key', { body: ask('x'), key: 'sk-nope' }, 401],
@@ -95,5 +95,60 @@ describe('OpenRouter dialect: answers', () => {
     expect(json.total_count).toBe(1);
     expect(json.data[0]).toMatchObject({ id: 'openai/gpt-5.4-image-2', architecture: { output_modalities: ['text', 'image'] } });
     expect(typeof json.data[0].pricing.prompt).toBe('string');
+  });
+});
+
+describe('OpenRouter dialect: POST /api/v1/images', () => {
+  const images = (body: Record<string, unknown>) => call('/api/v1/images', { method: 'POST', body: JSON.stringify(body) });
+  const isPng = (b64: string) => dataUrlBytes(`data:image/png;base64,${b64}`).subarray(0, 4).join() === '137,80,78,71';
+
+  it('JSON: {created, data: [{b64_json, media_type}], usage} with our url beside it', async () => {
+    const { res, json } = await images({ prompt: uniquePrompt('or images'), n: 2, aspect_ratio: '16:9', resolution: '2K' });
+    expect(res.status).toBe(200);
+    expect(json.data).toHaveLength(2);
+    for (const d of json.data) {
+      expect(isPng(d.b64_json)).toBe(true);
+      expect(d.media_type).toBe('image/png');
+      expect(d.url).toMatch(/^https:\/\/darkroom\.test\/i\/[0-9a-f]{64}\.png$/);
+    }
+    expect(json.usage.total_tokens).toBe(json.usage.prompt_tokens + json.usage.completion_tokens);
+    expect(typeof json.usage.cost).toBe('number');
+  });
+
+  it('goes to the upstream Images API with its resolution and aspect ratio', async () => {
+    const prompt = uniquePrompt('or images upstream');
+    await images({ prompt, aspect_ratio: '3:2', resolution: '1K', seed: 5 });
+    const { requests } = await upstreamRequests(prompt);
+    expect(requests.at(-1)!.path).toMatch(/\/images$/);
+    expect(requests.at(-1)!.body).toMatchObject({ aspect_ratio: '3:2', resolution: '1K' });
+  });
+
+  it('streamed: partial images, then completed, then [DONE], as data-only events', async () => {
+    const { res, text } = await images({ prompt: uniquePrompt('or images sse'), stream: true });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    expect(text).not.toMatch(/^event:/m);
+    const events = sseJson(text);
+    const types = events.map((e) => e.type);
+    expect(types.filter((t) => t === 'image_generation.partial_image').length).toBeGreaterThanOrEqual(1);
+    expect(types.at(-1)).toBe('image_generation.completed');
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    const done = events.at(-1);
+    expect(isPng(done.b64_json)).toBe(true);
+    expect(done.usage.total_tokens).toBeGreaterThan(0);
+    const partials = events.filter((e) => e.type === 'image_generation.partial_image');
+    expect(partials.map((p) => p.partial_image_index)).toEqual(partials.map((_p, i) => i));
+  });
+
+  it('an upstream error mid-stream is an error event; bad input is a 400 in its shape', async () => {
+    const prompt = uniquePrompt('or images err');
+    await script(prompt, [{ kind: 'error-chunk', code: 502 }]);
+    const { text } = await images({ prompt, stream: true });
+    expect(sseJson(text).at(-1)).toMatchObject({ type: 'error', error: { message: expect.any(String) } });
+    const bad = await images({ prompt: 'x', output_format: 'svg' });
+    expect(bad.res.status).toBe(400);
+    expectOpenRouterError(bad.json, 400);
+    const refs = await images({ prompt: 'x', input_references: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,aGVsbG8=' } }] });
+    expect(refs.res.status).toBe(400);
+    expect(refs.json.error.metadata.param).toBe('input_references[0].image_url.url');
   });
 });

@@ -11,16 +11,24 @@ export const SESSION_TTL_S = 4 * 3600;
 export { CSRF_HEADER };
 const enc = new TextEncoder();
 
-const b64url = (bytes: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-const fromB64url = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
+const b64url = (bytes: ArrayBuffer) =>
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+const fromB64url = (s: string) =>
+  Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
 
 async function sessionKey(token: string): Promise<CryptoKey> {
-  const base = await crypto.subtle.importKey('raw', enc.encode(token), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const base = await crypto.subtle.importKey('raw', enc.encode(token), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
   const derived = await crypto.subtle.sign('HMAC', base, enc.encode('darkroom admin session v1'));
   return crypto.subtle.importKey('raw', derived, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
-export const cookieName = (url: string) => (new URL(url).protocol === 'https:' ? '__Host-darkroom_admin' : 'darkroom_admin');
+export const cookieName = (url: string) =>
+  new URL(url).protocol === 'https:' ? '__Host-darkroom_admin' : 'darkroom_admin';
 
 export async function newSession(token: string, nowMs: number): Promise<{ value: string; expires: number }> {
   const expires = Math.floor(nowMs / 1000) + SESSION_TTL_S;
@@ -41,7 +49,12 @@ export async function verifySession(token: string, value: string, nowMs: number)
   if (!m) return null;
   const expires = Number(m[1]);
   if (expires * 1000 <= nowMs || expires > Math.floor(nowMs / 1000) + SESSION_TTL_S) return null;
-  const ok = await crypto.subtle.verify('HMAC', await sessionKey(token), fromB64url(m[3]), enc.encode(`${m[1]}.${m[2]}`));
+  const ok = await crypto.subtle.verify(
+    'HMAC',
+    await sessionKey(token),
+    fromB64url(m[3]),
+    enc.encode(`${m[1]}.${m[2]}`),
+  );
   return ok ? { nonce: m[2], expires } : null;
 }
 
@@ -81,7 +94,9 @@ export function csrfProblem(req: Request, { needHeader }: { needHeader: boolean 
   const origin = req.headers.get('origin');
   const site = req.headers.get('sec-fetch-site');
   const own = new URL(req.url).origin;
-  if (origin !== null ? origin !== own : site !== 'same-origin') return 'This request did not come from the console (Origin check).';
-  if (needHeader && req.headers.get(CSRF_HEADER) !== '1') return `Cookie-authenticated admin calls that change something need the header "${CSRF_HEADER}: 1".`;
+  if (origin !== null ? origin !== own : site !== 'same-origin')
+    return 'This request did not come from the console (Origin check).';
+  if (needHeader && req.headers.get(CSRF_HEADER) !== '1')
+    return `Cookie-authenticated admin calls that change something need the header "${CSRF_HEADER}: 1".`;
   return null;
 }

@@ -1,7 +1,9 @@
 // What the access layer tells the routes about the caller.
 import type { ChatCompletionRequest } from '../../shared/schemas';
 
-export type PrincipalKind = 'secret' | 'publishable' | 'playground' | 'dev';
+import type { PrincipalKind } from '../../shared/admin';
+
+export type { PrincipalKind };
 
 export interface Principal {
   kind: PrincipalKind;

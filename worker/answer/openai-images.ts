@@ -96,9 +96,9 @@ function imageFrames(ctx: AnswerContext, shape: ImagesShape): SseRenderer {
 }
 
 /** The generation's result is its last image (earlier ones, if a provider sends any, are previews). */
-const lastImage = (r: Collected): ImageItem | undefined => r.images.at(-1);
+export const lastImage = (r: Collected): ImageItem | undefined => r.images.at(-1);
 
-function noImageError(results: Collected[]): StreamError | undefined {
+export function noImageError(results: Collected[]): StreamError | undefined {
   const empty = results.find((r) => !r.images.length);
   if (!empty) return undefined;
   const said = empty.text.trim().slice(0, 300);
@@ -145,7 +145,7 @@ function echoed(req: ImagesRequest, first: Collected | undefined) {
   };
 }
 
-const usageOf = (r: Collected): Usage => {
+export const usageOf = (r: Collected): Usage => {
   const u = r.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   return { ...u, cost: u.cost ?? 0 };
 };

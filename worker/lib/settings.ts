@@ -32,6 +32,8 @@ export interface Settings {
   /** A playground Turnstile session: its life in seconds and the generations it is good for. */
   sessionSeconds: number;
   sessionGenerations: number;
+  /** A request waits this long for an image variant being made, then gets the original (the variant is still stored). */
+  imageTransformMs: number;
 }
 
 export const STORAGE_TIMEOUT_MS = 20_000;
@@ -58,6 +60,7 @@ export function settings(env: Env): Settings {
     recordsRpm: Math.max(1, numberOr(env.RECORDS_RPM, 120)),
     sessionSeconds: Math.max(60, numberOr(env.PLAYGROUND_SESSION_S, 1800)),
     sessionGenerations: Math.max(1, numberOr(env.PLAYGROUND_SESSION_GENERATIONS, 20)),
+    imageTransformMs: numberOr(env.IMAGE_TRANSFORM_TIMEOUT_MS, 15_000),
   };
 }
 

@@ -12,12 +12,27 @@ export const RECENT_LIMIT = 10_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 let lastPrune = 0;
 
-export async function writeUsageBatch(db: D1Database, batch: UsageBatch, now: number, recentLimit = RECENT_LIMIT): Promise<void> {
+export async function writeUsageBatch(
+  db: D1Database,
+  batch: UsageBatch,
+  now: number,
+  recentLimit = RECENT_LIMIT,
+): Promise<void> {
   const groups = [...batch.groups.values()];
   if (!groups.length) return;
   const usage = groups.map((g) => [
-    g.hour, g.keyId, g.requests, g.images, g.errors, g.cacheHits, g.cacheMisses, g.cacheBypass, g.coalesced,
-    g.costNusd, g.savedCacheNusd, g.savedCoalescedNusd,
+    g.hour,
+    g.keyId,
+    g.requests,
+    g.images,
+    g.errors,
+    g.cacheHits,
+    g.cacheMisses,
+    g.cacheBypass,
+    g.coalesced,
+    g.costNusd,
+    g.savedCacheNusd,
+    g.savedCoalescedNusd,
   ]);
   const errors = groups.flatMap((g) => [...g.errorKinds].map(([kind, n]) => [g.hour, g.keyId, kind, n]));
   const latency = groups.flatMap((g) => [
@@ -33,51 +48,75 @@ export async function writeUsageBatch(db: D1Database, batch: UsageBatch, now: nu
     totals.set(g.keyId, t);
   }
   const recent = batch.recent.map((s) => [
-    s.at, s.keyId, s.status, errorKindOf(s.status), s.cache, s.coalesced ? 1 : 0, s.provider, s.generationId, s.images,
-    s.costNusd, s.savedCacheNusd + s.savedCoalescedNusd, s.ttfbMs, s.totalMs,
+    s.at,
+    s.keyId,
+    s.status,
+    errorKindOf(s.status),
+    s.cache,
+    s.coalesced ? 1 : 0,
+    s.provider,
+    s.generationId,
+    s.images,
+    s.costNusd,
+    s.savedCacheNusd + s.savedCoalescedNusd,
+    s.ttfbMs,
+    s.totalMs,
   ]);
   const col = (i: number) => `json_extract(value, '$[${i}]')`;
   const cols = (n: number) => Array.from({ length: n }, (_, i) => col(i)).join(', ');
   const stmts: D1PreparedStatement[] = [
-    db.prepare(
-      `INSERT INTO usage_hourly (hour, key_id, requests, images, errors, cache_hits, cache_misses, cache_bypass, coalesced, cost_nusd, saved_cache_nusd, saved_coalesced_nusd)
+    db
+      .prepare(
+        `INSERT INTO usage_hourly (hour, key_id, requests, images, errors, cache_hits, cache_misses, cache_bypass, coalesced, cost_nusd, saved_cache_nusd, saved_coalesced_nusd)
        SELECT ${cols(12)} FROM json_each(?1) WHERE true
        ON CONFLICT (hour, key_id) DO UPDATE SET requests = requests + excluded.requests, images = images + excluded.images,
          errors = errors + excluded.errors, cache_hits = cache_hits + excluded.cache_hits, cache_misses = cache_misses + excluded.cache_misses,
          cache_bypass = cache_bypass + excluded.cache_bypass, coalesced = coalesced + excluded.coalesced, cost_nusd = cost_nusd + excluded.cost_nusd,
          saved_cache_nusd = saved_cache_nusd + excluded.saved_cache_nusd, saved_coalesced_nusd = saved_coalesced_nusd + excluded.saved_coalesced_nusd`,
-    ).bind(JSON.stringify(usage)),
-    db.prepare(
-      `INSERT INTO latency_hourly (hour, key_id, metric, bucket, count) SELECT ${cols(5)} FROM json_each(?1) WHERE true
+      )
+      .bind(JSON.stringify(usage)),
+    db
+      .prepare(
+        `INSERT INTO latency_hourly (hour, key_id, metric, bucket, count) SELECT ${cols(5)} FROM json_each(?1) WHERE true
        ON CONFLICT (hour, key_id, metric, bucket) DO UPDATE SET count = count + excluded.count`,
-    ).bind(JSON.stringify(latency)),
-    db.prepare(
-      `INSERT INTO key_totals (key_id, requests, cost_nusd, last_used) SELECT ${cols(4)} FROM json_each(?1) WHERE true
+      )
+      .bind(JSON.stringify(latency)),
+    db
+      .prepare(
+        `INSERT INTO key_totals (key_id, requests, cost_nusd, last_used) SELECT ${cols(4)} FROM json_each(?1) WHERE true
        ON CONFLICT (key_id) DO UPDATE SET requests = requests + excluded.requests, cost_nusd = cost_nusd + excluded.cost_nusd,
          last_used = max(last_used, excluded.last_used)`,
-    ).bind(JSON.stringify([...totals.values()])),
+      )
+      .bind(JSON.stringify([...totals.values()])),
   ];
   if (errors.length) {
     stmts.push(
-      db.prepare(
-        `INSERT INTO errors_hourly (hour, key_id, kind, count) SELECT ${cols(4)} FROM json_each(?1) WHERE true
+      db
+        .prepare(
+          `INSERT INTO errors_hourly (hour, key_id, kind, count) SELECT ${cols(4)} FROM json_each(?1) WHERE true
          ON CONFLICT (hour, key_id, kind) DO UPDATE SET count = count + excluded.count`,
-      ).bind(JSON.stringify(errors)),
+        )
+        .bind(JSON.stringify(errors)),
     );
   }
   if (recent.length) {
     stmts.push(
-      db.prepare(
-        `INSERT INTO recent_generations (at, key_id, status, error_kind, cache, coalesced, provider, generation_id, images, cost_nusd, saved_nusd, ttfb_ms, total_ms)
+      db
+        .prepare(
+          `INSERT INTO recent_generations (at, key_id, status, error_kind, cache, coalesced, provider, generation_id, images, cost_nusd, saved_nusd, ttfb_ms, total_ms)
          SELECT ${cols(13)} FROM json_each(?1)`,
-      ).bind(JSON.stringify(recent)),
-      db.prepare('DELETE FROM recent_generations WHERE seq <= (SELECT max(seq) FROM recent_generations) - ?1').bind(recentLimit),
+        )
+        .bind(JSON.stringify(recent)),
+      db
+        .prepare('DELETE FROM recent_generations WHERE seq <= (SELECT max(seq) FROM recent_generations) - ?1')
+        .bind(recentLimit),
     );
   }
   if (now - lastPrune > PRUNE_EVERY_MS) {
     lastPrune = now;
     const oldest = Math.floor(now / 1000) - RETENTION_S;
-    for (const t of ['usage_hourly', 'errors_hourly', 'latency_hourly']) stmts.push(db.prepare(`DELETE FROM ${t} WHERE hour < ?1`).bind(oldest));
+    for (const t of ['usage_hourly', 'errors_hourly', 'latency_hourly'])
+      stmts.push(db.prepare(`DELETE FROM ${t} WHERE hour < ?1`).bind(oldest));
   }
   await db.batch(stmts);
 }
@@ -101,20 +140,31 @@ interface HourRow {
   saved_coalesced_nusd: number;
 }
 
-export async function usageReport(db: D1Database, range: RangeName, key: string | null, nowMs: number): Promise<UsageReport> {
+export async function usageReport(
+  db: D1Database,
+  range: RangeName,
+  key: string | null,
+  nowMs: number,
+): Promise<UsageReport> {
   const to = Math.floor(nowMs / 1000);
   const from = Math.floor((to - RANGES[range]) / 3600) * 3600;
   const where = `hour >= ?1 ${key ? 'AND key_id = ?2' : ''}`;
   const args = key ? [from, key] : [from];
   const [hours, kinds, latency] = await db.batch([
-    db.prepare(
-      `SELECT hour, sum(requests) AS requests, sum(images) AS images, sum(errors) AS errors, sum(cache_hits) AS cache_hits,
+    db
+      .prepare(
+        `SELECT hour, sum(requests) AS requests, sum(images) AS images, sum(errors) AS errors, sum(cache_hits) AS cache_hits,
          sum(cache_misses) AS cache_misses, sum(cache_bypass) AS cache_bypass, sum(coalesced) AS coalesced, sum(cost_nusd) AS cost_nusd,
          sum(saved_cache_nusd) AS saved_cache_nusd, sum(saved_coalesced_nusd) AS saved_coalesced_nusd
        FROM usage_hourly WHERE ${where} GROUP BY hour ORDER BY hour`,
-    ).bind(...args),
+      )
+      .bind(...args),
     db.prepare(`SELECT kind, sum(count) AS n FROM errors_hourly WHERE ${where} GROUP BY kind`).bind(...args),
-    db.prepare(`SELECT hour, metric, bucket, sum(count) AS n FROM latency_hourly WHERE ${where} GROUP BY hour, metric, bucket`).bind(...args),
+    db
+      .prepare(
+        `SELECT hour, metric, bucket, sum(count) AS n FROM latency_hourly WHERE ${where} GROUP BY hour, metric, bucket`,
+      )
+      .bind(...args),
   ]);
   const rows = hours.results as unknown as HourRow[];
   const hist = (metric: string, hour?: number) => {
@@ -231,5 +281,10 @@ export async function recentGenerations(
   if (q.status === 'error') where.push('status >= 400');
   if (q.before) where.push(`seq < ?${args.push(q.before)}`);
   const sql = `SELECT * FROM recent_generations ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?${args.push(q.limit)}`;
-  return (await db.prepare(sql).bind(...args).all<RecentRow>()).results;
+  return (
+    await db
+      .prepare(sql)
+      .bind(...args)
+      .all<RecentRow>()
+  ).results;
 }

@@ -5,9 +5,8 @@
 // once a second, from waitUntil: never on the path of an answer. A batch is bounded: past
 // MAX_RECENT_PER_BATCH requests its recent-list rows are dropped (the sums stay exact), and past
 // MAX_GROUPS_PER_BATCH distinct (hour, key) groups new samples are dropped and counted in a log line.
-import type { ErrorKind } from '../../shared/admin';
+import type { ErrorKind, PrincipalKind } from '../../shared/admin';
 import type { CacheStatus } from '../../shared/headers';
-import type { PrincipalKind } from '../access/context';
 import type { Env, Outcome } from '../env';
 import { logLine } from './log';
 import { writeUsageBatch } from './usage-store';
@@ -149,8 +148,22 @@ export function addSample(batch: UsageBatch, s: UsageSample): boolean {
   if (!g) {
     if (batch.groups.size >= MAX_GROUPS_PER_BATCH) return false;
     g = {
-      hour, keyId: s.keyId, requests: 0, images: 0, errors: 0, cacheHits: 0, cacheMisses: 0, cacheBypass: 0, coalesced: 0,
-      costNusd: 0, savedCacheNusd: 0, savedCoalescedNusd: 0, lastUsed: 0, errorKinds: new Map(), ttfb: new Map(), total: new Map(),
+      hour,
+      keyId: s.keyId,
+      requests: 0,
+      images: 0,
+      errors: 0,
+      cacheHits: 0,
+      cacheMisses: 0,
+      cacheBypass: 0,
+      coalesced: 0,
+      costNusd: 0,
+      savedCacheNusd: 0,
+      savedCoalescedNusd: 0,
+      lastUsed: 0,
+      errorKinds: new Map(),
+      ttfb: new Map(),
+      total: new Map(),
     };
     batch.groups.set(id, g);
   }
@@ -202,6 +215,10 @@ export async function recordUsage(env: Env, sample: UsageSample): Promise<void> 
     await writeUsageBatch(env.USAGE, batch, Date.now());
   } catch (err) {
     pausedUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
-    logLine({ level: 'error', msg: 'usage write failed; the console misses this batch (run the D1 migrations?)', error: String(err) });
+    logLine({
+      level: 'error',
+      msg: 'usage write failed; the console misses this batch (run the D1 migrations?)',
+      error: String(err),
+    });
   }
 }

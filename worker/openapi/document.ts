@@ -300,10 +300,32 @@ function build(): Json {
     operationId: 'getImage',
     tags: ['Images'],
     summary: 'An image',
-    description: 'A generated image by content hash (`<sha256>.<ext>`): immutable, strong ETag, `If-None-Match` (304) and `Range` requests. No key needed.',
+    description:
+      'A generated image by content hash (`<sha256>.<ext>`): immutable, strong ETag, `If-None-Match` (304) and `Range` requests. No key needed. ' +
+      'An `Accept` that lists `image/avif` or `image/webp` (and not `text/html`, as an `<img>` sends) gets the image full size in that format instead, with `Vary: Accept`.',
     parameters: [idParam('name', '`<sha256>.png` (or .jpg, .webp, ...).')],
     responses: {
       200: { description: 'The image bytes.', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+      206: { description: 'A range of the bytes.' },
+      304: { description: 'Not modified.' },
+      ...errorResponses([400, 404]),
+    },
+  } as any);
+
+  reg.registerPath({
+    method: 'get',
+    path: '/i/{sha256}/{variant}',
+    operationId: 'getImageVariant',
+    tags: ['Images'],
+    summary: 'A sized or re-encoded copy of an image',
+    description:
+      'A variant of `/i/{sha256}.{ext}`, made once (Cloudflare Images) and stored beside it: `{size}.{format}` with size `w256`, `w512`, `w1024` ' +
+      '(that many px wide, never wider than the original), `full` (original size) or `og` (the 1200x630 link-preview card, letterboxed), and format ' +
+      '`avif`, `webp`, `jpg` or `png`. Immutable, strong ETag, 304 and `Range`, like originals. Any other name is a 400. If a variant cannot be made, ' +
+      'the original is served instead (`x-darkroom-variant: original`, cacheable for 60 s).',
+    parameters: [idParam('sha256', 'Content hash of the original (64 hex digits).'), idParam('variant', 'For example `w512.webp` or `og.jpg`.')],
+    responses: {
+      200: { description: 'The variant bytes.', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
       206: { description: 'A range of the bytes.' },
       304: { description: 'Not modified.' },
       ...errorResponses([400, 404]),

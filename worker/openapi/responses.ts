@@ -20,6 +20,12 @@ export const DarkroomImage = z.looseObject({
   bytes: z.number().int(),
   width: z.number().int().optional(),
   height: z.number().int().optional(),
+  variants: z
+    .array(z.object({ url: z.string(), width: z.number().int(), height: z.number().int(), content_type: z.string() }))
+    .optional()
+    .describe(
+      'Smaller copies of the image (only when `url` is set): WebP 256/512/1024 px wide up to the original width, and the 1200x630 JPEG link-preview card. Every `/i/{sha256}/{size}.{format}` exists (sizes w256, w512, w1024, full, og; formats avif, webp, jpg, png).',
+    ),
 });
 
 export const DarkroomMeta = z.looseObject({

@@ -84,7 +84,8 @@ adminPageRoutes.get('/assets/:file{[A-Za-z0-9_.-]+}', async (c) => {
 });
 
 adminPageRoutes.post('/sign-in', async (c) => {
-  if (csrfProblem(c.req.raw, { needHeader: false })) return signInPage(c, 'Sign in from this site’s own sign-in page.', 403);
+  if (csrfProblem(c.req.raw, { needHeader: false }))
+    return signInPage(c, 'Sign in from this site’s own sign-in page.', 403);
   if (!adminIsOpen(c.env)) return signInPage(c, null);
   const type = c.req.header('content-type') ?? '';
   let body: Uint8Array;
@@ -93,9 +94,12 @@ adminPageRoutes.post('/sign-in', async (c) => {
   } catch {
     return signInPage(c, 'That request is too large.', 413);
   }
-  const form = type.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(new TextDecoder().decode(body)) : null;
+  const form = type.startsWith('application/x-www-form-urlencoded')
+    ? new URLSearchParams(new TextDecoder().decode(body))
+    : null;
   const token = form?.get('token') ?? '';
-  if (!token || !(await tokenMatches(token, c.env.ADMIN_TOKEN as string))) return signInPage(c, 'That is not the admin token.');
+  if (!token || !(await tokenMatches(token, c.env.ADMIN_TOKEN as string)))
+    return signInPage(c, 'That is not the admin token.');
   const s = await newSession(c.env.ADMIN_TOKEN as string, Date.now());
   return new Response(null, {
     status: 303,
@@ -107,7 +111,10 @@ adminPageRoutes.post('/sign-out', async (c) => {
   if (csrfProblem(c.req.raw, { needHeader: false })) return c.text('Sign out from the console.', 403, NO_STORE);
   const s = await sessionOf(c.env, c.req.raw);
   if (s) await endSession(c.env, s, Date.now());
-  return new Response(null, { status: 303, headers: { location: '/admin', 'set-cookie': sessionCookie(c.req.url, '', 0), ...NO_STORE } });
+  return new Response(null, {
+    status: 303,
+    headers: { location: '/admin', 'set-cookie': sessionCookie(c.req.url, '', 0), ...NO_STORE },
+  });
 });
 
 adminPageRoutes.all('*', (c) => {

@@ -5,7 +5,7 @@
 // an ImagesResponse or as image_generation.* stream events. POST /v1/images/edits
 // (images-edits.ts) is answered by the same code with its input images (image_edit.* events).
 import { type Context, Hono } from 'hono';
-import { answer } from '../answer';
+import { answer, type Renderer } from '../answer';
 import { openAiImages } from '../answer/openai-images';
 import { LIMITS } from '../../shared/limits';
 import { ChatCompletionRequest, IMAGE_SIZES, ImageGenerationRequest, type ImagesRequest, type Message } from '../../shared/schemas';
@@ -58,6 +58,7 @@ export function chatRequestFor(req: ImagesRequest, i: number, inputs?: EditInput
   if (req.output_compression !== undefined && req.output_compression !== 100) image_config.output_compression = req.output_compression;
   if (req.moderation && req.moderation !== 'auto') image_config.moderation = req.moderation;
   if (req.input_fidelity && req.input_fidelity !== 'low') image_config.input_fidelity = req.input_fidelity;
+  if (req.resolution) image_config.image_size = req.resolution;
   const seeded = typeof req.seed === 'number' && req.seed >= 0;
   return {
     ...(req.model ? { model: req.model } : {}),
@@ -81,6 +82,8 @@ export interface ImagesAnswerOptions {
   inputs?: EditInputs;
   /** Writes new input images to R2: called once every check has passed. */
   storeInputs?: () => Promise<void>;
+  /** The dialect's renderer (default: OpenAI's Images API). */
+  renderer?: Renderer;
 }
 
 /** An Images API request (generation or edit), validated: run its n generations and answer. */
@@ -113,7 +116,7 @@ export async function answerImages(c: Context<AppEnv>, req: ImagesRequest, opts:
     ),
   );
   const sources = started.map((s) => (s.status === 'fulfilled' ? s.value : toStreamError(s.reason)));
-  return answer(sources, openAiImages({ req, withB64, kind: opts.kind }), {
+  return answer(sources, opts.renderer ?? openAiImages({ req, withB64, kind: opts.kind }), {
     origin: new URL(c.req.url).origin,
     stream: Boolean(req.stream),
     keepAliveMs: settings(c.env).keepAliveMs,

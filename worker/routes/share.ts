@@ -7,6 +7,7 @@ import type { AppEnv } from '../env';
 import type { GenerationRecord } from '../../shared/api';
 import { MODEL_ID, dimensionsFor } from '../../shared/model';
 import { getGenerationRecord, getStoredRecord } from '../storage/records';
+import { OG_CARD, VARIANT_CONTENT_TYPES, responsiveImage, variantUrl } from '../../shared/variants';
 
 /** An earlier generation in a refinement chain (the parent first). */
 export interface Ancestor {
@@ -124,24 +125,32 @@ export function renderSharePage(tpl: string, r: GenerationRecord, pageUrl: strin
   const description = `${r.seed != null ? `Seed ${r.seed} · ` : ''}${r.aspect_ratio ? `${r.aspect_ratio} · ` : ''}made with ${r.model} on Darkroom. Remix it with your own prompt.`;
   const shareUrl = r.share_url || pageUrl;
   const created = new Date(r.created * 1000);
+  // Link previews get the 1200x630 JPEG card (chat apps drop images over ~300 KB); the page
+  // shows the image itself from its variants, and links the original.
+  const card = image?.url ? variantUrl(image.url, 'og', OG_CARD.format) : null;
+  const preview = card
+    ? { url: card, type: VARIANT_CONTENT_TYPES[OG_CARD.format], width: OG_CARD.width, height: OG_CARD.height }
+    : image?.url
+      ? { url: image.url, type: image.content_type || undefined, width: size?.width, height: size?.height }
+      : null;
   const meta: [string, string | number | undefined][] = [
     ['og:type', 'website'],
     ['og:site_name', 'Darkroom'],
     ['og:url', shareUrl],
     ['og:title', title],
     ['og:description', description],
-    ['og:image', image?.url ?? undefined],
-    ['og:image:secure_url', image?.url?.startsWith('https:') ? image.url : undefined],
-    ['og:image:type', image?.content_type || undefined],
-    ['og:image:width', size?.width],
-    ['og:image:height', size?.height],
+    ['og:image', preview?.url],
+    ['og:image:secure_url', preview?.url.startsWith('https:') ? preview.url : undefined],
+    ['og:image:type', preview?.type],
+    ['og:image:width', preview?.width],
+    ['og:image:height', preview?.height],
     ['og:image:alt', truncate(r.prompt, 300)],
   ];
   const twitter: [string, string | undefined][] = [
     ['twitter:card', image ? 'summary_large_image' : 'summary'],
     ['twitter:title', title],
     ['twitter:description', description],
-    ['twitter:image', image?.url ?? undefined],
+    ['twitter:image', preview?.url],
     ['twitter:image:alt', truncate(r.prompt, 420)],
   ];
   const head = [
@@ -161,7 +170,7 @@ export function renderSharePage(tpl: string, r: GenerationRecord, pageUrl: strin
     ['Created', created.toISOString().slice(0, 10)],
   ];
   const figure = image
-    ? `<a href="${escapeHtml(image.url)}" title="Open the full image"><img class="share-image" src="${escapeHtml(image.url)}" alt="${escapeHtml(r.prompt)}"${size ? ` width="${size.width}" height="${size.height}"` : ''}></a>`
+    ? `<a href="${escapeHtml(image.url)}" title="Open the full image">${shareImg(image.url!, r.prompt, size)}</a>`
     : `<p class="no-image">This generation has no image.</p>`;
   const body = `${header(r.model)}
 <main id="main" class="share">
@@ -183,6 +192,21 @@ export function renderSharePage(tpl: string, r: GenerationRecord, pageUrl: strin
 <footer class="site-footer"><span>Darkroom · an OpenAI-compatible edge gateway for ${escapeHtml(MODEL_ID)}</span><span><a href="/">Make your own</a></span></footer>
 <div class="toast" role="status" aria-live="polite"></div>`;
   return fill(tpl, head, body);
+}
+
+/**
+ * The image of the page, from its WebP variants: the browser picks the width it needs for the
+ * column it sits in (share.css: 1.6fr of at most 1280 px beside the facts, the full width under
+ * 860 px). It is the page's main content, so it loads at once with high priority rather than
+ * lazily; its width and height reserve its box before it arrives.
+ */
+export const SHARE_IMAGE_SIZES = '(max-width: 860px) calc(100vw - 28px), min(740px, 60vw)';
+
+function shareImg(url: string, alt: string, size: { width: number; height: number } | null): string {
+  const v = responsiveImage(url, size?.width, size?.height);
+  const dims = size ? ` width="${size.width}" height="${size.height}"` : '';
+  const sources = v ? ` srcset="${escapeHtml(v.srcset)}" sizes="${SHARE_IMAGE_SIZES}"` : '';
+  return `<img class="share-image" src="${escapeHtml(v?.src ?? url)}"${sources} alt="${escapeHtml(alt)}"${dims} decoding="async" fetchpriority="high">`;
 }
 
 export function renderNotFound(tpl: string): string {

@@ -2,7 +2,7 @@
 // GET /v1/generations/:id show. Stored with R2 keys; URLs are built for the asking origin.
 import type { DarkroomImage, GenerationRecord, Usage } from '../../shared/api';
 import type { Env } from '../env';
-import type { StoredImage } from './image-store';
+import { darkroomImage, type StoredImage } from './image-store';
 import { type InputRecord, publicInput } from '../images/inputs';
 
 /** The public record, stored with R2 keys instead of URLs (the origin is the reader's). */
@@ -44,13 +44,7 @@ export async function getGenerationRecord(env: Env, id: string, origin: string):
 }
 
 export function publicRecord(r: StoredRecord, origin: string): GenerationRecord {
-  const images: DarkroomImage[] = r.images.map((i) => ({
-    url: i.key ? `${origin}/i/${i.key}` : null,
-    sha256: i.sha256,
-    content_type: i.content_type,
-    bytes: i.bytes,
-    ...(i.width ? { width: i.width, height: i.height } : {}),
-  }));
+  const images: DarkroomImage[] = r.images.map((i) => darkroomImage(i, origin));
   const usage = {
     prompt_tokens: r.usage.prompt_tokens,
     completion_tokens: r.usage.completion_tokens,

@@ -77,7 +77,7 @@ export function partialFrom(b64: unknown, media: unknown, index: unknown): Parti
 
 /** `delta.darkroom.partial_image` of a chat chunk (how Darkroom itself relays previews on chat). */
 export function partialOfChunk(chunk: Chunk): PartialImage | null {
-  const p = (chunk.choices?.[0]?.delta?.darkroom as { partial_image?: Record<string, any> } | undefined)?.partial_image;
+  const p = (chunk.choices?.[0]?.delta?.darkroom as { partial_image?: { image_url?: { url?: unknown }; partial_image_index?: unknown } } | undefined)?.partial_image;
   const url = p?.image_url?.url;
   if (typeof url !== 'string' || !url.startsWith('data:')) return null;
   const comma = url.indexOf(',');

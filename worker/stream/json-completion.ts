@@ -2,6 +2,7 @@
 // stream would have produced, so one pipeline serves both.
 import { concatBytes } from '../lib/bytes';
 import { largeChunkReader } from '../lib/large-reads';
+import { parseChunkJson } from './parse-chunk';
 import { type Chunk, connectionLost, type GenEvent, streamError } from './events';
 import { seconds, timeoutEvent } from './watchdog';
 import { upstreamErrorEvent } from './upstream-errors';
@@ -69,7 +70,7 @@ export async function readJsonCompletion(res: Response, maxBytes: number, limits
   if (!text.trim()) return [streamError(502, 'The upstream answered with an empty body.', 'upstream_empty')];
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseChunkJson(text);
   } catch {
     return [streamError(502, 'The upstream answered with invalid JSON.', 'upstream_invalid_json')];
   }

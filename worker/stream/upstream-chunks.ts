@@ -1,5 +1,6 @@
 // Stage 2: SSE messages from an OpenAI-compatible upstream -> GenEvents. Decides what counts as
 // a well-finished stream: `[DONE]` or a finish_reason; anything else ends in an error event.
+import { parseChunkJson } from './parse-chunk';
 import type { SseMessage } from './sse-parse';
 import { type Chunk, type GenEvent, streamError } from './events';
 import { fromImagesStreamEvent, isImagesStreamEvent, partialOfChunk } from './images-api-events';
@@ -23,7 +24,7 @@ export function createChunkReader() {
       }
       let chunk: Chunk;
       try {
-        chunk = JSON.parse(msg.data);
+        chunk = parseChunkJson(msg.data) as Chunk;
       } catch {
         return terminal(streamError(502, 'The upstream sent an event that is not valid JSON.', 'upstream_invalid_json'));
       }

@@ -15,6 +15,9 @@ app.post('/__body', async (c) => {
 });
 
 app.post('/v1/chat/completions', () =>
-  body ? new Response(body, { headers: { 'content-type': contentType } }) : new Response('no body loaded', { status: 503 }));
+  body
+    ? new Response(body, { headers: { 'content-type': contentType } })
+    : new Response('no body loaded', { status: 503 }),
+);
 
 export default app;

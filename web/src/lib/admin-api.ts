@@ -1,10 +1,19 @@
 // The console's client for the admin API. The session cookie travels by itself (same origin,
 // HttpOnly); calls that change something add the CSRF header the Worker requires with it.
 // A 401 means the session ended: the page reloads into the sign-in form.
-import { CSRF_HEADER, type AdminKey, type RangeName, type RecentGeneration, type UsageReport } from '../../../shared/admin';
+import {
+  CSRF_HEADER,
+  type AdminKey,
+  type RangeName,
+  type RecentGeneration,
+  type UsageReport,
+} from '../../../shared/admin';
 
 export class AdminError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }
@@ -42,14 +51,19 @@ export interface NewKey {
   cache?: 'key' | 'shared';
 }
 
-export const createKey = (k: NewKey) => request<AdminKey & { key: string }>('/v1/admin/keys', { method: 'POST', body: JSON.stringify(k) });
+export const createKey = (k: NewKey) =>
+  request<AdminKey & { key: string }>('/v1/admin/keys', { method: 'POST', body: JSON.stringify(k) });
 
-export const revokeKey = (id: string) => request<AdminKey>(`/v1/admin/keys/${encodeURIComponent(id)}`, { method: 'DELETE' });
+export const revokeKey = (id: string) =>
+  request<AdminKey>(`/v1/admin/keys/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
-export const usage = (range: RangeName, key?: string) => request<UsageReport>(`/v1/admin/usage${query({ range, key })}`);
+export const usage = (range: RangeName, key?: string) =>
+  request<UsageReport>(`/v1/admin/usage${query({ range, key })}`);
 
 export const recent = (q: { key?: string; status?: 'ok' | 'error'; limit?: number }) =>
-  request<{ data: RecentGeneration[] }>(`/v1/admin/generations${query({ key: q.key, status: q.status, limit: q.limit ? String(q.limit) : undefined })}`).then((r) => r.data);
+  request<{ data: RecentGeneration[] }>(
+    `/v1/admin/generations${query({ key: q.key, status: q.status, limit: q.limit ? String(q.limit) : undefined })}`,
+  ).then((r) => r.data);
 
 /** Money: small amounts keep their significant digits ($0.0123), larger ones have cents. */
 export function usd(n: number): string {
