@@ -10,13 +10,13 @@ const LAYERS: string[][] = [
   ['routes', 'middleware', 'openapi'],
   ['answer'],
   ['generation'],
-  // Logs, stats and usage: used by generation and the HTTP layer, reads who the caller was (access).
-  ['observability'],
   ['cache'],
   ['stream'],
   ['providers'],
   ['access'],
   ['storage', 'images'],
+  // Logs, stats and usage: every layer may log; they import only lib/ and shared/.
+  ['observability'],
   ['lib'],
   ['shared'],
 ];
