@@ -3,6 +3,7 @@
 import { createParser } from 'eventsource-parser';
 import { MODEL_ID } from '../../../shared/model';
 import { H, type CacheStatus } from '../../../shared/headers';
+import { numberOr, parseRetryAfter } from '../../../shared/parse';
 import type { DarkroomImage, DarkroomMeta, GenerationRecord } from '../../../shared/api';
 
 export type ErrorKind = 'rate_limited' | 'bad_request' | 'auth' | 'upstream' | 'timeout' | 'network' | 'not_found' | 'unknown';
@@ -122,13 +123,10 @@ export function toApiError(status: number, err: ErrorFields | undefined, retryAf
   return new ApiError(sentence(detail) || `Something went wrong (HTTP ${status}).`, 'unknown', status, null, code, requestId);
 }
 
+/** Whole seconds to wait (at least 1), from Retry-After as the Worker parses it too. */
 function retryAfterOf(res: Response): number | null {
-  const v = res.headers.get('retry-after');
-  if (!v) return null;
-  const n = Number(v);
-  if (Number.isFinite(n)) return Math.max(1, Math.ceil(n));
-  const at = Date.parse(v);
-  return Number.isFinite(at) ? Math.max(1, Math.ceil((at - Date.now()) / 1000)) : null;
+  const s = parseRetryAfter(res.headers.get('retry-after'));
+  return s === undefined ? null : Math.max(1, Math.ceil(s));
 }
 
 async function errorFrom(res: Response): Promise<ApiError> {
@@ -172,7 +170,10 @@ export async function generate(req: GenerateRequest, on: GenerateHandlers = {}):
   }
   if (!res.ok) throw await errorFrom(res);
 
-  const num = (v: string | null) => (v == null || v === '' || !Number.isFinite(Number(v)) ? null : Number(v));
+  const num = (v: string | null) => {
+    const n = numberOr(v, NaN);
+    return Number.isNaN(n) ? null : n;
+  };
   const result: GenerateResult = {
     cache: (res.headers.get(H.cache) as CacheStatus | null) ?? null,
     cacheAge: num(res.headers.get(H.cacheAge)),
