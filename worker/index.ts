@@ -26,6 +26,7 @@ import { playgroundRoutes } from './routes/playground';
 import { openRouterGenerationRoutes, openRouterModelRoutes } from './routes/openrouter';
 import { openRouterImagesRoutes } from './routes/openrouter-images';
 import { shareRoutes } from './routes/share';
+import { allowFor } from './routes/table';
 
 export { GenerationCoordinator } from './generation/coordinator';
 export { LimitCounter } from './access/limit-counter';
@@ -59,36 +60,13 @@ app.route('/admin', adminPageRoutes);
 app.route('/', docsRoutes);
 app.get('/healthz', (c) => c.json({ ok: true }));
 
-/** Paths that exist, with their methods: a wrong method is a 405, not a 404. */
-const KNOWN: [RegExp, string][] = [
-  [/^\/v1\/chat\/completions\/?$/, 'POST, OPTIONS'],
-  [/^\/v1\/images\/generations\/?$/, 'POST, OPTIONS'],
-  [/^\/v1\/images\/edits\/?$/, 'POST, OPTIONS'],
-  [/^\/v1\/models(\/.*)?$/, 'GET'],
-  [/^\/v1\/generations\/[^/]+$/, 'GET'],
-  [/^\/v1\/stats\/?$/, 'GET'],
-  [/^\/v1\/playground\/?$/, 'GET'],
-  [/^\/v1\/playground\/session\/?$/, 'POST'],
-  [/^\/api\/v1\/chat\/completions\/?$/, 'POST, OPTIONS'],
-  [/^\/api\/v1\/images\/?$/, 'POST, OPTIONS'],
-  [/^\/api\/v1\/models\/?$/, 'GET'],
-  [/^\/api\/v1\/generation\/?$/, 'GET'],
-  [/^\/v1\/admin\/keys\/?$/, 'GET, POST'],
-  [/^\/v1\/admin\/keys\/[^/]+$/, 'DELETE'],
-  [/^\/v1\/admin\/(usage|generations)\/?$/, 'GET'],
-  [/^\/i\/[^/]+$/, 'GET, HEAD'],
-  [/^\/i\/[^/]+\/[^/]+$/, 'GET, HEAD'],
-  [/^\/healthz$/, 'GET'],
-  [/^\/openapi\.json$/, 'GET'],
-  [/^\/docs$/, 'GET'],
-];
-
 /** An error answered as HTTP, in the body of the dialect the path speaks. */
 const errorAnswer = (path: string, err: ApiError) => errorResponse(err.toStreamError(), {}, errorBodyFor(dialectOf(path)));
 
+// A path of worker/routes/table.ts with a method it does not answer is a 405, not a 404.
 app.notFound((c) => {
   const path = new URL(c.req.url).pathname;
-  const allow = KNOWN.find(([re]) => re.test(path))?.[1];
+  const allow = allowFor(path);
   if (allow) {
     return errorAnswer(path, new ApiError(405, `Method ${c.req.method} is not allowed on ${path}; use ${allow}.`, 'invalid_request_error', 'method_not_allowed', null, { allow }));
   }
