@@ -3,7 +3,7 @@
 // response schemas; and the page must explain every endpoint with no script.
 import { Validator } from '@cfworker/json-schema';
 import { describe, expect, it } from 'vitest';
-import { ChatCompletionRequest, ImageGenerationRequest } from '../../shared/schemas';
+import { ChatCompletionRequest, ImageGenerationRequest, OpenRouterImagesRequest } from '../../shared/schemas';
 import { FIELD_DOCS, openApiDocument } from '../../worker/openapi/document';
 import committed from '../../worker/openapi/openapi.json';
 import { call, chat, uniquePrompt } from './helpers';
@@ -87,6 +87,7 @@ describe('GET /openapi.json', () => {
   it.each([
     ['ChatCompletionRequest', ChatCompletionRequest, chatSamples.map((s) => ({ ...chatBase, ...s })), chatBase],
     ['ImageGenerationRequest', ImageGenerationRequest, imageSamples, { prompt: 'x' }],
+    ['OpenRouterImagesRequest', OpenRouterImagesRequest, imageSamples, { prompt: 'x' }],
   ] as const)('%s in the document accepts and rejects exactly what the validator does', async (name, zod, samples, base) => {
     const d = await openapi();
     const v = validatorFor(d, name);

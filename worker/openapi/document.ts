@@ -12,7 +12,7 @@ import { extendZodWithOpenApi, OpenAPIHono, type RouteConfig } from '@hono/zod-o
 import * as z from 'zod';
 import { LIMITS } from '../../shared/limits';
 import { MODEL_ALIASES, MODEL_ID } from '../../shared/model';
-import { ChatCompletionRequest, CreateKeyRequest, IMAGE_SIZES, ImageEditRequest, ImageGenerationRequest } from '../../shared/schemas';
+import { ChatCompletionRequest, CreateKeyRequest, IMAGE_SIZES, ImageEditRequest, ImageGenerationRequest, OPENROUTER_RESOLUTIONS, OpenRouterImagesRequest } from '../../shared/schemas';
 import { type OperationId, API_ROUTES } from '../routes/table';
 import * as R from './responses';
 
@@ -28,7 +28,7 @@ const openapiOf = (schema: z.ZodType, name: string): z.ZodType =>
   typeof (schema as any).openapi === 'function' ? schema : (z.ZodType.prototype as any).openapi.call(schema, name);
 
 /** Descriptions of request fields. The docs test fails when a field has none. */
-export const FIELD_DOCS: Record<'ChatCompletionRequest' | 'ImageGenerationRequest' | 'ImageEditRequest', Record<string, string>> = {
+export const FIELD_DOCS: Record<'ChatCompletionRequest' | 'ImageGenerationRequest' | 'ImageEditRequest' | 'OpenRouterImagesRequest', Record<string, string>> = {
   ChatCompletionRequest: {
     model: `\`${MODEL_ID}\` (default) or an alias: ${Object.keys(MODEL_ALIASES).map((a) => `\`${a}\``).join(', ')}.`,
     messages: 'The conversation, OpenAI style. User content may mix text, `image_url` parts (https or data URLs: image editing) and `file` parts.',
@@ -71,6 +71,7 @@ export const FIELD_DOCS: Record<'ChatCompletionRequest' | 'ImageGenerationReques
     user: 'Your end-user id.',
   },
   ImageEditRequest: {}, // below: most fields are the generation's
+  OpenRouterImagesRequest: {}, // below: most fields are OpenAI's generation's
 };
 
 const editDocs = FIELD_DOCS.ImageGenerationRequest;
@@ -95,6 +96,26 @@ Object.assign(FIELD_DOCS.ImageEditRequest, {
   user: editDocs.user,
 });
 
+const gen = FIELD_DOCS.ImageGenerationRequest;
+Object.assign(FIELD_DOCS.OpenRouterImagesRequest, {
+  prompt: gen.prompt,
+  model: gen.model,
+  n: gen.n,
+  seed: gen.seed,
+  aspect_ratio: 'Any of the model\'s aspect ratios, or `auto` (the model\'s default). Must agree with `size` when both are sent.',
+  resolution: `Passed to the model: ${OPENROUTER_RESOLUTIONS.map((r) => `\`${r}\``).join(', ')}.`,
+  size: gen.size,
+  quality: 'Passed to the model: `auto`, `low`, `medium` or `high`.',
+  background: gen.background,
+  output_format: gen.output_format,
+  output_compression: gen.output_compression,
+  input_references: `Input images, 1 to ${LIMITS.maxInputImages}, as \`{type:"image_url", image_url:{url}}\`: a data URL, this host's \`/i/<sha256>.<ext>\` URL or a remote https URL, as on \`/v1/images/edits\`.`,
+  stream: 'Answer as `data:` events: `image_generation.partial_image`, `image_generation.text_chunk`, one `image_generation.completed` per image, then `data: [DONE]`.',
+  user: gen.user,
+  session_id: 'Accepted for OpenRouter compatibility; not used.',
+  provider: 'Accepted for OpenRouter compatibility; not used (Darkroom has its own upstream chain).',
+});
+
 /** The multipart form of an edit: the JSON fields as text, and files for the images. */
 function editForm(json: Json): Json {
   const { images: _i, mask: _m, ...fields } = json.properties;
@@ -115,7 +136,7 @@ function editForm(json: Json): Json {
 function refine(schemas: Json) {
   const chat = schemas.ChatCompletionRequest;
   const images = schemas.ImageGenerationRequest;
-  for (const s of [chat, images, schemas.ImageEditRequest]) s.properties.model.enum = Object.keys(MODEL_ALIASES);
+  for (const s of [chat, images, schemas.ImageEditRequest, schemas.OpenRouterImagesRequest]) s.properties.model.enum = Object.keys(MODEL_ALIASES);
   Object.assign(chat.properties.logit_bias, { propertyNames: { pattern: '^\\d{1,7}$' }, maxProperties: 1024 });
   chat.properties.image_config.additionalProperties = { type: ['string', 'number', 'boolean'] };
   chat.dependentSchemas = { top_logprobs: { properties: { logprobs: { const: true } }, required: ['logprobs'] } };
@@ -190,6 +211,7 @@ function build(): Json {
     ChatCompletionRequest: named('ChatCompletionRequest', ChatCompletionRequest),
     ImageGenerationRequest: named('ImageGenerationRequest', ImageGenerationRequest),
     ImageEditRequest: named('ImageEditRequest', ImageEditRequest),
+    OpenRouterImagesRequest: named('OpenRouterImagesRequest', OpenRouterImagesRequest),
     CreateKeyRequest: named('CreateKeyRequest', CreateKeyRequest),
     Error: named('Error', R.ErrorResponse),
     ChatCompletion: named('ChatCompletion', R.ChatCompletion),
@@ -312,6 +334,20 @@ function build(): Json {
           headers,
           content: { ...json(schemas.ChatCompletion), 'text/event-stream': { schema: schemas.ChatCompletionChunk } },
         },
+        ...openRouterErrors([400, 401, 403, 413, 415, 429, 502, 504]),
+      },
+    },
+    createOpenRouterImage: {
+      tags: ['OpenRouter'],
+      summary: 'Generate images (OpenRouter Images API)',
+      description:
+        'OpenRouter\'s Images API (`@openrouter/sdk`\'s `images.generate`) over the same path as `/v1/images/generations`: one generation per image, the same cache, limits, storage and records; `input_references` are input images as on `/v1/images/edits`. ' +
+        'JSON: `{created, data:[{b64_json, media_type, url, darkroom}], usage}` (raw base64, not a data URL). Errors in OpenRouter\'s shape.',
+      security,
+      request: { body: { required: true, content: json(schemas.OpenRouterImagesRequest) } },
+      parameters: cacheHeaderParams.slice(1),
+      responses: {
+        200: { description: 'The images, or with `stream: true` server-sent `data:` events ending with `data: [DONE]`.', headers },
         ...openRouterErrors([400, 401, 403, 413, 415, 429, 502, 504]),
       },
     },

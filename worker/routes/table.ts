@@ -30,6 +30,7 @@ export const ROUTES = [
   { method: 'get', path: '/v1/models', operationId: 'listModels' },
   { method: 'get', path: '/v1/models/{model}', operationId: 'retrieveModel', restParam: true },
   { method: 'post', path: '/api/v1/chat/completions', operationId: 'createOpenRouterChatCompletion', cors: true },
+  { method: 'post', path: '/api/v1/images', operationId: 'createOpenRouterImage', cors: true },
   { method: 'get', path: '/api/v1/models', operationId: 'listOpenRouterModels' },
   { method: 'get', path: '/api/v1/generation', operationId: 'getOpenRouterGeneration' },
   { method: 'get', path: '/i/{name}', operationId: 'getImage', head: true },
