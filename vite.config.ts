@@ -24,9 +24,12 @@ export default defineConfig({
         admin: `${web}/admin/index.html`,
       },
       output: {
-        entryFileNames: (chunk) => (chunk.name === 'admin' ? 'admin/assets/[name]-[hash].js' : 'assets/[name]-[hash].js'),
+        entryFileNames: (chunk) =>
+          chunk.name === 'admin' ? 'admin/assets/[name]-[hash].js' : 'assets/[name]-[hash].js',
         assetFileNames: (asset) =>
-          (asset.names ?? []).some((n) => n.startsWith('admin')) ? 'admin/assets/[name]-[hash][extname]' : 'assets/[name]-[hash][extname]',
+          (asset.names ?? []).some((n) => n.startsWith('admin'))
+            ? 'admin/assets/[name]-[hash][extname]'
+            : 'assets/[name]-[hash][extname]',
       },
     },
   },

@@ -61,9 +61,14 @@ export default defineConfig({
             miniflare: { bindings: { ...testVars, TEST_MIGRATIONS: migrations } },
           }),
         ],
-        test: { name: 'demo',
+        test: {
+          name: 'demo',
           // Log lines of passing tests are noise; a failing test's own output is still shown.
-          silent: 'passed-only', include: ['tests/demo/**/*.test.ts'], setupFiles: ['tests/fixtures/apply-migrations.ts'], testTimeout: 30_000 },
+          silent: 'passed-only',
+          include: ['tests/demo/**/*.test.ts'],
+          setupFiles: ['tests/fixtures/apply-migrations.ts'],
+          testTimeout: 30_000,
+        },
       },
       {
         test: {

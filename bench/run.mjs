@@ -12,9 +12,7 @@
 // Both Workers run under the same `wrangler dev --local --no-bundle` on a frozen copy of their
 // deploy bundle, so edits made in the checkout during a run do not reload them.
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -28,7 +26,10 @@ import { runVariants, variantsReport } from './variants.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = join(ROOT, 'bench');
 const env = process.env;
-const list = (v, d) => String(v ?? d).split(/[\s,]+/).filter(Boolean);
+const list = (v, d) =>
+  String(v ?? d)
+    .split(/[\s,]+/)
+    .filter(Boolean);
 const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
 
 // ------------------------------------------------------------------------------------- config
@@ -65,7 +66,11 @@ const CFG = {
   // --var NAME:VALUE for Darkroom. The limits of the development key are raised, not switched off:
   // every request still takes and returns its lease in the LimitCounter Durable Object, as deployed.
   darkroomVars: [
-    'LOG_LEVEL:warn', 'DEV_RPM:1000000000', 'DEV_CONCURRENCY:1000000', 'DEV_DAILY_USD:-1', ...list(env.BENCH_DARKROOM_VARS, ''),
+    'LOG_LEVEL:warn',
+    'DEV_RPM:1000000000',
+    'DEV_CONCURRENCY:1000000',
+    'DEV_DAILY_USD:-1',
+    ...list(env.BENCH_DARKROOM_VARS, ''),
   ],
   out: env.BENCH_OUT || null,
   timeoutS: num(env.BENCH_TIMEOUT, 1800), // hard stop for the whole run
@@ -93,7 +98,10 @@ const SEED = 42;
 const DEV_KEY = 'sk-local-dev';
 const PORTKEY_VERSION = '1.15.2';
 
-const STAMP = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+const STAMP = new Date()
+  .toISOString()
+  .replace(/[-:]/g, '')
+  .replace(/\.\d+Z$/, 'Z');
 const TMP = mkdtempSync(join(os.tmpdir(), `darkroom-bench-${STAMP}-`));
 const LOGS = join(TMP, 'logs');
 mkdirSync(LOGS, { recursive: true });
@@ -120,7 +128,10 @@ async function cleanup() {
   return cleaning;
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { say(`${sig}: stopping everything started here`); cleanup().finally(() => process.exit(130)); });
+  process.on(sig, () => {
+    say(`${sig}: stopping everything started here`);
+    cleanup().finally(() => process.exit(130));
+  });
 }
 process.on('exit', () => P.killAllSync());
 const watchdog = setTimeout(() => {
@@ -134,7 +145,10 @@ function freePort() {
   return new Promise((res, rej) => {
     const s = net.createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
   });
 }
 
@@ -144,18 +158,27 @@ function sh(cmd, args, opts = {}) {
 }
 
 function version(pkgDir) {
-  try { return JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version; } catch { return null; }
+  try {
+    return JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
+  } catch {
+    return null;
+  }
 }
 
 async function waitHttp(url, name, seconds = 90) {
   const end = Date.now() + seconds * 1000;
   while (Date.now() < end) {
-    try { await request(url, { method: 'GET', timeoutMs: 2000 }); return true; } catch {}
+    try {
+      await request(url, { method: 'GET', timeoutMs: 2000 });
+      return true;
+    } catch {}
     if (!P.running(name)) break;
     await sleep(250);
   }
   const log = join(LOGS, `${name}.log`);
-  say(`${name} is not answering at ${url}; log tail:\n${existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-25).join('\n') : '(no log)'}`);
+  say(
+    `${name} is not answering at ${url}; log tail:\n${existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-25).join('\n') : '(no log)'}`,
+  );
   return false;
 }
 
@@ -223,7 +246,10 @@ const RESULT = {
   sizes: [],
   targets: [],
 };
-const fail = (msg) => { say(`ERROR ${msg}`); RESULT.errors.push(msg); };
+const fail = (msg) => {
+  say(`ERROR ${msg}`);
+  RESULT.errors.push(msg);
+};
 
 function gzipSize(buf) {
   return zlib.gzipSync(buf).length;
@@ -234,8 +260,12 @@ function shAsync(cmd, args) {
   return new Promise((res) => {
     const child = spawn(cmd, args, { cwd: ROOT, env: CHILD_ENV });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
     child.on('error', (err) => res({ ok: false, out: `${out}${err.message}` }));
     child.on('close', (status) => res({ ok: status === 0, out, status }));
   });
@@ -254,7 +284,14 @@ async function dryRun(config, out, extra = []) {
     gz += gzipSize(b);
   }
   const m = /Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/.exec(r.out);
-  return { ok: true, files, bytes, gzip_bytes: gz, wrangler_total_kib: m ? Number(m[1]) : null, wrangler_gzip_kib: m ? Number(m[2]) : null };
+  return {
+    ok: true,
+    files,
+    bytes,
+    gzip_bytes: gz,
+    wrangler_total_kib: m ? Number(m[1]) : null,
+    wrangler_gzip_kib: m ? Number(m[2]) : null,
+  };
 }
 
 /**
@@ -288,12 +325,18 @@ const UP_URL = () => `http://127.0.0.1:${PORTS.upstream}/v1`;
 
 async function startUpstream(imagePx, noiseBits) {
   await P.stop('upstream');
-  const pid = P.start('upstream', process.execPath, [join(ROOT, 'tests/fixtures/fake-upstream.mjs'), String(PORTS.upstream)], {
-    cpu: CPU_LOAD,
-    env: { ...CHILD_ENV, IMAGE_SIZE: String(imagePx), NOISE_BITS: String(noiseBits), HOST: '127.0.0.1' },
-    log: join(LOGS, 'upstream.log'),
-  });
-  if (!(await waitHttp(`http://127.0.0.1:${PORTS.upstream}/health`, 'upstream', 30))) throw new Error('fake upstream did not start');
+  const pid = P.start(
+    'upstream',
+    process.execPath,
+    [join(ROOT, 'tests/fixtures/fake-upstream.mjs'), String(PORTS.upstream)],
+    {
+      cpu: CPU_LOAD,
+      env: { ...CHILD_ENV, IMAGE_SIZE: String(imagePx), NOISE_BITS: String(noiseBits), HOST: '127.0.0.1' },
+      log: join(LOGS, 'upstream.log'),
+    },
+  );
+  if (!(await waitHttp(`http://127.0.0.1:${PORTS.upstream}/health`, 'upstream', 30)))
+    throw new Error('fake upstream did not start');
   return pid;
 }
 
@@ -301,26 +344,48 @@ async function upstreamRequests() {
   try {
     const r = await request(`http://127.0.0.1:${PORTS.upstream}/stats`, { method: 'GET', timeoutMs: 5000 });
     return JSON.parse(r.body.toString()).requests;
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 function startWrangler(name, config, port, inspectorPort, vars) {
   const state = join(TMP, `${name}-state`);
-  return P.start('wrangler-' + name, 'wrangler', [
-    'dev', '--local', '--no-bundle', '-c', config,
-    '--ip', '127.0.0.1', '--port', String(port),
-    '--inspector-ip', '127.0.0.1', '--inspector-port', String(inspectorPort),
-    '--log-level', 'warn', '--show-interactive-dev-session=false',
-    '--persist-to', state,
-    ...vars.flatMap((v) => ['--var', v]),
-  ], { cpu: CPU_SUT, cwd: dirname(config), env: CHILD_ENV, log: join(LOGS, `wrangler-${name}.log`) });
+  return P.start(
+    'wrangler-' + name,
+    'wrangler',
+    [
+      'dev',
+      '--local',
+      '--no-bundle',
+      '-c',
+      config,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-ip',
+      '127.0.0.1',
+      '--inspector-port',
+      String(inspectorPort),
+      '--log-level',
+      'warn',
+      '--show-interactive-dev-session=false',
+      '--persist-to',
+      state,
+      ...vars.flatMap((v) => ['--var', v]),
+    ],
+    { cpu: CPU_SUT, cwd: dirname(config), env: CHILD_ENV, log: join(LOGS, `wrangler-${name}.log`) },
+  );
 }
 
 function startPortkey(port) {
   const preload = join(TMP, 'loopback-only.cjs');
   // @hono/node-server's serve() listens on every interface; this keeps Portkey on loopback
   // (the trick from /work/shared/bench-peers/run-peers.sh).
-  writeFileSync(preload, `const net = require('node:net');
+  writeFileSync(
+    preload,
+    `const net = require('node:net');
 const listen = net.Server.prototype.listen;
 net.Server.prototype.listen = function (...args) {
   if (typeof args[0] === 'number') {
@@ -329,14 +394,25 @@ net.Server.prototype.listen = function (...args) {
   }
   return listen.apply(this, args);
 };
-`);
-  return P.start('portkey', process.execPath, [
-    '--require', preload, join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'), '--headless', `--port=${port}`,
-  ], { cpu: CPU_SUT, cwd: TMP, env: CHILD_ENV, log: join(LOGS, 'portkey.log') });
+`,
+  );
+  return P.start(
+    'portkey',
+    process.execPath,
+    [
+      '--require',
+      preload,
+      join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+      '--headless',
+      `--port=${port}`,
+    ],
+    { cpu: CPU_SUT, cwd: TMP, env: CHILD_ENV, log: join(LOGS, 'portkey.log') },
+  );
 }
 
 // ---------------------------------------------------------------------------- request shapes
-const bodyOf = (stream, prompt = PROMPT) => JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: prompt }], seed: SEED, stream });
+const bodyOf = (stream, prompt = PROMPT) =>
+  JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: prompt }], seed: SEED, stream });
 const SLOW_PROMPT = `${PROMPT}, realistic slow generation`; // the fake upstream is scripted to wait before answering it
 
 /** Target name -> { server, url, headers }. Every target gets the same base headers. */
@@ -344,22 +420,32 @@ function targetSpec(target) {
   const base = { authorization: `Bearer ${DEV_KEY}`, 'content-type': 'application/json', 'cache-control': 'no-store' };
   const path = '/v1/chat/completions';
   switch (target) {
-    case 'direct': return { server: 'upstream', url: `http://127.0.0.1:${PORTS.upstream}${path}`, headers: base };
-    case 'floor': return { server: 'wrangler-floor', url: `http://127.0.0.1:${PORTS.floor}${path}`, headers: base };
-    case 'static': return { server: 'wrangler-static', url: `http://127.0.0.1:${PORTS.static}${path}`, headers: base };
-    case 'portkey': return {
-      server: 'portkey', url: `http://127.0.0.1:${PORTS.portkey}${path}`,
-      headers: { ...base, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': UP_URL() },
-    };
-    case 'darkroom': return { server: 'wrangler-darkroom', url: `http://127.0.0.1:${PORTS.darkroom}${path}`, headers: base };
-    case 'darkroom-url': return {
-      server: 'wrangler-darkroom', url: `http://127.0.0.1:${PORTS.darkroom}${path}`, headers: { ...base, 'x-image-format': 'url' },
-    };
+    case 'direct':
+      return { server: 'upstream', url: `http://127.0.0.1:${PORTS.upstream}${path}`, headers: base };
+    case 'floor':
+      return { server: 'wrangler-floor', url: `http://127.0.0.1:${PORTS.floor}${path}`, headers: base };
+    case 'static':
+      return { server: 'wrangler-static', url: `http://127.0.0.1:${PORTS.static}${path}`, headers: base };
+    case 'portkey':
+      return {
+        server: 'portkey',
+        url: `http://127.0.0.1:${PORTS.portkey}${path}`,
+        headers: { ...base, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': UP_URL() },
+      };
+    case 'darkroom':
+      return { server: 'wrangler-darkroom', url: `http://127.0.0.1:${PORTS.darkroom}${path}`, headers: base };
+    case 'darkroom-url':
+      return {
+        server: 'wrangler-darkroom',
+        url: `http://127.0.0.1:${PORTS.darkroom}${path}`,
+        headers: { ...base, 'x-image-format': 'url' },
+      };
     case 'darkroom-hit': {
       const { 'cache-control': _, ...h } = base;
       return { server: 'wrangler-darkroom', url: `http://127.0.0.1:${PORTS.darkroom}${path}`, headers: h };
     }
-    default: throw new Error(`unknown target ${target}`);
+    default:
+      throw new Error(`unknown target ${target}`);
   }
 }
 
@@ -368,7 +454,10 @@ const serverUp = (target) => UP_STATE.get(targetSpec(target).server) === true;
 
 // --------------------------------------------------------------------------- response checks
 function pngInfo(buf) {
-  const ok = buf.length > 33 && buf.readUInt32BE(0) === 0x89504e47 && buf.toString('latin1', 12, 16) === 'IHDR' &&
+  const ok =
+    buf.length > 33 &&
+    buf.readUInt32BE(0) === 0x89504e47 &&
+    buf.toString('latin1', 12, 16) === 'IHDR' &&
     buf.toString('latin1', buf.length - 8, buf.length - 4) === 'IEND';
   if (!ok) throw new Error('image is not a complete PNG');
   return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20), bytes: buf.length };
@@ -398,17 +487,29 @@ async function check(target, stream) {
     const msg = JSON.parse(text).choices?.[0]?.message;
     imageUrl = msg?.images?.[0]?.image_url?.url;
   } else {
-    const events = text.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim());
+    const events = text
+      .split('\n')
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).trim());
     if (events.at(-1) !== '[DONE]') throw new Error('stream does not end with data: [DONE]');
     for (const e of events.slice(0, -1)) {
       const img = JSON.parse(e).choices?.[0]?.delta?.images?.[0]?.image_url?.url;
-      if (img) { imageUrl = img; break; }
+      if (img) {
+        imageUrl = img;
+        break;
+      }
     }
   }
   const img = await imageFrom(imageUrl);
   return {
-    status: r.status, cache: r.headers['x-cache'] ?? null, bytes: r.body.length, image: img, ttfb_ms: r.ttfb_ms, total_ms: r.total_ms,
-    body: r.body, content_type: r.headers['content-type'] ?? null,
+    status: r.status,
+    cache: r.headers['x-cache'] ?? null,
+    bytes: r.body.length,
+    image: img,
+    ttfb_ms: r.ttfb_ms,
+    total_ms: r.total_ms,
+    body: r.body,
+    content_type: r.headers['content-type'] ?? null,
   };
 }
 
@@ -418,7 +519,9 @@ async function checkAll(targets, modes) {
     for (const stream of modes) {
       try {
         const c = await check(t, stream);
-        say(`  ok   ${t.padEnd(12)} ${stream ? 'sse ' : 'json'} ${c.image.width}x${c.image.height} PNG ${c.image.bytes} B, answer ${c.bytes} B${c.cache ? `, x-cache ${c.cache}` : ''}`);
+        say(
+          `  ok   ${t.padEnd(12)} ${stream ? 'sse ' : 'json'} ${c.image.width}x${c.image.height} PNG ${c.image.bytes} B, answer ${c.bytes} B${c.cache ? `, x-cache ${c.cache}` : ''}`,
+        );
       } catch (err) {
         fail(`check ${t} ${stream ? 'sse' : 'json'}: ${err.message}`);
       }
@@ -433,7 +536,11 @@ function wrk(target, stream, conc, seconds) {
   for (const [k, v] of Object.entries(spec.headers)) if (k !== 'content-type') args.push('-H', `${k}: ${v}`);
   args.push(spec.url);
   const [cmd, argv] = CFG.pin ? ['taskset', ['-c', String(CPU_LOAD), 'wrk', ...args]] : ['wrk', args];
-  const r = spawnSync(cmd, argv, { env: { ...CHILD_ENV, BODY: bodyOf(stream) }, encoding: 'utf8', timeout: (seconds + 60) * 1000 });
+  const r = spawnSync(cmd, argv, {
+    env: { ...CHILD_ENV, BODY: bodyOf(stream) },
+    encoding: 'utf8',
+    timeout: (seconds + 60) * 1000,
+  });
   const m = /^RESULT (.*)$/m.exec(r.stdout ?? '');
   if (!m) throw new Error(`wrk gave no result: ${(r.stdout ?? '') + (r.stderr ?? '')}`.slice(0, 500));
   return JSON.parse(m[1]);
@@ -442,12 +549,18 @@ function wrk(target, stream, conc, seconds) {
 /** bench/lib/client.mjs in one of its modes, pinned with the load generators; resolves with its RESULT. */
 function client(mode, job, timeoutS) {
   const argv = [join(BENCH, 'lib/client.mjs'), mode, JSON.stringify(job)];
-  const [cmd, a] = CFG.pin ? ['taskset', ['-c', String(CPU_LOAD), process.execPath, ...argv]] : [process.execPath, argv];
+  const [cmd, a] = CFG.pin
+    ? ['taskset', ['-c', String(CPU_LOAD), process.execPath, ...argv]]
+    : [process.execPath, argv];
   return new Promise((res, rej) => {
     const child = spawn(cmd, a, { env: CHILD_ENV });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
     child.on('close', () => {
       clearTimeout(timer);
@@ -460,7 +573,11 @@ function client(mode, job, timeoutS) {
 
 function ttfb(target, stream, conc, seconds) {
   const spec = targetSpec(target);
-  return client('ttfb', { url: spec.url, headers: spec.headers, body: bodyOf(stream), concurrency: conc, duration_s: seconds }, seconds + 60);
+  return client(
+    'ttfb',
+    { url: spec.url, headers: spec.headers, body: bodyOf(stream), concurrency: conc, duration_s: seconds },
+    seconds + 60,
+  );
 }
 
 /**
@@ -480,7 +597,9 @@ async function measureGroup({ section, targets, stream, conc, imageBytes, withTt
         let w = wrk(t, stream, conc, CFG.duration);
         if (!w.requests) {
           // Nothing finished (a slow cell on a busy machine): once more, with four times the time.
-          RESULT.notes.push(`${section} ${label} ${t} c=${conc}: no answer finished within ${CFG.duration} s; measured again for ${4 * CFG.duration} s`);
+          RESULT.notes.push(
+            `${section} ${label} ${t} c=${conc}: no answer finished within ${CFG.duration} s; measured again for ${4 * CFG.duration} s`,
+          );
           before = await upstreamRequests();
           cpu0 = server ? P.cpuSeconds(server) : null;
           w = wrk(t, stream, conc, 4 * CFG.duration);
@@ -489,22 +608,36 @@ async function measureGroup({ section, targets, stream, conc, imageBytes, withTt
         const after = await upstreamRequests();
         if (!w.requests) {
           // wrk reports zeros for a cell where no answer finished: no figure, not a zero latency.
-          RESULT.notes.push(`${section} ${label} ${t} c=${conc}: no answer finished within ${4 * CFG.duration} s either (round ${round_ + 1})`);
-          say(`  ${section.padEnd(6)} ${label} ${t.padEnd(12)} c=${String(conc).padEnd(3)} no answer finished within ${4 * CFG.duration} s`);
+          RESULT.notes.push(
+            `${section} ${label} ${t} c=${conc}: no answer finished within ${4 * CFG.duration} s either (round ${round_ + 1})`,
+          );
+          say(
+            `  ${section.padEnd(6)} ${label} ${t.padEnd(12)} c=${String(conc).padEnd(3)} no answer finished within ${4 * CFG.duration} s`,
+          );
           continue;
         }
         // CPU the system under test (every process of it) spent per answer: less sensitive to
         // noisy neighbours than latency. The direct target's figure is the fake upstream's own.
-        w.cpu_ms_per_request = cpu0 !== null && w.requests ? round(((cpu1.total - cpu0.total) * 1000) / w.requests, 3) : null;
+        w.cpu_ms_per_request =
+          cpu0 !== null && w.requests ? round(((cpu1.total - cpu0.total) * 1000) / w.requests, 3) : null;
         if (cpu0 !== null && w.requests) {
           // per process name (workerd, node = wrangler itself, ...): where the CPU went
-          w.cpu_ms_per_request_by_process = Object.fromEntries(Object.entries(cpu1.byName)
-            .map(([k, v]) => [k, round(((v - (cpu0.byName[k] ?? 0)) * 1000) / w.requests, 3)]));
+          w.cpu_ms_per_request_by_process = Object.fromEntries(
+            Object.entries(cpu1.byName).map(([k, v]) => [
+              k,
+              round(((v - (cpu0.byName[k] ?? 0)) * 1000) / w.requests, 3),
+            ]),
+          );
         }
         const tt = withTtfb ? await ttfb(t, stream, conc, CFG.ttfbDuration) : null;
-        runs.get(t).push({ ...w, upstream_requests: before !== null && after !== null ? after - before : null, ttfb: tt });
-        say(`  ${section.padEnd(6)} ${label} ${t.padEnd(12)} c=${String(conc).padEnd(3)} rps ${w.rps.toFixed(1).padStart(8)}  p50 ${w.p50_ms.toFixed(2).padStart(8)}  p99 ${w.p99_ms.toFixed(2).padStart(8)}` +
-          (tt ? `  ttfb p50 ${tt.ttfb_p50_ms?.toFixed(2)}` : '') + (w.non2xx || w.socket_errors ? `  !! non2xx ${w.non2xx} socket errors ${w.socket_errors}` : ''));
+        runs
+          .get(t)
+          .push({ ...w, upstream_requests: before !== null && after !== null ? after - before : null, ttfb: tt });
+        say(
+          `  ${section.padEnd(6)} ${label} ${t.padEnd(12)} c=${String(conc).padEnd(3)} rps ${w.rps.toFixed(1).padStart(8)}  p50 ${w.p50_ms.toFixed(2).padStart(8)}  p99 ${w.p99_ms.toFixed(2).padStart(8)}` +
+            (tt ? `  ttfb p50 ${tt.ttfb_p50_ms?.toFixed(2)}` : '') +
+            (w.non2xx || w.socket_errors ? `  !! non2xx ${w.non2xx} socket errors ${w.socket_errors}` : ''),
+        );
       } catch (err) {
         fail(`${section} ${label} ${t} c=${conc}: ${err.message}`);
       }
@@ -514,7 +647,12 @@ async function measureGroup({ section, targets, stream, conc, imageBytes, withTt
     const rs = runs.get(t);
     const cell = {
       id: `${section}.${stream ? 'sse' : 'json'}.${label}.c${conc}.${t}`,
-      section, target: t, mode: stream ? 'sse' : 'json', image: label, image_bytes: imageBytes, concurrency: conc,
+      section,
+      target: t,
+      mode: stream ? 'sse' : 'json',
+      image: label,
+      image_bytes: imageBytes,
+      concurrency: conc,
       rounds: rs.length,
       rps: round(median(rs.map((r) => r.rps)), 2),
       p50_ms: round(median(rs.map((r) => r.p50_ms))),
@@ -527,7 +665,9 @@ async function measureGroup({ section, targets, stream, conc, imageBytes, withTt
       requests: rs.reduce((s, r) => s + r.requests, 0),
       non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
       socket_errors: rs.reduce((s, r) => s + r.socket_errors, 0),
-      upstream_requests: rs.some((r) => r.upstream_requests === null) ? null : rs.reduce((s, r) => s + r.upstream_requests, 0),
+      upstream_requests: rs.some((r) => r.upstream_requests === null)
+        ? null
+        : rs.reduce((s, r) => s + r.upstream_requests, 0),
       runs: rs,
     };
     if (withTtfb) {
@@ -558,10 +698,19 @@ async function measureProfile(target, bundleMain) {
       const t = profileTotals(profile);
       const per = (ms) => (w.requests ? round(ms / w.requests) : null);
       Object.assign(rec, {
-        inspector_target: session.title, requests: w.requests, rps: w.rps, non2xx: w.non2xx, socket_errors: w.socket_errors,
-        wall_ms: round(t.wall_ms, 1), busy_ms: round(t.busy_ms, 1), idle_ms: round(t.idle_ms, 1),
-        isolate_cpu_ms_per_request: per(t.busy_ms), js_ms_per_request: per(t.js_ms), gc_ms_per_request: per(t.gc_ms),
-        program_ms_per_request: per(t.program_ms), isolate_busy_share: round(t.busy_ms / t.wall_ms),
+        inspector_target: session.title,
+        requests: w.requests,
+        rps: w.rps,
+        non2xx: w.non2xx,
+        socket_errors: w.socket_errors,
+        wall_ms: round(t.wall_ms, 1),
+        busy_ms: round(t.busy_ms, 1),
+        idle_ms: round(t.idle_ms, 1),
+        isolate_cpu_ms_per_request: per(t.busy_ms),
+        js_ms_per_request: per(t.js_ms),
+        gc_ms_per_request: per(t.gc_ms),
+        program_ms_per_request: per(t.program_ms),
+        isolate_busy_share: round(t.busy_ms / t.wall_ms),
       });
       if (target === 'darkroom' && bundleMain) {
         const text = readFileSync(bundleMain, 'utf8');
@@ -573,8 +722,10 @@ async function measureProfile(target, bundleMain) {
       }
       const file = join(dirname(OUT), `profile-${STAMP}-${target}.cpuprofile.json`);
       if (env.BENCH_KEEP_PROFILES === '1') writeFileSync(file, JSON.stringify(profile));
-      say(`  profile ${target.padEnd(10)} c=${conc} ${w.requests} answers: isolate busy ${rec.isolate_cpu_ms_per_request} ms/answer ` +
-        `(JS ${rec.js_ms_per_request}, GC ${rec.gc_ms_per_request}, program ${rec.program_ms_per_request}), ${Math.round(100 * rec.isolate_busy_share)}% of wall time`);
+      say(
+        `  profile ${target.padEnd(10)} c=${conc} ${w.requests} answers: isolate busy ${rec.isolate_cpu_ms_per_request} ms/answer ` +
+          `(JS ${rec.js_ms_per_request}, GC ${rec.gc_ms_per_request}, program ${rec.program_ms_per_request}), ${Math.round(100 * rec.isolate_busy_share)}% of wall time`,
+      );
     } finally {
       session.close();
     }
@@ -590,12 +741,22 @@ async function measureHandoff(target, imageBytes) {
   const spec = targetSpec(target);
   const rec = { id: `handoff.sse.${(imageBytes / 2 ** 20).toFixed(0)}MiB.${target}`, target, image_bytes: imageBytes };
   try {
-    const r = await client('handoff', {
-      url: spec.url, headers: spec.headers, body: bodyOf(true), n: CFG.handoffRequests, stats_url: `http://127.0.0.1:${PORTS.upstream}/stats`,
-    }, 60 + CFG.handoffRequests * 30);
+    const r = await client(
+      'handoff',
+      {
+        url: spec.url,
+        headers: spec.headers,
+        body: bodyOf(true),
+        n: CFG.handoffRequests,
+        stats_url: `http://127.0.0.1:${PORTS.upstream}/stats`,
+      },
+      60 + CFG.handoffRequests * 30,
+    );
     Object.assign(rec, r);
     if (!r.requests) fail(`handoff ${target}: no measured request (${r.errors} errors)`);
-    say(`  handoff ${target.padEnd(10)} ${r.requests} requests: last image byte upstream -> client p50 ${r.handoff_p50_ms} ms (min ${r.handoff_min_ms}, p90 ${r.handoff_p90_ms})`);
+    say(
+      `  handoff ${target.padEnd(10)} ${r.requests} requests: last image byte upstream -> client p50 ${r.handoff_p50_ms} ms (min ${r.handoff_min_ms}, p90 ${r.handoff_p90_ms})`,
+    );
   } catch (err) {
     rec.error = err.message;
     fail(`handoff ${target}: ${err.message}`);
@@ -606,19 +767,31 @@ async function measureHandoff(target, imageBytes) {
 /** The realistic cell: realStreams generations at once from an upstream that is silent for realWaitMs. */
 async function measureRealistic(target, imageBytes) {
   const spec = targetSpec(target);
-  const rec = { id: `realistic.sse.${target}`, target, streams: CFG.realStreams, wait_ms: CFG.realWaitMs, image_bytes: imageBytes };
+  const rec = {
+    id: `realistic.sse.${target}`,
+    target,
+    streams: CFG.realStreams,
+    wait_ms: CFG.realWaitMs,
+    image_bytes: imageBytes,
+  };
   try {
     const server = P.pidOf(spec.server);
     const cpu0 = P.cpuSeconds(server);
-    const r = await client('burst', { url: spec.url, headers: spec.headers, body: bodyOf(true, SLOW_PROMPT), n: CFG.realStreams },
-      CFG.realWaitMs / 1000 + 120);
+    const r = await client(
+      'burst',
+      { url: spec.url, headers: spec.headers, body: bodyOf(true, SLOW_PROMPT), n: CFG.realStreams },
+      CFG.realWaitMs / 1000 + 120,
+    );
     const cpu1 = P.cpuSeconds(server);
     Object.assign(rec, r, {
       cpu_ms_per_request: r.requests ? round(((cpu1.total - cpu0.total) * 1000) / r.requests) : null,
       over_wait_p50_ms: r.total_p50_ms === null ? null : round(r.total_p50_ms - CFG.realWaitMs),
     });
-    if (r.requests !== CFG.realStreams) fail(`realistic ${target}: ${r.requests}/${CFG.realStreams} answers (${r.errors} errors, ${r.non2xx} non-2xx)`);
-    say(`  realistic ${target.padEnd(8)} ${r.requests}x: p50 ${r.total_p50_ms} ms (max ${r.total_max_ms}), ${rec.over_wait_p50_ms} ms over the upstream's wait`);
+    if (r.requests !== CFG.realStreams)
+      fail(`realistic ${target}: ${r.requests}/${CFG.realStreams} answers (${r.errors} errors, ${r.non2xx} non-2xx)`);
+    say(
+      `  realistic ${target.padEnd(8)} ${r.requests}x: p50 ${r.total_p50_ms} ms (max ${r.total_max_ms}), ${rec.over_wait_p50_ms} ms over the upstream's wait`,
+    );
   } catch (err) {
     rec.error = err.message;
     fail(`realistic ${target}: ${err.message}`);
@@ -667,14 +840,26 @@ async function measureMemory(target, imageBytes) {
   // backing stores, from the inspector, every 50 ms (a sample waits while the isolate is busy).
   let heap = null;
   let session = null;
-  try { session = INSPECTOR[target] ? await connectWorker(PORTS[INSPECTOR[target]]) : null; } catch (err) { RESULT.notes.push(`memory ${target}: no inspector (${err.message})`); }
+  try {
+    session = INSPECTOR[target] ? await connectWorker(PORTS[INSPECTOR[target]]) : null;
+  } catch (err) {
+    RESULT.notes.push(`memory ${target}: no inspector (${err.message})`);
+  }
   const size = (h) => h.used + (h.backing ?? 0);
   // The baseline is the lowest sample, before or during the cell: garbage left by earlier cells
   // is not memory in use, and the streams' allocations force the GCs that reveal it (workerd's
   // inspector does not run HeapProfiler.collectGarbage).
   if (session) {
     const first = await heapUsage(session);
-    if (first) heap = { idle_bytes: size(first), idle_used_bytes: first.used, peak_bytes: size(first), peak_used_bytes: first.used, backing_reported: first.backing !== null, samples: 0 };
+    if (first)
+      heap = {
+        idle_bytes: size(first),
+        idle_used_bytes: first.used,
+        peak_bytes: size(first),
+        peak_used_bytes: first.used,
+        backing_reported: first.backing !== null,
+        samples: 0,
+      };
   }
   const heapSampler = (async () => {
     while (heap && sampling) {
@@ -691,7 +876,15 @@ async function measureMemory(target, imageBytes) {
   })();
   // wrk runs in a child process; sample from here meanwhile (spawnSync would block the sampler).
   const w = await new Promise((res) => {
-    const args = ['-t1', `-c${CFG.memStreams}`, `-d${CFG.memDuration}s`, '--timeout', '60s', '-s', join(BENCH, 'wrk-chat.lua')];
+    const args = [
+      '-t1',
+      `-c${CFG.memStreams}`,
+      `-d${CFG.memDuration}s`,
+      '--timeout',
+      '60s',
+      '-s',
+      join(BENCH, 'wrk-chat.lua'),
+    ];
     for (const [k, v] of Object.entries(spec.headers)) if (k !== 'content-type') args.push('-H', `${k}: ${v}`);
     args.push(spec.url);
     const name = `wrk-mem-${target}`;
@@ -713,15 +906,37 @@ async function measureMemory(target, imageBytes) {
   const end = workerdRss(spec.server);
   const inFlight = CFG.memStreams * imageBytes;
   const rec = {
-    id: `memory.${target}`, target, streams: CFG.memStreams, mode: 'sse', image_bytes: imageBytes, in_flight_bytes: inFlight,
-    processes: idle.processes, samples, idle_rss_bytes: idle.rss, peak_rss_bytes: peak, growth_bytes: peak - idle.rss,
-    hwm_sum_bytes: end?.hwm ?? null, peak_per_in_flight: ratio(peak, inFlight), growth_per_in_flight: ratio(peak - idle.rss, inFlight),
-    requests: w?.requests ?? null, rps: w?.rps ?? null, non2xx: w?.non2xx ?? null, socket_errors: w?.socket_errors ?? null,
-    isolate: heap && { ...heap, growth_bytes: heap.peak_bytes - heap.idle_bytes, growth_per_in_flight: ratio(heap.peak_bytes - heap.idle_bytes, inFlight) },
+    id: `memory.${target}`,
+    target,
+    streams: CFG.memStreams,
+    mode: 'sse',
+    image_bytes: imageBytes,
+    in_flight_bytes: inFlight,
+    processes: idle.processes,
+    samples,
+    idle_rss_bytes: idle.rss,
+    peak_rss_bytes: peak,
+    growth_bytes: peak - idle.rss,
+    hwm_sum_bytes: end?.hwm ?? null,
+    peak_per_in_flight: ratio(peak, inFlight),
+    growth_per_in_flight: ratio(peak - idle.rss, inFlight),
+    requests: w?.requests ?? null,
+    rps: w?.rps ?? null,
+    non2xx: w?.non2xx ?? null,
+    socket_errors: w?.socket_errors ?? null,
+    isolate: heap && {
+      ...heap,
+      growth_bytes: heap.peak_bytes - heap.idle_bytes,
+      growth_per_in_flight: ratio(heap.peak_bytes - heap.idle_bytes, inFlight),
+    },
   };
   if (!w) fail(`memory ${target}: wrk gave no result`);
-  say(`  memory ${target.padEnd(12)} ${CFG.memStreams} streams x ${(imageBytes / 2 ** 20).toFixed(1)} MiB: idle ${(idle.rss / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB (${samples} samples, ${idle.processes} workerd), ${w?.requests ?? '?'} answers` +
-    (heap ? `; isolate ${(heap.idle_bytes / 2 ** 20).toFixed(1)} -> ${(heap.peak_bytes / 2 ** 20).toFixed(1)} MiB` : ''));
+  say(
+    `  memory ${target.padEnd(12)} ${CFG.memStreams} streams x ${(imageBytes / 2 ** 20).toFixed(1)} MiB: idle ${(idle.rss / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB (${samples} samples, ${idle.processes} workerd), ${w?.requests ?? '?'} answers` +
+      (heap
+        ? `; isolate ${(heap.idle_bytes / 2 ** 20).toFixed(1)} -> ${(heap.peak_bytes / 2 ** 20).toFixed(1)} MiB`
+        : ''),
+  );
   RESULT.memory.push(rec);
 }
 
@@ -736,14 +951,25 @@ function estimateSurvival() {
   const m = RESULT.memory.find((x) => x.target === 'darkroom' && !x.error);
   if (!m) return;
   const limit = CFG.isolateLimitMiB * 2 ** 20;
-  const basis = (perByte, idle) => CFG.survivalImageMB.map((mb) => {
-    const perImage = perByte * mb * 1e6;
-    return { image_mb: mb, bytes_per_image: Math.round(perImage), images: perImage > 0 ? Math.max(0, Math.floor((limit - idle) / perImage)) : null };
-  });
+  const basis = (perByte, idle) =>
+    CFG.survivalImageMB.map((mb) => {
+      const perImage = perByte * mb * 1e6;
+      return {
+        image_mb: mb,
+        bytes_per_image: Math.round(perImage),
+        images: perImage > 0 ? Math.max(0, Math.floor((limit - idle) / perImage)) : null,
+      };
+    });
   RESULT.survival = {
     limit_bytes: limit,
     measured_with: `${m.streams} streams x ${(m.image_bytes / 2 ** 20).toFixed(1)} MiB`,
-    isolate: m.isolate ? { growth_per_in_flight: m.isolate.growth_per_in_flight, idle_bytes: m.isolate.idle_bytes, sizes: basis(m.isolate.growth_per_in_flight, m.isolate.idle_bytes) } : null,
+    isolate: m.isolate
+      ? {
+          growth_per_in_flight: m.isolate.growth_per_in_flight,
+          idle_bytes: m.isolate.idle_bytes,
+          sizes: basis(m.isolate.growth_per_in_flight, m.isolate.idle_bytes),
+        }
+      : null,
     rss: { growth_per_in_flight: m.growth_per_in_flight, idle_bytes: 0, sizes: basis(m.growth_per_in_flight, 0) },
   };
 }
@@ -751,7 +977,8 @@ function estimateSurvival() {
 // ------------------------------------------------------------------------------------ sizes
 function sizeOf(name, files, limitKB, floorGzip) {
   const present = files.filter((f) => existsSync(f));
-  if (!present.length) return { name, missing: true, files: files.map((f) => f.replace(`${ROOT}/`, '')), bytes: null, gzip_bytes: null };
+  if (!present.length)
+    return { name, missing: true, files: files.map((f) => f.replace(`${ROOT}/`, '')), bytes: null, gzip_bytes: null };
   let bytes = 0;
   let gz = 0;
   for (const f of present) {
@@ -760,8 +987,13 @@ function sizeOf(name, files, limitKB, floorGzip) {
     gz += gzipSize(b);
   }
   return {
-    name, missing: false, files: present.map((f) => f.replace(`${ROOT}/`, '').replace(`${TMP}/`, '')), bytes, gzip_bytes: gz,
-    limit_gzip_bytes: limitKB ? limitKB * 1000 : null, ratio_to_limit: limitKB ? ratio(gz, limitKB * 1000) : null,
+    name,
+    missing: false,
+    files: present.map((f) => f.replace(`${ROOT}/`, '').replace(`${TMP}/`, '')),
+    bytes,
+    gzip_bytes: gz,
+    limit_gzip_bytes: limitKB ? limitKB * 1000 : null,
+    ratio_to_limit: limitKB ? ratio(gz, limitKB * 1000) : null,
     ratio_to_floor: floorGzip ? ratio(gz, floorGzip) : null,
   };
 }
@@ -772,7 +1004,14 @@ function computeRatios() {
   for (const c of RESULT.cells) {
     // A hit's floor is the static Worker answering the same bytes from memory; a miss's is the floor Worker.
     const base = c.section === 'hit' ? 'static' : 'floor';
-    const floor = find((f) => f.section === c.section && f.target === base && f.mode === c.mode && f.image === c.image && f.concurrency === c.concurrency);
+    const floor = find(
+      (f) =>
+        f.section === c.section &&
+        f.target === base &&
+        f.mode === c.mode &&
+        f.image === c.image &&
+        f.concurrency === c.concurrency,
+    );
     c.floor_cell = floor?.id ?? null;
     c.ratio_to_floor = {
       rps: ratio(c.rps, floor?.rps),
@@ -782,24 +1021,37 @@ function computeRatios() {
     };
     if ('ttfb_p50_ms' in c) c.ratio_to_floor.ttfb_p50_ms = ratio(c.ttfb_p50_ms, floor?.ttfb_p50_ms);
     if (c.section === 'hit') {
-      const miss = find((f) => f.section === 'stream' && f.target === 'floor' && f.mode === c.mode && f.concurrency === c.concurrency);
+      const miss = find(
+        (f) => f.section === 'stream' && f.target === 'floor' && f.mode === c.mode && f.concurrency === c.concurrency,
+      );
       c.ratio_to_floor_miss = { p50_ms: ratio(c.p50_ms, miss?.p50_ms), rps: ratio(c.rps, miss?.rps) };
     }
   }
   const fp = RESULT.profiles.find((x) => x.target === 'floor');
-  for (const x of RESULT.profiles) x.ratio_to_floor = { isolate_cpu_ms_per_request: ratio(x.isolate_cpu_ms_per_request, fp?.isolate_cpu_ms_per_request) };
+  for (const x of RESULT.profiles)
+    x.ratio_to_floor = {
+      isolate_cpu_ms_per_request: ratio(x.isolate_cpu_ms_per_request, fp?.isolate_cpu_ms_per_request),
+    };
   const fh = RESULT.handoff.find((x) => x.target === 'floor');
   for (const x of RESULT.handoff) x.ratio_to_floor = { handoff_p50_ms: ratio(x.handoff_p50_ms, fh?.handoff_p50_ms) };
   const fr_ = RESULT.realistic.find((x) => x.target === 'floor');
   for (const x of RESULT.realistic) {
-    x.ratio_to_floor = { total_p50_ms: ratio(x.total_p50_ms, fr_?.total_p50_ms), cpu_ms_per_request: ratio(x.cpu_ms_per_request, fr_?.cpu_ms_per_request) };
+    x.ratio_to_floor = {
+      total_p50_ms: ratio(x.total_p50_ms, fr_?.total_p50_ms),
+      cpu_ms_per_request: ratio(x.cpu_ms_per_request, fr_?.cpu_ms_per_request),
+    };
     // What this target adds to each generation on top of the floor, in ms and as a share of the floor's generation time.
-    x.added_vs_floor_ms = fr_?.total_p50_ms != null && x.total_p50_ms != null ? round(x.total_p50_ms - fr_.total_p50_ms) : null;
-    x.added_share_of_generation = x.added_vs_floor_ms !== null && fr_.total_p50_ms > 0 ? round(x.added_vs_floor_ms / fr_.total_p50_ms, 5) : null;
+    x.added_vs_floor_ms =
+      fr_?.total_p50_ms != null && x.total_p50_ms != null ? round(x.total_p50_ms - fr_.total_p50_ms) : null;
+    x.added_share_of_generation =
+      x.added_vs_floor_ms !== null && fr_.total_p50_ms > 0 ? round(x.added_vs_floor_ms / fr_.total_p50_ms, 5) : null;
   }
   const floorMem = RESULT.memory.find((m) => m.target === 'floor');
   for (const m of RESULT.memory) {
-    m.ratio_to_floor = { peak_rss_bytes: ratio(m.peak_rss_bytes, floorMem?.peak_rss_bytes), growth_bytes: ratio(m.growth_bytes, floorMem?.growth_bytes) };
+    m.ratio_to_floor = {
+      peak_rss_bytes: ratio(m.peak_rss_bytes, floorMem?.peak_rss_bytes),
+      growth_bytes: ratio(m.growth_bytes, floorMem?.growth_bytes),
+    };
   }
 }
 
@@ -807,69 +1059,159 @@ function computeTargets() {
   const T = CFG.targets;
   const cells = RESULT.cells;
   // at most (<=) unless `atLeast`; limit null = reported, no target
-  const add = (name, description, value, limit, evidence, atLeast = false) => RESULT.targets.push({
-    name, description, value: round(value), limit, at_least: atLeast,
-    met: value === null || value === undefined || limit === null ? null : atLeast ? value >= limit : value <= limit, evidence,
-  });
-  const worst = (xs, hi = true) => (xs.some((x) => x === null || x === undefined) || !xs.length ? null : hi ? Math.max(...xs) : Math.min(...xs));
+  const add = (name, description, value, limit, evidence, atLeast = false) =>
+    RESULT.targets.push({
+      name,
+      description,
+      value: round(value),
+      limit,
+      at_least: atLeast,
+      met: value === null || value === undefined || limit === null ? null : atLeast ? value >= limit : value <= limit,
+      evidence,
+    });
+  const worst = (xs, hi = true) =>
+    xs.some((x) => x === null || x === undefined) || !xs.length ? null : hi ? Math.max(...xs) : Math.min(...xs);
 
   if (CFG.sections.includes('stream')) {
     const d = cells.filter((c) => c.section === 'stream' && c.target === 'darkroom');
     const c1 = d.filter((c) => c.concurrency === Math.min(...CFG.concurrency));
     const many = d.filter((c) => c.concurrency > 1);
-    add('stream_miss_c1_p50_vs_floor', `streaming miss, c=${Math.min(...CFG.concurrency)}, p50 latency darkroom / floor (<= ${T.streamC1P50})`,
-      worst(c1.map((c) => c.ratio_to_floor.p50_ms)), T.streamC1P50, c1.map((c) => c.id));
-    add('stream_miss_rps_vs_floor', `streaming miss, c=${many.map((c) => c.concurrency).join('/')}, rps darkroom / floor, worst (>= ${T.streamRps})`,
-      worst(many.map((c) => c.ratio_to_floor.rps), false), T.streamRps, many.map((c) => c.id), true);
-    add('stream_miss_cpu_vs_floor', `CPU per streaming miss, all processes, darkroom / floor, worst over c (<= ${T.streamCpu})`,
-      worst(d.map((c) => c.ratio_to_floor.cpu_ms_per_request)), T.streamCpu, d.map((c) => c.id));
+    add(
+      'stream_miss_c1_p50_vs_floor',
+      `streaming miss, c=${Math.min(...CFG.concurrency)}, p50 latency darkroom / floor (<= ${T.streamC1P50})`,
+      worst(c1.map((c) => c.ratio_to_floor.p50_ms)),
+      T.streamC1P50,
+      c1.map((c) => c.id),
+    );
+    add(
+      'stream_miss_rps_vs_floor',
+      `streaming miss, c=${many.map((c) => c.concurrency).join('/')}, rps darkroom / floor, worst (>= ${T.streamRps})`,
+      worst(
+        many.map((c) => c.ratio_to_floor.rps),
+        false,
+      ),
+      T.streamRps,
+      many.map((c) => c.id),
+      true,
+    );
+    add(
+      'stream_miss_cpu_vs_floor',
+      `CPU per streaming miss, all processes, darkroom / floor, worst over c (<= ${T.streamCpu})`,
+      worst(d.map((c) => c.ratio_to_floor.cpu_ms_per_request)),
+      T.streamCpu,
+      d.map((c) => c.id),
+    );
     if (CFG.peers.includes('portkey')) {
-      const vp = d.map((c) => ratio(c.p50_ms, cells.find((p) => p.section === 'stream' && p.target === 'portkey' && p.concurrency === c.concurrency)?.p50_ms));
-      add('stream_miss_p50_vs_portkey', 'streaming miss p50, darkroom / portkey, worst over c (info; < 1: ahead of Portkey)', worst(vp), null, d.map((c) => c.id));
+      const vp = d.map((c) =>
+        ratio(
+          c.p50_ms,
+          cells.find((p) => p.section === 'stream' && p.target === 'portkey' && p.concurrency === c.concurrency)
+            ?.p50_ms,
+        ),
+      );
+      add(
+        'stream_miss_p50_vs_portkey',
+        'streaming miss p50, darkroom / portkey, worst over c (info; < 1: ahead of Portkey)',
+        worst(vp),
+        null,
+        d.map((c) => c.id),
+      );
     }
   }
   if (CFG.sections.includes('hit')) {
     const d = cells.filter((c) => c.section === 'hit' && c.target === 'darkroom-hit');
-    add('cache_hit_p50_vs_static', `cache hit p50 latency, darkroom / static Worker, worst over c (<= ${T.hitP50})`,
-      worst(d.map((c) => c.ratio_to_floor.p50_ms)), T.hitP50, d.map((c) => c.id));
-    add('cache_hit_cpu_vs_static', `CPU per cache hit, all processes, darkroom / static Worker, worst over c (<= ${T.hitCpu})`,
-      worst(d.map((c) => c.ratio_to_floor.cpu_ms_per_request)), T.hitCpu, d.map((c) => c.id));
+    add(
+      'cache_hit_p50_vs_static',
+      `cache hit p50 latency, darkroom / static Worker, worst over c (<= ${T.hitP50})`,
+      worst(d.map((c) => c.ratio_to_floor.p50_ms)),
+      T.hitP50,
+      d.map((c) => c.id),
+    );
+    add(
+      'cache_hit_cpu_vs_static',
+      `CPU per cache hit, all processes, darkroom / static Worker, worst over c (<= ${T.hitCpu})`,
+      worst(d.map((c) => c.ratio_to_floor.cpu_ms_per_request)),
+      T.hitCpu,
+      d.map((c) => c.id),
+    );
   }
   if (CFG.sections.includes('profile')) {
     const d = RESULT.profiles.find((x) => x.target === 'darkroom');
-    add('isolate_cpu_vs_floor', `Worker isolate's own CPU per streaming miss (V8 profile, c=${CFG.profileConcurrency}), darkroom / floor (info: what Cloudflare bills)`,
-      d?.ratio_to_floor?.isolate_cpu_ms_per_request ?? null, null, RESULT.profiles.map((x) => x.id));
+    add(
+      'isolate_cpu_vs_floor',
+      `Worker isolate's own CPU per streaming miss (V8 profile, c=${CFG.profileConcurrency}), darkroom / floor (info: what Cloudflare bills)`,
+      d?.ratio_to_floor?.isolate_cpu_ms_per_request ?? null,
+      null,
+      RESULT.profiles.map((x) => x.id),
+    );
   }
   if (CFG.sections.includes('image')) {
     const big = Math.max(...CFG.imageMiB);
     const d = cells.filter((c) => c.section === 'image' && c.target === 'darkroom' && c.image === `${big}MiB`);
-    add('image_p50_vs_floor', `${big} MiB image answer (JSON, default format) p50, darkroom / floor, worst over c (<= ${T.image})`,
-      worst(d.map((c) => c.ratio_to_floor.p50_ms)), T.image, d.map((c) => c.id));
+    add(
+      'image_p50_vs_floor',
+      `${big} MiB image answer (JSON, default format) p50, darkroom / floor, worst over c (<= ${T.image})`,
+      worst(d.map((c) => c.ratio_to_floor.p50_ms)),
+      T.image,
+      d.map((c) => c.id),
+    );
   }
   if (CFG.sections.includes('handoff')) {
     const d = RESULT.handoff.find((x) => x.target === 'darkroom');
-    add('image_handoff_vs_floor', `upstream's last image byte -> client's, streamed, default format, ${CFG.handoffImageMiB} MiB, p50 darkroom / floor (<= ${T.handoff})`,
-      d?.ratio_to_floor?.handoff_p50_ms ?? null, T.handoff, [d?.id]);
+    add(
+      'image_handoff_vs_floor',
+      `upstream's last image byte -> client's, streamed, default format, ${CFG.handoffImageMiB} MiB, p50 darkroom / floor (<= ${T.handoff})`,
+      d?.ratio_to_floor?.handoff_p50_ms ?? null,
+      T.handoff,
+      [d?.id],
+    );
   }
   if (CFG.sections.includes('memory')) {
     const m = RESULT.memory.find((x) => x.target === 'darkroom');
     const abs = T.memoryBasis === 'absolute';
     const v = (abs ? m?.peak_per_in_flight : m?.growth_per_in_flight) ?? null;
-    add(abs ? 'peak_rss_vs_in_flight' : 'rss_growth_vs_in_flight',
+    add(
+      abs ? 'peak_rss_vs_in_flight' : 'rss_growth_vs_in_flight',
       `${abs ? 'peak workerd RSS' : 'workerd RSS growth (peak - idle)'}, sum over Darkroom's processes / image bytes in flight (<= ${T.memory})`,
-      v, T.memory, [m?.id]);
+      v,
+      T.memory,
+      [m?.id],
+    );
   }
   if (CFG.sections.includes('realistic')) {
     const d = RESULT.realistic.find((x) => x.target === 'darkroom');
-    add('realistic_added_ms', `realistic: ${CFG.realStreams} at once, ${CFG.realWaitMs / 1000} s upstream + ${CFG.realImageMiB} MiB image: ms darkroom adds per generation over the floor (p50; info)`,
-      d?.added_vs_floor_ms ?? null, null, RESULT.realistic.map((x) => x.id));
-    add('realistic_added_share', 'realistic: that, as a share of the floor\'s generation time (info)', d?.added_share_of_generation ?? null, null, RESULT.realistic.map((x) => x.id));
+    add(
+      'realistic_added_ms',
+      `realistic: ${CFG.realStreams} at once, ${CFG.realWaitMs / 1000} s upstream + ${CFG.realImageMiB} MiB image: ms darkroom adds per generation over the floor (p50; info)`,
+      d?.added_vs_floor_ms ?? null,
+      null,
+      RESULT.realistic.map((x) => x.id),
+    );
+    add(
+      'realistic_added_share',
+      "realistic: that, as a share of the floor's generation time (info)",
+      d?.added_share_of_generation ?? null,
+      null,
+      RESULT.realistic.map((x) => x.id),
+    );
   }
   if (CFG.sections.includes('size')) {
     const b = RESULT.sizes.find((s) => s.name === 'worker_bundle');
     const w = RESULT.sizes.find((s) => s.name === 'widget');
-    add('worker_bundle_gzip_kb', `Worker bundle, gzip, KB (<= ${T.bundleKB})`, b?.gzip_bytes != null ? b.gzip_bytes / 1000 : null, T.bundleKB, ['size.worker_bundle']);
-    add('widget_gzip_kb', `dist/web/widget.js, gzip, KB (<= ${T.widgetKB})`, w?.gzip_bytes != null ? w.gzip_bytes / 1000 : null, T.widgetKB, ['size.widget']);
+    add(
+      'worker_bundle_gzip_kb',
+      `Worker bundle, gzip, KB (<= ${T.bundleKB})`,
+      b?.gzip_bytes != null ? b.gzip_bytes / 1000 : null,
+      T.bundleKB,
+      ['size.worker_bundle'],
+    );
+    add(
+      'widget_gzip_kb',
+      `dist/web/widget.js, gzip, KB (<= ${T.widgetKB})`,
+      w?.gzip_bytes != null ? w.gzip_bytes / 1000 : null,
+      T.widgetKB,
+      ['size.widget'],
+    );
   }
 }
 
@@ -885,19 +1227,32 @@ const mib = (b) => (b === null || b === undefined ? '–' : (b / 2 ** 20).toFixe
 function report() {
   const L = [];
   const m = RESULT.machine;
-  L.push(`Darkroom benchmark ${RESULT.date} — ${m.cpus} CPUs (${m.cpu_model}), PIN=${CFG.pin ? 1 : 0}, ${CFG.duration}s per cell after ${CFG.warmup}s warm-up, ${CFG.repeat} round(s), TTFB ${CFG.ttfbDuration}s`);
-  L.push(`git ${RESULT.versions.git}; ${Object.entries(RESULT.versions).filter(([k]) => k !== 'git').map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  L.push('rps = requests/s; latencies in ms, p50/p99 to the last byte (wrk), TTFB = first body byte (Node client); cpu ms/req = CPU time of all the target\'s processes during the wrk cell / answers; "x" = ratio to the floor in the same cell; ! = non-2xx or socket errors');
+  L.push(
+    `Darkroom benchmark ${RESULT.date} — ${m.cpus} CPUs (${m.cpu_model}), PIN=${CFG.pin ? 1 : 0}, ${CFG.duration}s per cell after ${CFG.warmup}s warm-up, ${CFG.repeat} round(s), TTFB ${CFG.ttfbDuration}s`,
+  );
+  L.push(
+    `git ${RESULT.versions.git}; ${Object.entries(RESULT.versions)
+      .filter(([k]) => k !== 'git')
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  L.push(
+    'rps = requests/s; latencies in ms, p50/p99 to the last byte (wrk), TTFB = first body byte (Node client); cpu ms/req = CPU time of all the target\'s processes during the wrk cell / answers; "x" = ratio to the floor in the same cell; ! = non-2xx or socket errors',
+  );
   const bad = (c) => (c.non2xx || c.socket_errors ? '!' : '');
   const table = (title, rows, ttfbCol) => {
     if (!rows.length) return;
     L.push('', `### ${title}`, '');
-    L.push(`| target | image | c | rps | p50 | p99 |${ttfbCol ? ' ttfb p50 |' : ''} cpu ms/req | rps x | p50 x | p99 x |${ttfbCol ? ' ttfb x |' : ''} cpu x | upstream req |`);
+    L.push(
+      `| target | image | c | rps | p50 | p99 |${ttfbCol ? ' ttfb p50 |' : ''} cpu ms/req | rps x | p50 x | p99 x |${ttfbCol ? ' ttfb x |' : ''} cpu x | upstream req |`,
+    );
     L.push(`|---|---|--:|--:|--:|--:|${ttfbCol ? '--:|' : ''}--:|--:|--:|--:|${ttfbCol ? '--:|' : ''}--:|--:|`);
     for (const c of rows) {
-      L.push(`| ${c.target} | ${c.image} ${c.mode} | ${c.concurrency} | ${fmt(c.rps)}${bad(c)} | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} |` +
-        `${ttfbCol ? ` ${fmt(c.ttfb_p50_ms)} |` : ''} ${fmt(c.cpu_ms_per_request)} | ${fr(c.ratio_to_floor.rps)} | ${fr(c.ratio_to_floor.p50_ms)} | ${fr(c.ratio_to_floor.p99_ms)} |` +
-        `${ttfbCol ? ` ${fr(c.ratio_to_floor.ttfb_p50_ms)} |` : ''} ${fr(c.ratio_to_floor.cpu_ms_per_request)} | ${c.upstream_requests ?? '–'}/${c.requests} |`);
+      L.push(
+        `| ${c.target} | ${c.image} ${c.mode} | ${c.concurrency} | ${fmt(c.rps)}${bad(c)} | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} |` +
+          `${ttfbCol ? ` ${fmt(c.ttfb_p50_ms)} |` : ''} ${fmt(c.cpu_ms_per_request)} | ${fr(c.ratio_to_floor.rps)} | ${fr(c.ratio_to_floor.p50_ms)} | ${fr(c.ratio_to_floor.p99_ms)} |` +
+          `${ttfbCol ? ` ${fr(c.ratio_to_floor.ttfb_p50_ms)} |` : ''} ${fr(c.ratio_to_floor.cpu_ms_per_request)} | ${c.upstream_requests ?? '–'}/${c.requests} |`,
+      );
     }
   };
   const sec = (s) => RESULT.cells.filter((c) => c.section === s);
@@ -905,49 +1260,101 @@ function report() {
   table('2. Images, non-streaming, cache miss (floor passes the same bytes)', sec('image'), false);
   table('3. Cache hits ("x" = ratio to the static Worker answering the same bytes from memory)', sec('hit'), true);
   if (RESULT.profiles.length) {
-    L.push('', '### 1b. Worker isolate\'s own CPU per streaming miss (V8 CPU profile through the inspector; what Cloudflare bills)', '');
+    L.push(
+      '',
+      "### 1b. Worker isolate's own CPU per streaming miss (V8 CPU profile through the inspector; what Cloudflare bills)",
+      '',
+    );
     L.push('| target | c | answers | isolate busy ms/answer | JS | GC | (program) | busy share of wall | x floor |');
     L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const x of RESULT.profiles) {
-      if (x.error) { L.push(`| ${x.target} | ${x.error} ||||||||`); continue; }
-      L.push(`| ${x.target} | ${x.concurrency} | ${x.requests} | ${fmt(x.isolate_cpu_ms_per_request)} | ${fmt(x.js_ms_per_request)} | ${fmt(x.gc_ms_per_request)} | ${fmt(x.program_ms_per_request)} | ${fmt(100 * x.isolate_busy_share)}% | ${fr(x.ratio_to_floor.isolate_cpu_ms_per_request)} |`);
+      if (x.error) {
+        L.push(`| ${x.target} | ${x.error} ||||||||`);
+        continue;
+      }
+      L.push(
+        `| ${x.target} | ${x.concurrency} | ${x.requests} | ${fmt(x.isolate_cpu_ms_per_request)} | ${fmt(x.js_ms_per_request)} | ${fmt(x.gc_ms_per_request)} | ${fmt(x.program_ms_per_request)} | ${fmt(100 * x.isolate_busy_share)}% | ${fr(x.ratio_to_floor.isolate_cpu_ms_per_request)} |`,
+      );
     }
     const d = RESULT.profiles.find((x) => x.target === 'darkroom' && x.top_modules_ms_per_request);
-    if (d) L.push('', `Darkroom's isolate, self ms per answer by module: ${d.top_modules_ms_per_request.slice(0, 8).map(([k, v]) => `${k} ${fmt(v)}`).join('; ')}`);
+    if (d)
+      L.push(
+        '',
+        `Darkroom's isolate, self ms per answer by module: ${d.top_modules_ms_per_request
+          .slice(0, 8)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join('; ')}`,
+      );
   }
   if (RESULT.memory.length) {
     L.push('', '### 4. Memory: workerd RSS, sum over the processes of one wrangler dev', '');
-    L.push('| target | streams x image | in flight MiB | idle MiB | peak MiB | growth MiB | peak / in flight | growth / in flight | peak x floor | growth x floor | answers |');
+    L.push(
+      '| target | streams x image | in flight MiB | idle MiB | peak MiB | growth MiB | peak / in flight | growth / in flight | peak x floor | growth x floor | answers |',
+    );
     L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const x of RESULT.memory) {
-      if (x.error) { L.push(`| ${x.target} | ${x.error} ||||||||||`); continue; }
-      L.push(`| ${x.target} | ${x.streams} x ${mib(x.image_bytes)} MiB sse | ${mib(x.in_flight_bytes)} | ${mib(x.idle_rss_bytes)} | ${mib(x.peak_rss_bytes)} | ${mib(x.growth_bytes)} | ${fr(x.peak_per_in_flight)} | ${fr(x.growth_per_in_flight)} | ${fr(x.ratio_to_floor.peak_rss_bytes)} | ${fr(x.ratio_to_floor.growth_bytes)} | ${x.requests ?? '–'}${x.non2xx || x.socket_errors ? '!' : ''} |`);
+      if (x.error) {
+        L.push(`| ${x.target} | ${x.error} ||||||||||`);
+        continue;
+      }
+      L.push(
+        `| ${x.target} | ${x.streams} x ${mib(x.image_bytes)} MiB sse | ${mib(x.in_flight_bytes)} | ${mib(x.idle_rss_bytes)} | ${mib(x.peak_rss_bytes)} | ${mib(x.growth_bytes)} | ${fr(x.peak_per_in_flight)} | ${fr(x.growth_per_in_flight)} | ${fr(x.ratio_to_floor.peak_rss_bytes)} | ${fr(x.ratio_to_floor.growth_bytes)} | ${x.requests ?? '–'}${x.non2xx || x.socket_errors ? '!' : ''} |`,
+      );
     }
   }
   if (RESULT.survival) {
     const S = RESULT.survival;
-    L.push('', `### 4b. Concurrent images one isolate survives under ${mib(S.limit_bytes)} MiB (estimate, linear in image size, from the ${S.measured_with} memory cell)`, '');
+    L.push(
+      '',
+      `### 4b. Concurrent images one isolate survives under ${mib(S.limit_bytes)} MiB (estimate, linear in image size, from the ${S.measured_with} memory cell)`,
+      '',
+    );
     L.push(`| basis | growth / byte in flight | ${S.rss.sizes.map((x) => `${x.image_mb} MB`).join(' | ')} |`);
     L.push(`|---|--:|${S.rss.sizes.map(() => '--:').join('|')}|`);
-    if (S.isolate) L.push(`| isolate heap + ArrayBuffers (inspector), idle ${mib(S.isolate.idle_bytes)} MiB | ${fr(S.isolate.growth_per_in_flight)} | ${S.isolate.sizes.map((x) => x.images ?? '–').join(' | ')} |`);
-    L.push(`| workerd RSS growth (upper bound: includes simulators) | ${fr(S.rss.growth_per_in_flight)} | ${S.rss.sizes.map((x) => x.images ?? '–').join(' | ')} |`);
+    if (S.isolate)
+      L.push(
+        `| isolate heap + ArrayBuffers (inspector), idle ${mib(S.isolate.idle_bytes)} MiB | ${fr(S.isolate.growth_per_in_flight)} | ${S.isolate.sizes.map((x) => x.images ?? '–').join(' | ')} |`,
+      );
+    L.push(
+      `| workerd RSS growth (upper bound: includes simulators) | ${fr(S.rss.growth_per_in_flight)} | ${S.rss.sizes.map((x) => x.images ?? '–').join(' | ')} |`,
+    );
   }
   if (RESULT.handoff.length) {
-    L.push('', '### 6. Image hand-off: upstream\'s last image byte -> client\'s, streamed, default format, one request at a time', '');
+    L.push(
+      '',
+      "### 6. Image hand-off: upstream's last image byte -> client's, streamed, default format, one request at a time",
+      '',
+    );
     L.push('| target | image MiB | requests | p50 ms | min | p90 | max | p50 x floor |');
     L.push('|---|--:|--:|--:|--:|--:|--:|--:|');
     for (const x of RESULT.handoff) {
-      if (x.error) { L.push(`| ${x.target} | ${x.error} ||||||`); continue; }
-      L.push(`| ${x.target} | ${mib(x.image_bytes)} | ${x.requests} | ${fmt(x.handoff_p50_ms)} | ${fmt(x.handoff_min_ms)} | ${fmt(x.handoff_p90_ms)} | ${fmt(x.handoff_max_ms)} | ${fr(x.ratio_to_floor.handoff_p50_ms)} |`);
+      if (x.error) {
+        L.push(`| ${x.target} | ${x.error} ||||||`);
+        continue;
+      }
+      L.push(
+        `| ${x.target} | ${mib(x.image_bytes)} | ${x.requests} | ${fmt(x.handoff_p50_ms)} | ${fmt(x.handoff_min_ms)} | ${fmt(x.handoff_p90_ms)} | ${fmt(x.handoff_max_ms)} | ${fr(x.ratio_to_floor.handoff_p50_ms)} |`,
+      );
     }
   }
   if (RESULT.realistic.length) {
-    L.push('', `### 7. Realistic: ${CFG.realStreams} generations at once, upstream silent ${CFG.realWaitMs / 1000} s then streams a ${CFG.realImageMiB} MiB image`, '');
-    L.push('| target | answers | p50 ms | min | max | over the wait, p50 ms | added vs floor ms | share of generation | cpu ms/gen | cpu x floor |');
+    L.push(
+      '',
+      `### 7. Realistic: ${CFG.realStreams} generations at once, upstream silent ${CFG.realWaitMs / 1000} s then streams a ${CFG.realImageMiB} MiB image`,
+      '',
+    );
+    L.push(
+      '| target | answers | p50 ms | min | max | over the wait, p50 ms | added vs floor ms | share of generation | cpu ms/gen | cpu x floor |',
+    );
     L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const x of RESULT.realistic) {
-      if (x.error) { L.push(`| ${x.target} | ${x.error} |||||||||`); continue; }
-      L.push(`| ${x.target} | ${x.requests} | ${fmt(x.total_p50_ms)} | ${fmt(x.total_min_ms)} | ${fmt(x.total_max_ms)} | ${fmt(x.over_wait_p50_ms)} | ${fmt(x.added_vs_floor_ms)} | ${x.added_share_of_generation === null ? '–' : `${(100 * x.added_share_of_generation).toFixed(2)}%`} | ${fmt(x.cpu_ms_per_request)} | ${fr(x.ratio_to_floor.cpu_ms_per_request)} |`);
+      if (x.error) {
+        L.push(`| ${x.target} | ${x.error} |||||||||`);
+        continue;
+      }
+      L.push(
+        `| ${x.target} | ${x.requests} | ${fmt(x.total_p50_ms)} | ${fmt(x.total_min_ms)} | ${fmt(x.total_max_ms)} | ${fmt(x.over_wait_p50_ms)} | ${fmt(x.added_vs_floor_ms)} | ${x.added_share_of_generation === null ? '–' : `${(100 * x.added_share_of_generation).toFixed(2)}%`} | ${fmt(x.cpu_ms_per_request)} | ${fr(x.ratio_to_floor.cpu_ms_per_request)} |`,
+      );
     }
   }
   if (RESULT.sizes.length) {
@@ -955,9 +1362,14 @@ function report() {
     L.push('| artefact | files | raw KB | gzip KB | x floor bundle | x limit |');
     L.push('|---|---|--:|--:|--:|--:|');
     for (const s of RESULT.sizes) {
-      if (s.missing) { L.push(`| ${s.name} | MISSING: ${s.files.join(', ')} | – | – | – | – |`); continue; }
+      if (s.missing) {
+        L.push(`| ${s.name} | MISSING: ${s.files.join(', ')} | – | – | – | – |`);
+        continue;
+      }
       const files = s.files.length > 2 ? `${s.files.length} files` : s.files.join(', ');
-      L.push(`| ${s.name} | ${files} | ${(s.bytes / 1000).toFixed(1)} | ${(s.gzip_bytes / 1000).toFixed(1)} | ${fr(s.ratio_to_floor)} | ${fr(s.ratio_to_limit)} |`);
+      L.push(
+        `| ${s.name} | ${files} | ${(s.bytes / 1000).toFixed(1)} | ${(s.gzip_bytes / 1000).toFixed(1)} | ${fr(s.ratio_to_floor)} | ${fr(s.ratio_to_limit)} |`,
+      );
     }
   }
   if (RESULT.targets.length) {
@@ -966,7 +1378,9 @@ function report() {
     L.push('|---|--:|--:|:-:|');
     for (const t of RESULT.targets) {
       const verdict = t.limit === null ? 'info' : t.met === null ? 'n/a' : t.met ? 'MET' : 'MISSED';
-      L.push(`| ${t.description} | ${t.value ?? '–'} | ${t.limit === null ? '–' : `${t.at_least ? '>=' : '<='} ${t.limit}`} | ${verdict} |`);
+      L.push(
+        `| ${t.description} | ${t.value ?? '–'} | ${t.limit === null ? '–' : `${t.at_least ? '>=' : '<='} ${t.limit}`} | ${verdict} |`,
+      );
     }
   }
   if (RESULT.variants) L.push(...variantsReport(RESULT.variants));
@@ -984,23 +1398,32 @@ function imagePxFor(bytes) {
 async function main() {
   const tStart = Date.now();
   RESULT.machine = {
-    cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model?.trim(), kernel: os.release(), mem_gib: round(os.totalmem() / 2 ** 30, 1), hostname: os.hostname(),
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model?.trim(),
+    kernel: os.release(),
+    mem_gib: round(os.totalmem() / 2 ** 30, 1),
+    hostname: os.hostname(),
   };
   ensureWrk();
   pinSelf();
   const git = sh('git', ['rev-parse', '--short', 'HEAD']).out.trim();
-  const dirty = sh('git', ['status', '--porcelain', '--', 'worker', 'shared', 'web', 'wrangler.toml']).out.trim().split('\n').filter(Boolean).length;
+  const dirty = sh('git', ['status', '--porcelain', '--', 'worker', 'shared', 'web', 'wrangler.toml'])
+    .out.trim()
+    .split('\n')
+    .filter(Boolean).length;
   RESULT.versions = {
     git: `${git}${dirty ? ` (+${dirty} uncommitted files in worker/ shared/ web/)` : ''}`,
     node: process.version,
     wrk: sh('wrk', ['--version']).out.split('\n')[0].split(' ').slice(0, 2).join(' '),
     wrangler: version(join(ROOT, 'node_modules/wrangler')),
-    workerd: version(join(ROOT, 'node_modules/wrangler/node_modules/workerd')) ?? version(join(ROOT, 'node_modules/workerd')),
+    workerd:
+      version(join(ROOT, 'node_modules/wrangler/node_modules/workerd')) ?? version(join(ROOT, 'node_modules/workerd')),
     hono: version(join(ROOT, 'node_modules/hono')),
     portkey: version(join(ROOT, 'node_modules/@portkey-ai/gateway')),
     'hono-node-server': version(join(ROOT, 'node_modules/@hono/node-server')),
   };
-  if (RESULT.versions.portkey !== PORTKEY_VERSION) RESULT.notes.push(`Portkey is ${RESULT.versions.portkey}, expected ${PORTKEY_VERSION}`);
+  if (RESULT.versions.portkey !== PORTKEY_VERSION)
+    RESULT.notes.push(`Portkey is ${RESULT.versions.portkey}, expected ${PORTKEY_VERSION}`);
   say(`logs in ${LOGS}`);
 
   // Build the site (assets + widget), then freeze both Workers as deploy bundles.
@@ -1008,12 +1431,16 @@ async function main() {
     say('npm run build');
     const b = sh('npm', ['run', '--silent', 'build']);
     writeFileSync(join(LOGS, 'build.log'), b.out);
-    if (!b.ok) fail(`npm run build failed (see ${join(LOGS, 'build.log')}): ${b.out.split('\n').slice(-8).join(' | ')}`);
+    if (!b.ok)
+      fail(`npm run build failed (see ${join(LOGS, 'build.log')}): ${b.out.split('\n').slice(-8).join(' | ')}`);
   }
   const distWeb = join(ROOT, 'dist/web');
   const assets = join(TMP, 'darkroom-assets');
   if (existsSync(distWeb)) cpSync(distWeb, assets, { recursive: true });
-  else { mkdirSync(assets, { recursive: true }); fail('dist/web is missing: the site, widget and playground sizes are reported missing'); }
+  else {
+    mkdirSync(assets, { recursive: true });
+    fail('dist/web is missing: the site, widget and playground sizes are reported missing');
+  }
 
   // Darkroom's dry run uses the frozen assets too (wrangler checks the directory exists).
   // BENCH_DARKROOM_TOML swaps in another Worker config (for testing the harness itself).
@@ -1028,46 +1455,98 @@ async function main() {
     dryRun(drSrc, join(TMP, 'darkroom-bundle')),
     dryRun(derivedConfig(flToml, {}, join(TMP, 'floor-src/wrangler.toml')), join(TMP, 'floor-bundle')),
     wantMin ? dryRun(drSrc, join(TMP, 'darkroom-bundle-min'), ['--minify']) : null,
-    wantStatic ? dryRun(derivedConfig(stToml, {}, join(TMP, 'static-src/wrangler.toml')), join(TMP, 'static-bundle')) : null,
+    wantStatic
+      ? dryRun(derivedConfig(stToml, {}, join(TMP, 'static-src/wrangler.toml')), join(TMP, 'static-bundle'))
+      : null,
   ]);
-  if (stBundle && !stBundle.ok) fail(`could not bundle the static Worker: ${stBundle.out.split('\n').slice(-12).join(' | ')}`);
-  if (!flBundle.ok) throw new Error(`could not bundle the floor Worker: ${flBundle.out.split('\n').slice(-12).join(' | ')}`);
-  if (!drBundle.ok) fail(`could not bundle Darkroom (wrangler deploy --dry-run): ${drBundle.out.split('\n').filter((l) => /ERROR|error/.test(l)).slice(0, 6).join(' | ')}`);
+  if (stBundle && !stBundle.ok)
+    fail(`could not bundle the static Worker: ${stBundle.out.split('\n').slice(-12).join(' | ')}`);
+  if (!flBundle.ok)
+    throw new Error(`could not bundle the floor Worker: ${flBundle.out.split('\n').slice(-12).join(' | ')}`);
+  if (!drBundle.ok)
+    fail(
+      `could not bundle Darkroom (wrangler deploy --dry-run): ${drBundle.out
+        .split('\n')
+        .filter((l) => /ERROR|error/.test(l))
+        .slice(0, 6)
+        .join(' | ')}`,
+    );
 
   // Ports and servers. Everything on 127.0.0.1.
-  for (const k of ['upstream', 'floor', 'floorInspector', 'static', 'staticInspector', 'darkroom', 'darkroomInspector', 'portkey']) PORTS[k] = await freePort();
+  for (const k of [
+    'upstream',
+    'floor',
+    'floorInspector',
+    'static',
+    'staticInspector',
+    'darkroom',
+    'darkroomInspector',
+    'portkey',
+  ])
+    PORTS[k] = await freePort();
   const streamNoise = 1;
   const startupWaits = [];
   await startUpstream(CFG.streamImagePx, streamNoise);
   UP_STATE.set('upstream', true);
   const flCfg = derivedConfig(flToml, { main: mainOf(flBundle, 'floor-bundle') }, join(TMP, 'floor-run/wrangler.toml'));
   startWrangler('floor', flCfg, PORTS.floor, PORTS.floorInspector, [`UPSTREAM_BASE_URL:${UP_URL()}`]);
-  startupWaits.push(waitHttp(`http://127.0.0.1:${PORTS.floor}/`, 'wrangler-floor').then((ok) => UP_STATE.set('wrangler-floor', ok)));
+  startupWaits.push(
+    waitHttp(`http://127.0.0.1:${PORTS.floor}/`, 'wrangler-floor').then((ok) => UP_STATE.set('wrangler-floor', ok)),
+  );
   if (stBundle?.ok) {
-    const stCfg = derivedConfig(stToml, { main: mainOf(stBundle, 'static-bundle') }, join(TMP, 'static-run/wrangler.toml'));
+    const stCfg = derivedConfig(
+      stToml,
+      { main: mainOf(stBundle, 'static-bundle') },
+      join(TMP, 'static-run/wrangler.toml'),
+    );
     startWrangler('static', stCfg, PORTS.static, PORTS.staticInspector, []);
-    startupWaits.push(waitHttp(`http://127.0.0.1:${PORTS.static}/`, 'wrangler-static').then((ok) => UP_STATE.set('wrangler-static', ok)));
+    startupWaits.push(
+      waitHttp(`http://127.0.0.1:${PORTS.static}/`, 'wrangler-static').then((ok) =>
+        UP_STATE.set('wrangler-static', ok),
+      ),
+    );
   }
   if (drBundle.ok) {
-    const drCfg = derivedConfig(drToml, { main: mainOf(drBundle, 'darkroom-bundle'), assetsDir: assets }, join(TMP, 'darkroom-run/wrangler.toml'));
+    const drCfg = derivedConfig(
+      drToml,
+      { main: mainOf(drBundle, 'darkroom-bundle'), assetsDir: assets },
+      join(TMP, 'darkroom-run/wrangler.toml'),
+    );
     startWrangler('darkroom', drCfg, PORTS.darkroom, PORTS.darkroomInspector, [
-      'DARKROOM_ENV:development', `UPSTREAM_BASE_URL:${UP_URL()}`, ...CFG.darkroomVars,
+      'DARKROOM_ENV:development',
+      `UPSTREAM_BASE_URL:${UP_URL()}`,
+      ...CFG.darkroomVars,
     ]);
-    startupWaits.push(waitHttp(`http://127.0.0.1:${PORTS.darkroom}/healthz`, 'wrangler-darkroom').then((ok) => UP_STATE.set('wrangler-darkroom', ok)));
+    startupWaits.push(
+      waitHttp(`http://127.0.0.1:${PORTS.darkroom}/healthz`, 'wrangler-darkroom').then((ok) =>
+        UP_STATE.set('wrangler-darkroom', ok),
+      ),
+    );
   }
   if (CFG.peers.includes('portkey') && CFG.sections.includes('stream')) {
     startPortkey(PORTS.portkey);
-    startupWaits.push(waitHttp(`http://127.0.0.1:${PORTS.portkey}/`, 'portkey', 30).then((ok) => UP_STATE.set('portkey', ok)));
+    startupWaits.push(
+      waitHttp(`http://127.0.0.1:${PORTS.portkey}/`, 'portkey', 30).then((ok) => UP_STATE.set('portkey', ok)),
+    );
   }
-  say(`starting servers: upstream :${PORTS.upstream}, floor :${PORTS.floor}, static :${PORTS.static}, darkroom :${PORTS.darkroom}, portkey :${PORTS.portkey}`);
+  say(
+    `starting servers: upstream :${PORTS.upstream}, floor :${PORTS.floor}, static :${PORTS.static}, darkroom :${PORTS.darkroom}, portkey :${PORTS.portkey}`,
+  );
   await Promise.all(startupWaits);
-  for (const [name, port] of [['upstream', PORTS.upstream], ['wrangler-floor', PORTS.floor], ['wrangler-static', PORTS.static], ['wrangler-darkroom', PORTS.darkroom], ['portkey', PORTS.portkey]]) {
+  for (const [name, port] of [
+    ['upstream', PORTS.upstream],
+    ['wrangler-floor', PORTS.floor],
+    ['wrangler-static', PORTS.static],
+    ['wrangler-darkroom', PORTS.darkroom],
+    ['portkey', PORTS.portkey],
+  ]) {
     if (UP_STATE.get(name)) assertLoopbackOnly(port);
   }
   if (!UP_STATE.get('wrangler-floor')) throw new Error('the floor Worker did not start');
   if (stBundle?.ok && !UP_STATE.get('wrangler-static')) fail('the static Worker did not start (see its log)');
   if (drBundle.ok && !UP_STATE.get('wrangler-darkroom')) fail('Darkroom did not start (see its log)');
-  if (CFG.peers.includes('portkey') && UP_STATE.has('portkey') && !UP_STATE.get('portkey')) fail('Portkey did not start');
+  if (CFG.peers.includes('portkey') && UP_STATE.has('portkey') && !UP_STATE.get('portkey'))
+    fail('Portkey did not start');
 
   // ---- 1 + 3: streaming cache misses, then cache hits, with the tiny image.
   const tiny = `${CFG.streamImagePx}px`;
@@ -1079,9 +1558,27 @@ async function main() {
   }
   if (CFG.sections.includes('stream')) {
     say('1. streaming cache-miss');
-    for (const c of CFG.concurrency) await measureGroup({ section: 'stream', targets: streamTargets, stream: true, conc: c, imageBytes: tinyBytes, withTtfb: true, label: tiny });
+    for (const c of CFG.concurrency)
+      await measureGroup({
+        section: 'stream',
+        targets: streamTargets,
+        stream: true,
+        conc: c,
+        imageBytes: tinyBytes,
+        withTtfb: true,
+        label: tiny,
+      });
   } else if (CFG.sections.includes('hit')) {
-    for (const c of CFG.concurrency) await measureGroup({ section: 'stream', targets: ['floor'], stream: true, conc: c, imageBytes: tinyBytes, withTtfb: true, label: tiny });
+    for (const c of CFG.concurrency)
+      await measureGroup({
+        section: 'stream',
+        targets: ['floor'],
+        stream: true,
+        conc: c,
+        imageBytes: tinyBytes,
+        withTtfb: true,
+        label: tiny,
+      });
   }
   if (CFG.sections.includes('hit')) {
     say('3. cache hits');
@@ -1096,30 +1593,50 @@ async function main() {
         }
         if (!hit) fail('cache hits: 20 identical seeded requests never answered x-cache: HIT');
         else say('  primed: x-cache HIT');
-      } catch (err) { fail(`cache hits: priming failed: ${err.message}`); }
+      } catch (err) {
+        fail(`cache hits: priming failed: ${err.message}`);
+      }
     }
     // The static Worker answers exactly Darkroom's hit (same bytes, same content type) from memory.
     if (hit && serverUp('static')) {
-      const r = await request(`http://127.0.0.1:${PORTS.static}/__body`, { headers: { 'x-answer-content-type': hit.content_type ?? 'text/event-stream' }, body: hit.body });
+      const r = await request(`http://127.0.0.1:${PORTS.static}/__body`, {
+        headers: { 'x-answer-content-type': hit.content_type ?? 'text/event-stream' },
+        body: hit.body,
+      });
       if (r.status !== 200) fail(`static Worker: loading the body answered ${r.status}`);
       else await checkAll(['static'], [true]);
     }
-    for (const c of CFG.concurrency) await measureGroup({ section: 'hit', targets: ['static', 'darkroom-hit'], stream: true, conc: c, imageBytes: tinyBytes, withTtfb: true, label: tiny });
+    for (const c of CFG.concurrency)
+      await measureGroup({
+        section: 'hit',
+        targets: ['static', 'darkroom-hit'],
+        stream: true,
+        conc: c,
+        imageBytes: tinyBytes,
+        withTtfb: true,
+        label: tiny,
+      });
     for (const cell of RESULT.cells.filter((x) => x.section === 'hit')) {
-      if (cell.upstream_requests) RESULT.notes.push(`${cell.id}: ${cell.upstream_requests} requests reached the upstream during the hit cell`);
+      if (cell.upstream_requests)
+        RESULT.notes.push(`${cell.id}: ${cell.upstream_requests} requests reached the upstream during the hit cell`);
     }
   }
   await P.stop('portkey');
   if (CFG.sections.includes('profile')) {
     say(`1b. isolate CPU (V8 profile), streaming miss c=${CFG.profileConcurrency}`);
     await measureProfile('floor', null);
-    if (serverUp('darkroom')) await measureProfile('darkroom', drBundle.ok ? mainOf(drBundle, 'darkroom-bundle') : null);
+    if (serverUp('darkroom'))
+      await measureProfile('darkroom', drBundle.ok ? mainOf(drBundle, 'darkroom-bundle') : null);
   }
   await P.stop('wrangler-static');
 
   // ---- 2 + 4: image cells (non-streaming) per size; memory with the size it needs.
   const sizes = CFG.sections.includes('image') ? [...CFG.imageMiB] : [];
-  for (const [section, mb] of [['memory', CFG.memImageMiB], ['handoff', CFG.handoffImageMiB], ['realistic', CFG.realImageMiB]]) {
+  for (const [section, mb] of [
+    ['memory', CFG.memImageMiB],
+    ['handoff', CFG.handoffImageMiB],
+    ['realistic', CFG.realImageMiB],
+  ]) {
     if (CFG.sections.includes(section) && !sizes.includes(mb)) sizes.push(mb);
   }
   for (const mb of sizes) {
@@ -1132,7 +1649,16 @@ async function main() {
     await checkAll(imgTargets, [false]);
     if (CFG.sections.includes('image') && CFG.imageMiB.includes(mb)) {
       say(`2. images, ${label} (${bytes} B PNG)`);
-      for (const c of CFG.imageConcurrency) await measureGroup({ section: 'image', targets: imgTargets, stream: false, conc: c, imageBytes: bytes, withTtfb: false, label });
+      for (const c of CFG.imageConcurrency)
+        await measureGroup({
+          section: 'image',
+          targets: imgTargets,
+          stream: false,
+          conc: c,
+          imageBytes: bytes,
+          withTtfb: false,
+          label,
+        });
     }
     if (CFG.sections.includes('memory') && mb === CFG.memImageMiB) {
       say(`4. memory, ${CFG.memStreams} streams x ${label}`);
@@ -1147,7 +1673,8 @@ async function main() {
     if (CFG.sections.includes('realistic') && mb === CFG.realImageMiB) {
       say(`7. realistic: ${CFG.realStreams} at once, upstream silent ${CFG.realWaitMs} ms, ${label}`);
       const r = await request(`http://127.0.0.1:${PORTS.upstream}/__script`, {
-        headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: SLOW_PROMPT, steps: [{ kind: 'wait', ms: CFG.realWaitMs }] }),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ match: SLOW_PROMPT, steps: [{ kind: 'wait', ms: CFG.realWaitMs }] }),
       });
       if (r.status !== 200) fail(`realistic: scripting the upstream answered ${r.status}`);
       for (const t of ['floor', 'darkroom']) if (serverUp(t)) await measureRealistic(t, bytes);
@@ -1160,20 +1687,59 @@ async function main() {
     const T = CFG.targets;
     const floorGz = flBundle.gzip_bytes;
     const wb = drBundle.ok
-      ? { ...sizeOf('worker_bundle', drBundle.files.map((f) => join(TMP, 'darkroom-bundle', f)), T.bundleKB, floorGz), wrangler_gzip_kib: drBundle.wrangler_gzip_kib }
-      : { name: 'worker_bundle', missing: true, files: ['(wrangler deploy --dry-run failed)'], bytes: null, gzip_bytes: null };
+      ? {
+          ...sizeOf(
+            'worker_bundle',
+            drBundle.files.map((f) => join(TMP, 'darkroom-bundle', f)),
+            T.bundleKB,
+            floorGz,
+          ),
+          wrangler_gzip_kib: drBundle.wrangler_gzip_kib,
+        }
+      : {
+          name: 'worker_bundle',
+          missing: true,
+          files: ['(wrangler deploy --dry-run failed)'],
+          bytes: null,
+          gzip_bytes: null,
+        };
     RESULT.sizes.push(wb);
-    if (drMin?.ok) RESULT.sizes.push({ ...sizeOf('worker_bundle_minified', drMin.files.map((f) => join(TMP, 'darkroom-bundle-min', f)), T.bundleKB, floorGz), info: 'with --minify; not what `wrangler deploy` ships unless wrangler.toml sets minify = true' });
-    RESULT.sizes.push({ ...sizeOf('floor_bundle', flBundle.files.map((f) => join(TMP, 'floor-bundle', f)), null, floorGz), wrangler_gzip_kib: flBundle.wrangler_gzip_kib });
+    if (drMin?.ok)
+      RESULT.sizes.push({
+        ...sizeOf(
+          'worker_bundle_minified',
+          drMin.files.map((f) => join(TMP, 'darkroom-bundle-min', f)),
+          T.bundleKB,
+          floorGz,
+        ),
+        info: 'with --minify; not what `wrangler deploy` ships unless wrangler.toml sets minify = true',
+      });
+    RESULT.sizes.push({
+      ...sizeOf(
+        'floor_bundle',
+        flBundle.files.map((f) => join(TMP, 'floor-bundle', f)),
+        null,
+        floorGz,
+      ),
+      wrangler_gzip_kib: flBundle.wrangler_gzip_kib,
+    });
     RESULT.sizes.push(sizeOf('widget', [join(assets, 'widget.js')], T.widgetKB, floorGz));
-    const assetJs = existsSync(join(assets, 'assets')) ? readdirSync(join(assets, 'assets')).filter((f) => /\.m?js$/.test(f)).map((f) => join(assets, 'assets', f)) : [];
+    const assetJs = existsSync(join(assets, 'assets'))
+      ? readdirSync(join(assets, 'assets'))
+          .filter((f) => /\.m?js$/.test(f))
+          .map((f) => join(assets, 'assets', f))
+      : [];
     RESULT.sizes.push(sizeOf('playground_js', assetJs.length ? assetJs : [join(assets, 'assets/*.js')], null, floorGz));
     for (const s of RESULT.sizes) s.files = s.files.map((f) => f.replace('darkroom-assets/', 'dist/web/'));
   }
 
   // ---- 8: image variants (bench/variants.mjs: its own upstream and wrangler dev)
   if (CFG.sections.includes('variants')) {
-    try { RESULT.variants = await runVariants({ say, tmp: TMP }); } catch (err) { fail(`variants: ${err.message}`); }
+    try {
+      RESULT.variants = await runVariants({ say, tmp: TMP });
+    } catch (err) {
+      fail(`variants: ${err.message}`);
+    }
   }
 
   computeRatios();

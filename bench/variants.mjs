@@ -24,20 +24,28 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const VARIANT = /\/i\/[0-9a-f]{64}\/[a-z0-9]+\.(webp|avif|jpg|png)$/;
-const p50 = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : null; };
+const p50 = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : null;
+};
 const r1 = (x) => (x == null ? null : Math.round(x * 10) / 10);
 
 function freePort() {
   return new Promise((res, rej) => {
     const s = net.createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
   });
 }
 
 async function waitHttp(url, seconds) {
   for (let i = 0; i < seconds * 4; i++) {
-    try { if ((await fetch(url)).ok) return true; } catch {}
+    try {
+      if ((await fetch(url)).ok) return true;
+    } catch {}
     await sleep(250);
   }
   return false;
@@ -48,10 +56,18 @@ function countBytes(context) {
   const seen = [];
   context.on('requestfinished', async (req) => {
     const s = await req.sizes().catch(() => null);
-    if (s) seen.push({ url: req.url(), image: req.resourceType() === 'image', body: s.responseBodySize, headers: s.responseHeadersSize });
+    if (s)
+      seen.push({
+        url: req.url(),
+        image: req.resourceType() === 'image',
+        body: s.responseBodySize,
+        headers: s.responseHeadersSize,
+      });
   });
   return {
-    async settle() { await sleep(300); },
+    async settle() {
+      await sleep(300);
+    },
     total: () => seen.reduce((n, r) => n + r.body + r.headers, 0),
     images: () => seen.filter((r) => r.image).reduce((n, r) => n + r.body, 0),
     imageUrls: () => seen.filter((r) => r.image).map((r) => r.url),
@@ -69,13 +85,19 @@ async function visit(browser, device, { before, original }, go) {
   const bytes = countBytes(context);
   // Before variants the pages loaded the original, and the server had no Accept negotiation.
   if (before) {
-    await context.route(VARIANT, (route) => route.continue({ url: original(), headers: { ...route.request().headers(), accept: '*/*' } }));
+    await context.route(VARIANT, (route) =>
+      route.continue({ url: original(), headers: { ...route.request().headers(), accept: '*/*' } }),
+    );
   }
   try {
     const page = await context.newPage();
     await go(page);
     await bytes.settle();
-    return { total_bytes: bytes.total(), image_bytes: bytes.images(), images: bytes.imageUrls().map((u) => u.replace(/^https?:\/\/[^/]+/, '')) };
+    return {
+      total_bytes: bytes.total(),
+      image_bytes: bytes.images(),
+      images: bytes.imageUrls().map((u) => u.replace(/^https?:\/\/[^/]+/, '')),
+    };
   } finally {
     await context.close();
   }
@@ -93,20 +115,42 @@ async function loaded(img) {
 async function generate(app, prompt, seed) {
   const res = await fetch(`${app}/v1/chat/completions`, {
     method: 'POST',
-    headers: { authorization: 'Bearer sk-local-dev', 'content-type': 'application/json', 'x-image-format': 'url', 'cache-control': 'no-store' },
-    body: JSON.stringify({ model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: prompt }], image_config: { aspect_ratio: '1:1' }, seed }),
+    headers: {
+      authorization: 'Bearer sk-local-dev',
+      'content-type': 'application/json',
+      'x-image-format': 'url',
+      'cache-control': 'no-store',
+    },
+    body: JSON.stringify({
+      model: 'openai/gpt-5.4-image-2',
+      messages: [{ role: 'user', content: prompt }],
+      image_config: { aspect_ratio: '1:1' },
+      seed,
+    }),
   });
   const body = await res.json();
   if (!res.ok) throw new Error(`generation answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
   const image = body.choices[0].message.images[0].darkroom;
-  return { url: image.url, bytes: image.bytes, width: image.width, height: image.height, shareUrl: res.headers.get('x-darkroom-share-url') };
+  return {
+    url: image.url,
+    bytes: image.bytes,
+    width: image.width,
+    height: image.height,
+    shareUrl: res.headers.get('x-darkroom-share-url'),
+  };
 }
 
 async function timeGet(url, headers = {}) {
   const t0 = performance.now();
   const res = await fetch(url, { headers });
   const body = new Uint8Array(await res.arrayBuffer());
-  return { ms: performance.now() - t0, status: res.status, bytes: body.byteLength, type: res.headers.get('content-type'), fallback: res.headers.get('x-darkroom-variant') };
+  return {
+    ms: performance.now() - t0,
+    status: res.status,
+    bytes: body.byteLength,
+    type: res.headers.get('content-type'),
+    fallback: res.headers.get('x-darkroom-variant'),
+  };
 }
 
 /** GETs a variant until it is served (not the original standing in while it is made): total ms. */
@@ -119,7 +163,8 @@ async function untilServed(url) {
     await sleep(250);
     r = await timeGet(url);
   }
-  if (r.status !== 200 || r.fallback) throw new Error(`${url}: ${r.status}${r.fallback ? ' (still the original after 120 s)' : ''}`);
+  if (r.status !== 200 || r.fallback)
+    throw new Error(`${url}: ${r.status}${r.fallback ? ' (still the original after 120 s)' : ''}`);
   return { ms: performance.now() - t0, bytes: r.bytes, fallbacks };
 }
 
@@ -129,7 +174,17 @@ async function untilServed(url) {
  */
 export async function measureVariants(app, { say = () => {}, warmRepeat = 15, coldImages = 3 } = {}) {
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--no-first-run',
+      '--disable-background-networking',
+    ],
+  });
   try {
     // ---- time: cold (first request makes it) and warm (R2) variants against the original
     say('variants: time to make (cold) and serve (warm)');
@@ -169,52 +224,96 @@ export async function measureVariants(app, { say = () => {}, warmRepeat = 15, co
     say('variants: bytes of a first visit (share page, widget)');
     const shareImg = await generate(app, 'variants bench share page', 4242);
     const sizes = {};
-    for (const [name, size] of [['original', null], ['og.jpg', 'og.jpg'], ['w512.webp', 'w512.webp'], ['w1024.webp', 'w1024.webp'], ['w1024.avif', 'w1024.avif']]) {
-      sizes[name] = size ? (await untilServed(shareImg.url.replace(/\.png$/, `/${size}`))).bytes : (await timeGet(shareImg.url)).bytes;
+    for (const [name, size] of [
+      ['original', null],
+      ['og.jpg', 'og.jpg'],
+      ['w512.webp', 'w512.webp'],
+      ['w1024.webp', 'w1024.webp'],
+      ['w1024.avif', 'w1024.avif'],
+    ]) {
+      sizes[name] = size
+        ? (await untilServed(shareImg.url.replace(/\.png$/, `/${size}`))).bytes
+        : (await timeGet(shareImg.url)).bytes;
     }
     const share = {};
     const widget = {};
     for (const device of Object.keys(VIEWPORTS)) {
       for (const before of [true, false]) {
-        share[`${device}_${before ? 'before' : 'after'}`] = await visit(browser, device, { before, original: () => shareImg.url }, async (page) => {
-          await page.goto(shareImg.shareUrl);
-          await loaded(page.locator('img.share-image'));
-        });
+        share[`${device}_${before ? 'before' : 'after'}`] = await visit(
+          browser,
+          device,
+          { before, original: () => shareImg.url },
+          async (page) => {
+            await page.goto(shareImg.shareUrl);
+            await loaded(page.locator('img.share-image'));
+          },
+        );
         let widgetOriginal = null;
-        widget[`${device}_${before ? 'before' : 'after'}`] = await visit(browser, device, { before, original: () => widgetOriginal }, async (page) => {
-          // The widget's generation answer names the original its variants derive from.
-          await page.route('**/v1/chat/completions', async (route) => {
-            const res = await route.fetch();
-            const text = await res.text();
-            const m = /"url":"(http[^"]*\/i\/[0-9a-f]{64}\.png)"/.exec(text);
-            if (m) widgetOriginal = m[1];
-            await route.fulfill({ response: res, body: text });
-          });
-          await page.goto(`${app}/embed?aspect=1:1`);
-          const w = page.locator('darkroom-widget');
-          await w.getByLabel('Image prompt').fill(`variants bench widget ${device}`);
-          await w.getByRole('button', { name: 'Generate' }).click();
-          await loaded(w.locator('img'));
-        });
+        widget[`${device}_${before ? 'before' : 'after'}`] = await visit(
+          browser,
+          device,
+          { before, original: () => widgetOriginal },
+          async (page) => {
+            // The widget's generation answer names the original its variants derive from.
+            await page.route('**/v1/chat/completions', async (route) => {
+              const res = await route.fetch();
+              const text = await res.text();
+              const m = /"url":"(http[^"]*\/i\/[0-9a-f]{64}\.png)"/.exec(text);
+              if (m) widgetOriginal = m[1];
+              await route.fulfill({ response: res, body: text });
+            });
+            await page.goto(`${app}/embed?aspect=1:1`);
+            const w = page.locator('darkroom-widget');
+            await w.getByLabel('Image prompt').fill(`variants bench widget ${device}`);
+            await w.getByRole('button', { name: 'Generate' }).click();
+            await loaded(w.locator('img'));
+          },
+        );
       }
     }
     const ratio = (a, b) => (b ? r1(a / b) : null);
     const summary = {};
-    for (const [what, runs] of [['share', share], ['widget', widget]]) {
+    for (const [what, runs] of [
+      ['share', share],
+      ['widget', widget],
+    ]) {
       for (const device of Object.keys(VIEWPORTS)) {
         const b = runs[`${device}_before`];
         const a = runs[`${device}_after`];
         summary[`${what}_${device}`] = {
-          image_bytes_before: b.image_bytes, image_bytes_after: a.image_bytes, image_ratio: ratio(b.image_bytes, a.image_bytes),
-          total_bytes_before: b.total_bytes, total_bytes_after: a.total_bytes, total_ratio: ratio(b.total_bytes, a.total_bytes),
+          image_bytes_before: b.image_bytes,
+          image_bytes_after: a.image_bytes,
+          image_ratio: ratio(b.image_bytes, a.image_bytes),
+          total_bytes_before: b.total_bytes,
+          total_bytes_after: a.total_bytes,
+          total_ratio: ratio(b.total_bytes, a.total_bytes),
           images_after: a.images,
         };
       }
     }
-    const og = { original_bytes: sizes.original, card_bytes: sizes['og.jpg'], ratio: ratio(sizes.original, sizes['og.jpg']), under_300kb: sizes['og.jpg'] < 300_000 };
+    const og = {
+      original_bytes: sizes.original,
+      card_bytes: sizes['og.jpg'],
+      ratio: ratio(sizes.original, sizes['og.jpg']),
+      under_300kb: sizes['og.jpg'] < 300_000,
+    };
     const targets = [
-      ...Object.entries(summary).map(([k, s]) => ({ name: `variants.${k}`, description: `variants: ${k.replace('_', ' page, ')} first visit, image bytes before/after >= 10x`, value: s.image_ratio, limit: 10, at_least: true, met: s.image_ratio != null && s.image_ratio >= 10 })),
-      { name: 'variants.og', description: 'variants: og:image card under 300 KB', value: og.card_bytes, limit: 300_000, at_least: false, met: og.under_300kb },
+      ...Object.entries(summary).map(([k, s]) => ({
+        name: `variants.${k}`,
+        description: `variants: ${k.replace('_', ' page, ')} first visit, image bytes before/after >= 10x`,
+        value: s.image_ratio,
+        limit: 10,
+        at_least: true,
+        met: s.image_ratio != null && s.image_ratio >= 10,
+      })),
+      {
+        name: 'variants.og',
+        description: 'variants: og:image card under 300 KB',
+        value: og.card_bytes,
+        limit: 300_000,
+        at_least: false,
+        met: og.under_300kb,
+      },
     ];
     return { image: { width: shareImg.width, height: shareImg.height, sizes }, bytes: summary, og, timing, targets };
   } finally {
@@ -226,14 +325,26 @@ export async function measureVariants(app, { say = () => {}, warmRepeat = 15, co
 export function variantsReport(v) {
   const kb = (b) => (b == null ? '–' : (b / 1000).toFixed(1));
   const L = ['', `### 6. Image variants (1024x1024 original, ${kb(v.image.sizes.original)} KB PNG; KB = 1000 B)`, ''];
-  L.push('| first visit | image KB before | image KB after | image x | page KB before | page KB after | page x | image(s) loaded after |');
+  L.push(
+    '| first visit | image KB before | image KB after | image x | page KB before | page KB after | page x | image(s) loaded after |',
+  );
   L.push('|---|--:|--:|--:|--:|--:|--:|---|');
   for (const [k, s] of Object.entries(v.bytes)) {
-    L.push(`| ${k.replace('_', ', ')} | ${kb(s.image_bytes_before)} | ${kb(s.image_bytes_after)} | ${s.image_ratio}x | ${kb(s.total_bytes_before)} | ${kb(s.total_bytes_after)} | ${s.total_ratio}x | ${s.images_after.map((u) => u.replace(/^\/i\/[0-9a-f]{64}/, '…')).join(', ')} |`);
+    L.push(
+      `| ${k.replace('_', ', ')} | ${kb(s.image_bytes_before)} | ${kb(s.image_bytes_after)} | ${s.image_ratio}x | ${kb(s.total_bytes_before)} | ${kb(s.total_bytes_after)} | ${s.total_ratio}x | ${s.images_after.map((u) => u.replace(/^\/i\/[0-9a-f]{64}/, '…')).join(', ')} |`,
+    );
   }
-  L.push('', `og:image: ${kb(v.og.card_bytes)} KB JPEG 1200x630 (was the ${kb(v.og.original_bytes)} KB original, ${v.og.ratio}x). Sizes: ${Object.entries(v.image.sizes).map(([k, b]) => `${k} ${kb(b)} KB`).join(', ')}.`);
+  L.push(
+    '',
+    `og:image: ${kb(v.og.card_bytes)} KB JPEG 1200x630 (was the ${kb(v.og.original_bytes)} KB original, ${v.og.ratio}x). Sizes: ${Object.entries(
+      v.image.sizes,
+    )
+      .map(([k, b]) => `${k} ${kb(b)} KB`)
+      .join(', ')}.`,
+  );
   L.push('', '| variant | cold p50 ms (made) | warm p50 ms (R2) | warm x original |', '|---|--:|--:|--:|');
-  for (const k of Object.keys(v.timing.cold_p50_ms)) L.push(`| ${k} | ${v.timing.cold_p50_ms[k]} | ${v.timing.warm_p50_ms[k]} | ${v.timing.warm_vs_original[k]}x |`);
+  for (const k of Object.keys(v.timing.cold_p50_ms))
+    L.push(`| ${k} | ${v.timing.cold_p50_ms[k]} | ${v.timing.warm_p50_ms[k]} | ${v.timing.warm_vs_original[k]}x |`);
   L.push(`| original | – | ${v.timing.original_p50_ms} | 1.00x |`);
   return L;
 }
@@ -248,17 +359,46 @@ export async function runVariants({ say = () => {}, tmp } = {}) {
   mkdirSync(logs, { recursive: true });
   const [upPort, appPort, inspector] = await Promise.all([freePort(), freePort(), freePort()]);
   // wrangler needs Node 22: the project's (the `node` devDependency) comes first on PATH.
-  const env = { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false' };
+  const env = {
+    ...process.env,
+    PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`,
+    WRANGLER_SEND_METRICS: 'false',
+  };
   try {
     P.start('variants-upstream', process.execPath, [join(ROOT, 'tests/fixtures/fake-upstream.mjs'), String(upPort)], {
-      env: { ...env, IMAGE_SIZE: '1024', NOISE_BITS: process.env.BENCH_VARIANTS_NOISE_BITS ?? '3', HOST: '127.0.0.1' }, log: join(logs, 'upstream.log'),
+      env: { ...env, IMAGE_SIZE: '1024', NOISE_BITS: process.env.BENCH_VARIANTS_NOISE_BITS ?? '3', HOST: '127.0.0.1' },
+      log: join(logs, 'upstream.log'),
     });
-    P.start('variants-wrangler', join(ROOT, 'node_modules/.bin/wrangler'), [
-      'dev', '--local', '--ip', '127.0.0.1', '--port', String(appPort), '--inspector-port', String(inspector),
-      '--persist-to', join(dir, 'variants-state'), '--log-level', 'warn', '--show-interactive-dev-session=false',
-      '--var', 'DARKROOM_ENV:development', '--var', `UPSTREAM_BASE_URL:http://127.0.0.1:${upPort}/v1`, '--var', 'LOG_LEVEL:warn',
-      '--var', 'DEV_RPM:100000', '--var', 'PLAYGROUND_RPM:1000',
-    ], { cwd: ROOT, env, log: join(logs, 'wrangler.log') });
+    P.start(
+      'variants-wrangler',
+      join(ROOT, 'node_modules/.bin/wrangler'),
+      [
+        'dev',
+        '--local',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(appPort),
+        '--inspector-port',
+        String(inspector),
+        '--persist-to',
+        join(dir, 'variants-state'),
+        '--log-level',
+        'warn',
+        '--show-interactive-dev-session=false',
+        '--var',
+        'DARKROOM_ENV:development',
+        '--var',
+        `UPSTREAM_BASE_URL:http://127.0.0.1:${upPort}/v1`,
+        '--var',
+        'LOG_LEVEL:warn',
+        '--var',
+        'DEV_RPM:100000',
+        '--var',
+        'PLAYGROUND_RPM:1000',
+      ],
+      { cwd: ROOT, env, log: join(logs, 'wrangler.log') },
+    );
     const app = `http://127.0.0.1:${appPort}`;
     say(`variants: fake upstream :${upPort} (1024x1024 PNG), wrangler dev :${appPort}, logs in ${logs}`);
     if (!(await waitHttp(`http://127.0.0.1:${upPort}/health`, 30))) throw new Error('fake upstream did not start');
@@ -279,7 +419,16 @@ async function main() {
   process.on('exit', () => P.killAllSync());
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => P.stopAll().finally(() => process.exit(130)));
   const result = await runVariants({ say: (m) => console.error(m) });
-  const out = process.env.BENCH_OUT || join(ROOT, 'bench/results', `variants-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.json`);
+  const out =
+    process.env.BENCH_OUT ||
+    join(
+      ROOT,
+      'bench/results',
+      `variants-${new Date()
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z')}.json`,
+    );
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(variantsReport(result).join('\n'));
@@ -287,5 +436,8 @@ async function main() {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((e) => { console.error(e?.stack ?? e); process.exitCode = 1; });
+  main().catch((e) => {
+    console.error(e?.stack ?? e);
+    process.exitCode = 1;
+  });
 }

@@ -30,4 +30,3 @@ export function frozenWorker(tmp, env) {
   const main = join(bundle, js.includes('index.js') ? 'index.js' : js[0]);
   return write('run', main);
 }
-

@@ -25,8 +25,15 @@ import fc from 'fast-check';
 
 const string = { type: 'string' };
 const { values: args } = readArgs('fuzz', process.argv.slice(2), {
-  count: string, seed: string, concurrency: string, 'time-limit-ms': string, key: string,
-  url: string, start: { type: 'boolean' }, port: string, 'upstream-port': string,
+  count: string,
+  seed: string,
+  concurrency: string,
+  'time-limit-ms': string,
+  key: string,
+  url: string,
+  start: { type: 'boolean' },
+  port: string,
+  'upstream-port': string,
 });
 const COUNT = Math.min(1_000_000, Number(args.count ?? 5000));
 const CONCURRENCY = Math.max(1, Math.min(64, Number(args.concurrency ?? 8)));
@@ -39,37 +46,89 @@ const enc = new TextEncoder();
 const procs = children();
 const { start, stopAll, waitFor } = procs;
 
-
 // ---- generators (the same families as tests/worker/fuzz.test.ts) ----
 const valid = () => ({ messages: [{ role: 'user', content: `fuzz ${Math.random()}` }] });
 const jsonish = fc.jsonValue({ maxDepth: 5 });
 const weirdString = fc.oneof(
   fc.string({ maxLength: 60 }),
   fc.string({ unit: 'binary', maxLength: 60 }),
-  fc.constantFrom('', ' ', '\u0000', '\ud800', '💥'.repeat(50), 'data:image/png;base64,!!!', 'data:image/png;base64,iVBORw0KGgo=', 'https://x', '<script>', '\\'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\ud800',
+    '💥'.repeat(50),
+    'data:image/png;base64,!!!',
+    'data:image/png;base64,iVBORw0KGgo=',
+    'https://x',
+    '<script>',
+    '\\',
+  ),
   fc.integer({ min: 1, max: 2_000_000 }).map((n) => 'a'.repeat(n)),
 );
 const anyValue = fc.oneof(jsonish, weirdString, fc.constantFrom(null, true, 0, -1, 1e308, -0, [], {}));
-const fields = ['model', 'messages', 'stream', 'seed', 'modalities', 'image_config', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p',
-  'stop', 'user', 'response_format', 'reasoning', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'stream_options', 'frequency_penalty',
-  'presence_penalty', 'tools', '__proto__', 'constructor', 'prompt', 'size', 'quality', 'response_format', 'output_format', 'background'];
-const mutated = fc.tuple(fc.constantFrom(...fields), anyValue, fc.nat(5), fc.boolean()).map(([field, value, where, images]) => {
-  const body = images ? { prompt: 'a fox' } : valid();
-  if (images) body[field] = value;
-  else if (where === 0) body.messages = value;
-  else if (where === 1) body.messages[0].content = value;
-  else if (where === 2) body.messages[0].role = value;
-  else if (where === 3) body.messages = [{ role: 'user', content: [{ type: 'image_url', image_url: { url: value } }] }];
-  else if (where === 4) body.messages = Array.from({ length: 300 }, () => ({ role: 'user', content: typeof value === 'string' ? value.slice(0, 1000) : value }));
-  else body[field] = value;
-  // Valid requests reach the upstream: keep those few cheap and uncached.
-  if (!images) body.stream = body.stream ?? false;
-  return enc.encode(JSON.stringify(body));
-});
-const deep = fc.tuple(fc.integer({ min: 50, max: 500_000 }), fc.constantFrom('[', '{"a":'), fc.boolean()).map(([n, open, inSchema]) => {
-  const nest = open.repeat(n) + '1' + (open === '[' ? ']' : '}').repeat(n);
-  return enc.encode(inSchema ? `{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${nest}}}}}` : nest);
-});
+const fields = [
+  'model',
+  'messages',
+  'stream',
+  'seed',
+  'modalities',
+  'image_config',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'user',
+  'response_format',
+  'reasoning',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'n',
+  'stream_options',
+  'frequency_penalty',
+  'presence_penalty',
+  'tools',
+  '__proto__',
+  'constructor',
+  'prompt',
+  'size',
+  'quality',
+  'response_format',
+  'output_format',
+  'background',
+];
+const mutated = fc
+  .tuple(fc.constantFrom(...fields), anyValue, fc.nat(5), fc.boolean())
+  .map(([field, value, where, images]) => {
+    const body = images ? { prompt: 'a fox' } : valid();
+    if (images) body[field] = value;
+    else if (where === 0) body.messages = value;
+    else if (where === 1) body.messages[0].content = value;
+    else if (where === 2) body.messages[0].role = value;
+    else if (where === 3)
+      body.messages = [{ role: 'user', content: [{ type: 'image_url', image_url: { url: value } }] }];
+    else if (where === 4)
+      body.messages = Array.from({ length: 300 }, () => ({
+        role: 'user',
+        content: typeof value === 'string' ? value.slice(0, 1000) : value,
+      }));
+    else body[field] = value;
+    // Valid requests reach the upstream: keep those few cheap and uncached.
+    if (!images) body.stream = body.stream ?? false;
+    return enc.encode(JSON.stringify(body));
+  });
+const deep = fc
+  .tuple(fc.integer({ min: 50, max: 500_000 }), fc.constantFrom('[', '{"a":'), fc.boolean())
+  .map(([n, open, inSchema]) => {
+    const nest = open.repeat(n) + '1' + (open === '[' ? ']' : '}').repeat(n);
+    return enc.encode(
+      inSchema
+        ? `{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${nest}}}}}`
+        : nest,
+    );
+  });
 const invalidUtf8 = fc.uint8Array({ minLength: 1, maxLength: 16 }).map((bad) => {
   const head = enc.encode('{"messages":[{"role":"user","content":"');
   const tail = enc.encode('"}]}');
@@ -86,14 +145,43 @@ const body = fc.oneof(
 const path = fc.oneof(
   { weight: 6, arbitrary: fc.constant('/v1/chat/completions') },
   { weight: 2, arbitrary: fc.constant('/v1/images/generations') },
-  { weight: 2, arbitrary: fc.constantFrom('/v1/models', '/v1/models/x', '/v1/generations/abc', '/v1/stats', '/v1/admin/keys', '/v1/admin/keys/k', '/i/abc.png',
-    `/i/${'0'.repeat(64)}.png`, '/v1/chat/completions/', '/v1//chat/completions', '/v1/nope', '/healthz', '/v1/chat/completions?x=%ZZ') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '/v1/models',
+      '/v1/models/x',
+      '/v1/generations/abc',
+      '/v1/stats',
+      '/v1/admin/keys',
+      '/v1/admin/keys/k',
+      '/i/abc.png',
+      `/i/${'0'.repeat(64)}.png`,
+      '/v1/chat/completions/',
+      '/v1//chat/completions',
+      '/v1/nope',
+      '/healthz',
+      '/v1/chat/completions?x=%ZZ',
+    ),
+  },
   { weight: 1, arbitrary: fc.webPath().map((p) => `/v1${p.startsWith('/') ? p : `/${p}`}`) },
 );
-const method = fc.oneof({ weight: 8, arbitrary: fc.constant('POST') }, { weight: 2, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') });
+const method = fc.oneof(
+  { weight: 8, arbitrary: fc.constant('POST') },
+  { weight: 2, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') },
+);
 const headers = fc.record({
-  'content-type': fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/vnd.api+json'),
-  authorization: fc.oneof({ weight: 8, arbitrary: fc.constant(`Bearer ${KEY}`) }, { weight: 1, arbitrary: fc.constantFrom('Bearer', 'Bearer sk-nope', 'Basic abc', `Bearer ${'k'.repeat(5000)}`) }),
+  'content-type': fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/vnd.api+json',
+  ),
+  authorization: fc.oneof(
+    { weight: 8, arbitrary: fc.constant(`Bearer ${KEY}`) },
+    { weight: 1, arbitrary: fc.constantFrom('Bearer', 'Bearer sk-nope', 'Basic abc', `Bearer ${'k'.repeat(5000)}`) },
+  ),
 });
 const request = fc.record({ method, path, headers, body });
 
@@ -118,9 +206,17 @@ async function send(base, c) {
  * healthy right after; anything else is a failure (status 599).
  */
 async function failedSend(base, c, err) {
-  const healthy = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+  const healthy = await fetch(`${base}/healthz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (healthy && (c.body?.length ?? 0) > 64 * 1024) return { status: 0, type: '', text: '', ms: 0, earlyClose: true };
-  return { status: 599, type: '', text: `request failed: ${err?.cause?.code ?? ''} ${err}; server healthy: ${healthy}`, ms: 0 };
+  return {
+    status: 599,
+    type: '',
+    text: `request failed: ${err?.cause?.code ?? ''} ${err}; server healthy: ${healthy}`,
+    ms: 0,
+  };
 }
 
 /**
@@ -130,7 +226,9 @@ async function failedSend(base, c, err) {
  * counted and reported apart.
  */
 const devProxyArtifact = (c, a) =>
-  a.status === 500 && (c.body?.length ?? 0) > 64 * 1024 && /^Error: Network connection lost\.[\s\S]*miniflare[\s\S]*entry\.worker\.js/.test(a.text);
+  a.status === 500 &&
+  (c.body?.length ?? 0) > 64 * 1024 &&
+  /^Error: Network connection lost\.[\s\S]*miniflare[\s\S]*entry\.worker\.js/.test(a.text);
 
 function problems(c, a) {
   if (a.earlyClose) return [];
@@ -144,7 +242,8 @@ function problems(c, a) {
   if (a.status >= 400 && c.method !== 'HEAD' && (c.path.startsWith('/v1/') || c.path.startsWith('/i/'))) {
     try {
       const e = JSON.parse(a.text).error;
-      if (typeof e?.message !== 'string' || typeof e?.type !== 'string' || !('code' in e) || !('param' in e)) out.push(`not OpenAI error shape: ${a.text.slice(0, 200)}`);
+      if (typeof e?.message !== 'string' || typeof e?.type !== 'string' || !('code' in e) || !('param' in e))
+        out.push(`not OpenAI error shape: ${a.text.slice(0, 200)}`);
     } catch {
       out.push(`error body is not JSON (${a.type}): ${a.text.slice(0, 200)}`);
     }
@@ -159,10 +258,39 @@ async function main() {
     start(process.execPath, ['tests/fixtures/fake-upstream.mjs', String(UP_PORT)], { HOST: '127.0.0.1' });
     await waitFor(`http://127.0.0.1:${UP_PORT}/health`, 10_000);
     const config = frozenWorker(persist, { ...process.env, PATH, WRANGLER_SEND_METRICS: 'false' });
-    start('node_modules/.bin/wrangler', ['dev', '--no-bundle', '-c', config, '--port', String(PORT), '--ip', '127.0.0.1', '--log-level', 'warn', '--show-interactive-dev-session=false',
-      '--persist-to', persist, '--inspector-port', String(PORT + 1000), '--var', 'DARKROOM_ENV:development',
-      '--var', `UPSTREAM_BASE_URL:http://127.0.0.1:${UP_PORT}/v1`, '--var', 'UPSTREAM_FALLBACKS:',
-      '--var', 'DEV_RPM:1000000', '--var', 'DEV_CONCURRENCY:10000', '--var', 'DEV_DAILY_USD:1000000'], { WRANGLER_SEND_METRICS: 'false' });
+    start(
+      'node_modules/.bin/wrangler',
+      [
+        'dev',
+        '--no-bundle',
+        '-c',
+        config,
+        '--port',
+        String(PORT),
+        '--ip',
+        '127.0.0.1',
+        '--log-level',
+        'warn',
+        '--show-interactive-dev-session=false',
+        '--persist-to',
+        persist,
+        '--inspector-port',
+        String(PORT + 1000),
+        '--var',
+        'DARKROOM_ENV:development',
+        '--var',
+        `UPSTREAM_BASE_URL:http://127.0.0.1:${UP_PORT}/v1`,
+        '--var',
+        'UPSTREAM_FALLBACKS:',
+        '--var',
+        'DEV_RPM:1000000',
+        '--var',
+        'DEV_CONCURRENCY:10000',
+        '--var',
+        'DEV_DAILY_USD:1000000',
+      ],
+      { WRANGLER_SEND_METRICS: 'false' },
+    );
     base = `http://127.0.0.1:${PORT}`;
     await waitFor(`${base}/healthz`, 60_000);
   }
@@ -186,16 +314,23 @@ async function main() {
         }
       });
       done += cases.length;
-      if (done % 1000 < cases.length) console.log(`  ${done} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s, statuses ${JSON.stringify(statuses)}`);
+      if (done % 1000 < cases.length)
+        console.log(
+          `  ${done} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s, statuses ${JSON.stringify(statuses)}`,
+        );
     }),
     { numRuns: Math.ceil(COUNT / ((CONCURRENCY + 1) / 2)), seed: SEED, endOnFailure: true },
   );
   if (result.failed) {
-    console.error(`FAILED after ${done} requests (replay with --seed ${SEED}):\n  ${failure || String(result.errorInstance ?? result.error).slice(0, 2000)}`);
+    console.error(
+      `FAILED after ${done} requests (replay with --seed ${SEED}):\n  ${failure || String(result.errorInstance ?? result.error).slice(0, 2000)}`,
+    );
     return false;
   }
   const noisy = procs.output.split('\n').filter((l) => /uncaught|unhandled/i.test(l));
-  console.log(`fuzz: ${done} requests in ${((Date.now() - t0) / 1000).toFixed(1)} s; statuses ${JSON.stringify(statuses)}; ${noisy.length} uncaught/unhandled log lines`);
+  console.log(
+    `fuzz: ${done} requests in ${((Date.now() - t0) / 1000).toFixed(1)} s; statuses ${JSON.stringify(statuses)}; ${noisy.length} uncaught/unhandled log lines`,
+  );
   for (const l of noisy.slice(0, 10)) console.error(`log: ${l}`);
   rmSync(persist, { recursive: true, force: true });
   return noisy.length === 0;

@@ -63,15 +63,31 @@ const { values, positionals } = readArgs(
   'keys',
   process.argv.slice(2),
   {
-    name: string, type: string, origin: { type: 'string', multiple: true }, origins: { type: 'string', multiple: true },
-    rpm: string, concurrency: string, 'daily-usd': string, 'window-s': string, cache: string,
-    remote: { type: 'boolean' }, local: { type: 'boolean' }, 'persist-to': string, config: string,
-    json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    name: string,
+    type: string,
+    origin: { type: 'string', multiple: true },
+    origins: { type: 'string', multiple: true },
+    rpm: string,
+    concurrency: string,
+    'daily-usd': string,
+    'window-s': string,
+    cache: string,
+    remote: { type: 'boolean' },
+    local: { type: 'boolean' },
+    'persist-to': string,
+    config: string,
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   },
   { positionals: true },
 );
 // --origin and --origins, each repeatable and each a comma-separated list.
-const origin = [...(values.origin ?? []), ...(values.origins ?? [])].flatMap((v) => v.split(',').map((o) => o.trim()).filter(Boolean));
+const origin = [...(values.origin ?? []), ...(values.origins ?? [])].flatMap((v) =>
+  v
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean),
+);
 const args = { ...values, origin, _: positionals };
 const [command, ...rest] = args._;
 if (args.help || !command) {
@@ -83,12 +99,26 @@ const where = args.remote ? ['--remote'] : ['--local', ...(persistTo ? ['--persi
 const config = args.config ? resolve(args.config) : join(ROOT, 'wrangler.toml');
 
 function wrangler(sub, ...extra) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'kv', ...sub, '--binding', 'RECORDS', '--config', config, ...where, ...extra], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+      'kv',
+      ...sub,
+      '--binding',
+      'RECORDS',
+      '--config',
+      config,
+      ...where,
+      ...extra,
+    ],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0' },
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   if (r.status !== 0) fail(`wrangler kv ${sub.join(' ')} failed:\n${r.stderr || r.stdout}`, 1);
   return r.stdout;
 }
@@ -129,19 +159,24 @@ function limitsFromArgs() {
 }
 
 const fmtDate = (s) => (s ? new Date(s * 1000).toISOString().replace('T', ' ').slice(0, 16) : '');
-const target = args.remote ? 'the deployed namespace' : `local state (${persistTo ? resolve(persistTo) : join(ROOT, '.wrangler/state')})`;
+const target = args.remote
+  ? 'the deployed namespace'
+  : `local state (${persistTo ? resolve(persistTo) : join(ROOT, '.wrangler/state')})`;
 
 async function create() {
   const type = rest[0] ?? args.type;
   if (type !== 'secret' && type !== 'publishable') fail('create needs a type: secret or publishable');
   const name = String(args.name ?? '').trim();
   if (!name || name.length > 100) fail('create needs --name (1 to 100 characters)');
-  const origins = args.origin.map((o) => parseOriginPattern(o) ?? fail(`'${o}' is not an http(s) origin or a *.domain wildcard`));
+  const origins = args.origin.map(
+    (o) => parseOriginPattern(o) ?? fail(`'${o}' is not an http(s) origin or a *.domain wildcard`),
+  );
   if (type === 'publishable' && !origins.length) fail('a publishable key needs at least one --origin');
   if (type === 'secret' && origins.length) fail('secret keys have no origins (they are for servers, not browsers)');
   const limits = limitsFromArgs();
   const cache = args.cache;
-  if (cache !== undefined && !records.CACHE_SCOPES.includes(cache)) fail(`--cache is one of ${records.CACHE_SCOPES.join(', ')}`);
+  if (cache !== undefined && !records.CACHE_SCOPES.includes(cache))
+    fail(`--cache is one of ${records.CACHE_SCOPES.join(', ')}`);
   const key = generateKey(type);
   const hash = await hashKey(key);
   const record = newKeyRecord(key, hash, { type, name, origins, limits, cache });
@@ -149,13 +184,18 @@ async function create() {
   writeMany([
     [kvKey.record(hash), JSON.stringify(record)],
     [kvKey.id(record.id), hash],
-    ...(record.origins ?? []).map((p) => [kvKey.origin(p), JSON.stringify(indexWith(readJson(index[kvKey.origin(p)]), record.id))]),
+    ...(record.origins ?? []).map((p) => [
+      kvKey.origin(p),
+      JSON.stringify(indexWith(readJson(index[kvKey.origin(p)]), record.id)),
+    ]),
   ]);
   if (args.json) return console.log(JSON.stringify({ object: 'api_key', key, ...record }));
   console.log(`Created ${type} key "${name}" (id ${record.id}) in ${target}:\n\n  ${key}\n`);
   console.log('This is the only time the key is shown; only its SHA-256 is stored.');
   const l = record.limits;
-  console.log(`Limits: ${l.rpm} requests per ${l.window_s ? `${l.window_s} s` : 'minute (RATE_LIMIT_WINDOW_S)'}, ${l.concurrency} at once, ${l.daily_usd < 0 ? 'no daily cap' : `$${l.daily_usd} per UTC day`}.`);
+  console.log(
+    `Limits: ${l.rpm} requests per ${l.window_s ? `${l.window_s} s` : 'minute (RATE_LIMIT_WINDOW_S)'}, ${l.concurrency} at once, ${l.daily_usd < 0 ? 'no daily cap' : `$${l.daily_usd} per UTC day`}.`,
+  );
   if (record.origins) console.log(`Origins: ${record.origins.join(', ')}`);
   if (record.cache === 'shared') console.log('Cache: shared (answers from, and answers, every other shared key).');
 }
@@ -163,7 +203,10 @@ async function create() {
 function list() {
   const names = listNames('k:');
   const values = readMany(names);
-  const keys = names.map((n) => readJson(values[n])).filter(Boolean).sort((a, b) => a.created - b.created);
+  const keys = names
+    .map((n) => readJson(values[n]))
+    .filter(Boolean)
+    .sort((a, b) => a.created - b.created);
   const spend = readMany(keys.map((k) => kvKey.spend(k.id)));
   const today = new Date().toISOString().slice(0, 10);
   const rows = keys.map((k) => {
@@ -172,12 +215,27 @@ function list() {
   });
   if (args.json) return console.log(JSON.stringify({ object: 'list', data: rows }));
   if (!rows.length) return console.log(`No keys in ${target}.`);
-  console.log(['id', 'type', 'prefix', 'name', 'created', 'status', 'rpm', 'conc', 'usd/day', 'spent today', 'origins'].join('\t'));
+  console.log(
+    ['id', 'type', 'prefix', 'name', 'created', 'status', 'rpm', 'conc', 'usd/day', 'spent today', 'origins'].join(
+      '\t',
+    ),
+  );
   for (const k of rows) {
-    console.log([
-      k.id, k.type, `${k.prefix}…`, k.name, fmtDate(k.created), k.revoked ? `revoked ${fmtDate(k.revoked)}` : 'live',
-      k.limits.rpm, k.limits.concurrency, k.limits.daily_usd, `$${k.spent_today_usd.toFixed(6)}`, (k.origins ?? []).join(','),
-    ].join('\t'));
+    console.log(
+      [
+        k.id,
+        k.type,
+        `${k.prefix}…`,
+        k.name,
+        fmtDate(k.created),
+        k.revoked ? `revoked ${fmtDate(k.revoked)}` : 'live',
+        k.limits.rpm,
+        k.limits.concurrency,
+        k.limits.daily_usd,
+        `$${k.spent_today_usd.toFixed(6)}`,
+        (k.origins ?? []).join(','),
+      ].join('\t'),
+    );
   }
 }
 
@@ -200,10 +258,15 @@ async function revoke() {
   const patterns = record.origins ?? [];
   const index = readMany(patterns.map((p) => kvKey.origin(p)));
   const updated = patterns.map((p) => [p, indexWithout(readJson(index[kvKey.origin(p)]), record.id)]);
-  writeMany([[kvKey.record(hash), JSON.stringify(record)], ...updated.filter(([, ids]) => ids.length).map(([p, ids]) => [kvKey.origin(p), JSON.stringify(ids)])]);
+  writeMany([
+    [kvKey.record(hash), JSON.stringify(record)],
+    ...updated.filter(([, ids]) => ids.length).map(([p, ids]) => [kvKey.origin(p), JSON.stringify(ids)]),
+  ]);
   deleteMany(updated.filter(([, ids]) => !ids.length).map(([p]) => kvKey.origin(p)));
   if (args.json) return console.log(JSON.stringify({ object: 'api_key', ...record }));
-  console.log(`Revoked ${record.type} key "${record.name}" (id ${record.id}) in ${target}. Running Workers stop accepting it within seconds.`);
+  console.log(
+    `Revoked ${record.type} key "${record.name}" (id ${record.id}) in ${target}. Running Workers stop accepting it within seconds.`,
+  );
 }
 
 const commands = { create, list, revoke };

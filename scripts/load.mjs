@@ -28,8 +28,19 @@ import { children, PATH } from './lib/children.mjs';
 
 const string = { type: 'string' };
 const { values: args } = readArgs('load', process.argv.slice(2), {
-  n: string, 'image-size': string, disconnect: string, seeded: string, 'chunk-delay': string, timeout: string,
-  port: string, 'upstream-port': string, url: string, 'upstream-url': string, key: string, log: string, 'log-level': string,
+  n: string,
+  'image-size': string,
+  disconnect: string,
+  seeded: string,
+  'chunk-delay': string,
+  timeout: string,
+  port: string,
+  'upstream-port': string,
+  url: string,
+  'upstream-url': string,
+  key: string,
+  log: string,
+  'log-level': string,
 });
 const N = Math.min(2000, Number(args.n ?? 200));
 const IMAGE_SIZE = String(args['image-size'] ?? 2048);
@@ -83,7 +94,8 @@ function rssKb(pids) {
   return total;
 }
 
-const pct = (xs, p) => (xs.length ? xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
+const pct = (xs, p) =>
+  xs.length ? xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN;
 
 async function one(base, i, plan) {
   // One prompt and seed for all: the fake upstream encodes its PNG once (a 2048 px PNG costs it
@@ -127,7 +139,10 @@ async function one(base, i, plan) {
     }
     r.ms = performance.now() - t0;
     const text = Buffer.concat(parts).toString('utf8');
-    const events = text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+    const events = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => e.slice(6));
     if (events.at(-1) !== '[DONE]') throw new Error(`no [DONE]; last: ${events.at(-1)?.slice(0, 200)}`);
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
     const images = chunks.flatMap((c) => c.choices?.[0]?.delta?.images ?? []);
@@ -135,7 +150,8 @@ async function one(base, i, plan) {
     const [img] = images;
     const bytes = Buffer.from(img.image_url.url.slice(img.image_url.url.indexOf(',') + 1), 'base64');
     const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== img.darkroom.sha256 || bytes.length !== img.darkroom.bytes) throw new Error('image bytes do not match darkroom.sha256');
+    if (sha !== img.darkroom.sha256 || bytes.length !== img.darkroom.bytes)
+      throw new Error('image bytes do not match darkroom.sha256');
     if (!img.darkroom.url) throw new Error('image not stored in R2 (data-url fallback)');
     r.imageBytes = bytes.length;
     r.ok = true;
@@ -153,16 +169,47 @@ async function main() {
   let root;
   const persist = mkdtempSync(join(tmpdir(), 'darkroom-load-'));
   if (!base) {
-    start(process.execPath, ['tests/fixtures/fake-upstream.mjs', String(UP_PORT)], { IMAGE_SIZE, HOST: '127.0.0.1', CHUNK_DELAY_MS: String(CHUNK_DELAY) });
+    start(process.execPath, ['tests/fixtures/fake-upstream.mjs', String(UP_PORT)], {
+      IMAGE_SIZE,
+      HOST: '127.0.0.1',
+      CHUNK_DELAY_MS: String(CHUNK_DELAY),
+    });
     upstream = `http://127.0.0.1:${UP_PORT}`;
     await waitFor(`${upstream}/health`, 10_000);
     const config = frozenWorker(persist, { ...process.env, PATH, WRANGLER_SEND_METRICS: 'false' });
-    const wrangler = start('node_modules/.bin/wrangler', [
-      'dev', '--no-bundle', '-c', config, '--port', String(PORT), '--ip', '127.0.0.1', '--log-level', args['log-level'] ?? 'warn', '--show-interactive-dev-session=false',
-      '--persist-to', persist, '--inspector-port', String(PORT + 1000),
-      '--var', 'DARKROOM_ENV:development', '--var', `UPSTREAM_BASE_URL:${upstream}/v1`, '--var', 'UPSTREAM_FALLBACKS:',
-      '--var', 'DEV_RPM:100000', '--var', 'DEV_CONCURRENCY:1000', '--var', 'DEV_DAILY_USD:1000000',
-    ], { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false' });
+    const wrangler = start(
+      'node_modules/.bin/wrangler',
+      [
+        'dev',
+        '--no-bundle',
+        '-c',
+        config,
+        '--port',
+        String(PORT),
+        '--ip',
+        '127.0.0.1',
+        '--log-level',
+        args['log-level'] ?? 'warn',
+        '--show-interactive-dev-session=false',
+        '--persist-to',
+        persist,
+        '--inspector-port',
+        String(PORT + 1000),
+        '--var',
+        'DARKROOM_ENV:development',
+        '--var',
+        `UPSTREAM_BASE_URL:${upstream}/v1`,
+        '--var',
+        'UPSTREAM_FALLBACKS:',
+        '--var',
+        'DEV_RPM:100000',
+        '--var',
+        'DEV_CONCURRENCY:1000',
+        '--var',
+        'DEV_DAILY_USD:1000000',
+      ],
+      { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false' },
+    );
     root = wrangler.pid;
     base = `http://127.0.0.1:${PORT}`;
     await waitFor(`${base}/healthz`, 60_000);
@@ -175,10 +222,21 @@ async function main() {
   const sampler = setInterval(() => (peak = Math.max(peak, rssKb(pids))), 100);
   const before = upstream ? await (await fetch(`${upstream}/stats`)).json() : null;
 
-  const plans = Array.from({ length: N }, (_, i) => ({ seeded: i % Math.round(1 / SEEDED || Infinity) === 0 && SEEDED > 0, disconnect: (i * 7919) % 100 < DISCONNECT * 100 }));
-  console.log(`load: ${N} concurrent streams, image ${IMAGE_SIZE}px, ${plans.filter((p) => p.seeded).length} seeded, ${plans.filter((p) => p.disconnect).length} disconnecting; workerd pids ${pids.join(',')}, idle RSS ${(idleRss / 1024).toFixed(0)} MB`);
+  const plans = Array.from({ length: N }, (_, i) => ({
+    seeded: i % Math.round(1 / SEEDED || Infinity) === 0 && SEEDED > 0,
+    disconnect: (i * 7919) % 100 < DISCONNECT * 100,
+  }));
+  console.log(
+    `load: ${N} concurrent streams, image ${IMAGE_SIZE}px, ${plans.filter((p) => p.seeded).length} seeded, ${plans.filter((p) => p.disconnect).length} disconnecting; workerd pids ${pids.join(',')}, idle RSS ${(idleRss / 1024).toFixed(0)} MB`,
+  );
   const t0 = performance.now();
-  const progress = setInterval(() => console.log(`  ${finished}/${N} done after ${((performance.now() - t0) / 1000).toFixed(0)} s, workerd RSS peak ${(peak / 1024).toFixed(0)} MB`), 10_000);
+  const progress = setInterval(
+    () =>
+      console.log(
+        `  ${finished}/${N} done after ${((performance.now() - t0) / 1000).toFixed(0)} s, workerd RSS peak ${(peak / 1024).toFixed(0)} MB`,
+      ),
+    10_000,
+  );
   const deadline = sleep(TIMEOUT_S * 1000).then(() => 'timeout');
   const results = await Promise.race([Promise.all(plans.map((p, i) => one(base, i, p))), deadline]);
   const wall = performance.now() - t0;
@@ -228,14 +286,19 @@ async function main() {
     duration_ms: { p50: Math.round(pct(ms, 50)), p95: Math.round(pct(ms, 95)), max: Math.round(Math.max(...ms)) },
     ttfb_ms: { p50: Math.round(pct(ttfb, 50)), p95: Math.round(pct(ttfb, 95)), max: Math.round(Math.max(...ttfb)) },
     mb_per_s: +(ok.reduce((a, r) => a + r.bytes, 0) / 1e6 / (wall / 1000)).toFixed(1),
-    workerd_rss_mb: { idle: Math.round(idleRss / 1024), peak: Math.round(peak / 1024), after_idle_10s: Math.round(settledRss / 1024) },
-    disconnected_seeded_finished: `${hits}/${gone.length}`,
-    upstream: after && before && {
-      requests: after.requests - before.requests,
-      completed: after.completed - before.completed,
-      aborted: after.aborted - before.aborted,
-      inflight_after: after.inflight,
+    workerd_rss_mb: {
+      idle: Math.round(idleRss / 1024),
+      peak: Math.round(peak / 1024),
+      after_idle_10s: Math.round(settledRss / 1024),
     },
+    disconnected_seeded_finished: `${hits}/${gone.length}`,
+    upstream: after &&
+      before && {
+        requests: after.requests - before.requests,
+        completed: after.completed - before.completed,
+        aborted: after.aborted - before.aborted,
+        inflight_after: after.inflight,
+      },
     uncaught_log_lines: noisy.length,
   };
   console.log(JSON.stringify(report, null, 2));
@@ -248,8 +311,16 @@ async function main() {
   if (args.log) writeFileSync(args.log, procs.output);
   for (const l of noisy.slice(0, 5)) console.error(`log: ${l}`);
   // Unseeded streams whose client left are cancelled upstream (when the upstream was slow enough to notice).
-  const cancelledOk = !after || CHUNK_DELAY === 0 || after.aborted - before.aborted >= results.filter((r) => r.disconnect && !r.seeded).length;
-  const pass = failed.length === 0 && hits === gone.length && noisy.length === 0 && (!after || after.inflight === 0) && cancelledOk;
+  const cancelledOk =
+    !after ||
+    CHUNK_DELAY === 0 ||
+    after.aborted - before.aborted >= results.filter((r) => r.disconnect && !r.seeded).length;
+  const pass =
+    failed.length === 0 &&
+    hits === gone.length &&
+    noisy.length === 0 &&
+    (!after || after.inflight === 0) &&
+    cancelledOk;
   console.log(pass ? 'PASS' : 'FAIL');
   rmSync(persist, { recursive: true, force: true });
   return pass;

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 
 /** Whether .dev.vars sets a variable (wrangler dev reads the file itself). */
-const hasDevVar = (name) => existsSync('.dev.vars') && new RegExp(`^\\s*${name}\\s*=\\s*\\S`, 'm').test(readFileSync('.dev.vars', 'utf8'));
+const hasDevVar = (name) =>
+  existsSync('.dev.vars') && new RegExp(`^\\s*${name}\\s*=\\s*\\S`, 'm').test(readFileSync('.dev.vars', 'utf8'));
 
 // The console (/admin) signs in with ADMIN_TOKEN, from .dev.vars (which wrangler prefers) or
 // the environment. With neither, this run gets a random one, printed below: put
@@ -34,11 +35,20 @@ if (!skipBuild || !existsSync('dist/web/index.html')) {
 // applied migrations are skipped.
 const migrate = spawnSync(
   'wrangler',
-  ['d1', 'migrations', 'apply', 'darkroom-usage', '--local', ...(process.env.WRANGLER_PERSIST_TO ? ['--persist-to', process.env.WRANGLER_PERSIST_TO] : [])],
+  [
+    'd1',
+    'migrations',
+    'apply',
+    'darkroom-usage',
+    '--local',
+    ...(process.env.WRANGLER_PERSIST_TO ? ['--persist-to', process.env.WRANGLER_PERSIST_TO] : []),
+  ],
   { encoding: 'utf8', env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' } },
 );
 if (migrate.status !== 0) {
-  console.error(`wrangler d1 migrations apply failed: ${migrate.error ?? ""}\n${migrate.stdout ?? ""}${migrate.stderr ?? ""}`);
+  console.error(
+    `wrangler d1 migrations apply failed: ${migrate.error ?? ''}\n${migrate.stdout ?? ''}${migrate.stderr ?? ''}`,
+  );
   process.exit(migrate.status ?? 1);
 }
 
@@ -50,13 +60,18 @@ const upstream = process.env.UPSTREAM_BASE_URL
 console.log(`Darkroom on http://localhost:${port}  upstream: ${upstream}`);
 console.log('Development key accepted here (refused when deployed): Authorization: Bearer sk-local-dev');
 console.log(`Console: http://localhost:${port}/admin  (sign in with ${adminTokenNote})`);
-console.log(`Keyless playground: ${process.env.PLAYGROUND || 'open'} (deployed default: turnstile with TURNSTILE_SITE_KEY + TURNSTILE_SECRET_KEY, else off)`);
+console.log(
+  `Keyless playground: ${process.env.PLAYGROUND || 'open'} (deployed default: turnstile with TURNSTILE_SITE_KEY + TURNSTILE_SECRET_KEY, else off)`,
+);
 
 const args = [
   'dev',
-  '--port', port,
-  '--ip', process.env.HOST || 'localhost',
-  '--var', 'DARKROOM_ENV:development',
+  '--port',
+  port,
+  '--ip',
+  process.env.HOST || 'localhost',
+  '--var',
+  'DARKROOM_ENV:development',
   '--show-interactive-dev-session=false',
   ...(process.env.WRANGLER_LOG_LEVEL ? ['--log-level', process.env.WRANGLER_LOG_LEVEL] : []),
   ...(process.env.WRANGLER_PERSIST_TO ? ['--persist-to', process.env.WRANGLER_PERSIST_TO] : []),

@@ -11,9 +11,15 @@ const suites = [
   // web/ (Svelte components and their TypeScript): svelte-check, warnings (a11y among them) fail it.
   { name: 'typecheck web', cmd: 'npm', args: ['run', '--silent', 'typecheck:web'] },
   { name: 'lint', cmd: 'eslint', args: ['.'] },
+  { name: 'format', cmd: 'prettier', args: ['--check', '--log-level', 'warn', '.'] },
   { name: 'vitest', cmd: 'vitest', args: ['run'] },
   { name: 'deploy config', cmd: 'node', args: ['--test', 'tests/deploy/config.test.mjs'] },
-  { name: 'bench smoke', cmd: 'node', args: ['--test', 'tests/bench/smoke.test.mjs'], when: () => existsSync('tests/bench/smoke.test.mjs') },
+  {
+    name: 'bench smoke',
+    cmd: 'node',
+    args: ['--test', 'tests/bench/smoke.test.mjs'],
+    when: () => existsSync('tests/bench/smoke.test.mjs'),
+  },
   { name: 'browser (e2e)', cmd: 'node', args: ['tests/e2e/run.mjs'], when: () => existsSync('tests/e2e/run.mjs') },
 ];
 
@@ -22,7 +28,10 @@ let failed = 0;
 for (const s of suites) {
   if (s.when && !s.when()) continue;
   console.log(`\n=== ${s.name}: ${s.cmd} ${s.args.join(' ')}`);
-  const r = spawnSync(s.cmd, s.args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' } });
+  const r = spawnSync(s.cmd, s.args, {
+    stdio: 'inherit',
+    env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
+  });
   if (r.status === 0) passed++;
   else {
     failed++;

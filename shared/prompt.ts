@@ -5,6 +5,10 @@ export function promptOf(body: Record<string, unknown>): string {
   const last = [...messages].reverse().find((m) => m?.role === 'user');
   const c = last?.content;
   if (typeof c === 'string') return c;
-  if (Array.isArray(c)) return c.filter((p) => p?.type === 'text').map((p) => p.text).join('\n');
+  if (Array.isArray(c))
+    return c
+      .filter((p) => p?.type === 'text')
+      .map((p) => p.text)
+      .join('\n');
   return '';
 }

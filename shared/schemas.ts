@@ -59,7 +59,11 @@ export const ChatCompletionRequest = z
       .refine((m) => m in MODEL_ALIASES, { message: `model must be one of: ${Object.keys(MODEL_ALIASES).join(', ')}` })
       .optional(),
     messages: z.array(Message).min(1).max(LIMITS.maxMessages),
-    modalities: z.array(z.enum(['image', 'text'])).min(1).max(2).optional(),
+    modalities: z
+      .array(z.enum(['image', 'text']))
+      .min(1)
+      .max(2)
+      .optional(),
     image_config: z
       .looseObject({ aspect_ratio: z.enum(ASPECT_RATIOS).optional() })
       .refine((o) => Object.values(o).every((v) => ['string', 'number', 'boolean'].includes(typeof v)), {
@@ -104,7 +108,10 @@ export const ChatCompletionRequest = z
       ])
       .optional(),
     structured_outputs: z.boolean().optional(),
-    stop: z.union([z.string(), z.array(z.string()).min(1).max(4)]).nullable().optional(),
+    stop: z
+      .union([z.string(), z.array(z.string()).min(1).max(4)])
+      .nullable()
+      .optional(),
     user: z.string().max(256).optional(),
     /** Darkroom's extension: `parent` refines an earlier generation (its images are sent as input). */
     darkroom: z.strictObject({ parent: generationId.optional() }).optional(),
@@ -177,14 +184,21 @@ export const ImageEditRequest = z
     user: ImageGenerationRequest.shape.user,
   })
   .superRefine((req, ctx) => {
-    if (!req.images && !req.parent) ctx.addIssue({ code: 'custom', path: ['image'], message: 'send image (or image[]) files, images, or a parent generation to edit' });
-    if (req.mask && !req.images && !req.parent) ctx.addIssue({ code: 'custom', path: ['mask'], message: 'a mask needs an image' });
+    if (!req.images && !req.parent)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['image'],
+        message: 'send image (or image[]) files, images, or a parent generation to edit',
+      });
+    if (req.mask && !req.images && !req.parent)
+      ctx.addIssue({ code: 'custom', path: ['mask'], message: 'a mask needs an image' });
   });
 export type ImageEditRequest = z.infer<typeof ImageEditRequest>;
 
 /** The fields generations and edits share, as the Images API route reads them. */
 /** What the Images API paths plan from (OpenAI's generations and edits, OpenRouter's /images). */
-export type ImagesRequest = ImageGenerationRequest & Pick<ImageEditRequest, 'input_fidelity'> & { resolution?: OpenRouterResolution };
+export type ImagesRequest = ImageGenerationRequest &
+  Pick<ImageEditRequest, 'input_fidelity'> & { resolution?: OpenRouterResolution };
 
 export const OPENROUTER_RESOLUTIONS = ['512', '1K', '2K', '4K'] as const;
 export type OpenRouterResolution = (typeof OPENROUTER_RESOLUTIONS)[number];
@@ -234,5 +248,6 @@ export const CreateKeyRequest = z
     if (r.type === 'publishable' && !r.origins?.length) {
       ctx.addIssue({ code: 'custom', path: ['origins'], message: 'a publishable key needs at least one origin' });
     }
-    if (r.type === 'secret' && r.origins) ctx.addIssue({ code: 'custom', path: ['origins'], message: 'secret keys have no origins' });
+    if (r.type === 'secret' && r.origins)
+      ctx.addIssue({ code: 'custom', path: ['origins'], message: 'secret keys have no origins' });
   });

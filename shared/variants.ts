@@ -55,7 +55,11 @@ export function parseVariantName(name: string): Variant | string {
 }
 
 /** The pixel size a variant of a width x height original comes out at (unknown original: nominal). */
-export function variantDimensions(size: VariantSize, width?: number, height?: number): { width: number; height: number } | null {
+export function variantDimensions(
+  size: VariantSize,
+  width?: number,
+  height?: number,
+): { width: number; height: number } | null {
   if (size === 'og') return { width: OG_CARD.width, height: OG_CARD.height };
   if (!width || !height) {
     if (size === 'full') return null;
@@ -81,7 +85,9 @@ export interface ImageVariant {
  * the original is wider than every fixed width. An unknown size gets the fixed widths.
  */
 function responsiveSizes(width?: number): VariantSize[] {
-  const fixed = VARIANT_WIDTHS.filter((_, i) => !width || i === 0 || VARIANT_WIDTHS[i - 1] < width).map((w) => `w${w}` as VariantSize);
+  const fixed = VARIANT_WIDTHS.filter((_, i) => !width || i === 0 || VARIANT_WIDTHS[i - 1] < width).map(
+    (w) => `w${w}` as VariantSize,
+  );
   return width && width > VARIANT_WIDTHS[VARIANT_WIDTHS.length - 1] ? [...fixed, 'full'] : fixed;
 }
 

@@ -38,7 +38,11 @@ app.use('*', requestContext(), securityHeaders(), bodyDeadline());
 app.use('/v1/*', preflight());
 app.use('/api/v1/*', preflight());
 app.on('GET', ['/v1/generations/*', '/s/*', '/api/v1/generation'], recordReadLimit());
-app.on('POST', ['/v1/chat/completions', '/v1/images/generations', '/v1/images/edits', '/api/v1/chat/completions', '/api/v1/images'], generationAccess());
+app.on(
+  'POST',
+  ['/v1/chat/completions', '/v1/images/generations', '/v1/images/edits', '/api/v1/chat/completions', '/api/v1/images'],
+  generationAccess(),
+);
 
 app.route('/v1/chat/completions', chatRoutes);
 app.route('/v1/images/generations', imagesApiRoutes);
@@ -61,22 +65,41 @@ app.route('/', docsRoutes);
 app.get('/healthz', (c) => c.json({ ok: true }));
 
 /** An error answered as HTTP, in the body of the dialect the path speaks. */
-const errorAnswer = (path: string, err: ApiError) => errorResponse(err.toStreamError(), {}, errorBodyFor(dialectOf(path)));
+const errorAnswer = (path: string, err: ApiError) =>
+  errorResponse(err.toStreamError(), {}, errorBodyFor(dialectOf(path)));
 
 // A path of worker/routes/table.ts with a method it does not answer is a 405, not a 404.
 app.notFound((c) => {
   const path = new URL(c.req.url).pathname;
   const allow = allowFor(path);
   if (allow) {
-    return errorAnswer(path, new ApiError(405, `Method ${c.req.method} is not allowed on ${path}; use ${allow}.`, 'invalid_request_error', 'method_not_allowed', null, { allow }));
+    return errorAnswer(
+      path,
+      new ApiError(
+        405,
+        `Method ${c.req.method} is not allowed on ${path}; use ${allow}.`,
+        'invalid_request_error',
+        'method_not_allowed',
+        null,
+        { allow },
+      ),
+    );
   }
-  return errorAnswer(path, new ApiError(404, `Unknown route: ${c.req.method} ${path}`, 'not_found_error', 'unknown_route'));
+  return errorAnswer(
+    path,
+    new ApiError(404, `Unknown route: ${c.req.method} ${path}`, 'not_found_error', 'unknown_route'),
+  );
 });
 
 app.onError((err, c) => {
   const api = toApiError(err);
   if (!(err instanceof ApiError)) {
-    logLine({ level: 'error', request_id: c.get('requestId'), msg: 'unhandled error', error: String((err as Error)?.stack ?? err) });
+    logLine({
+      level: 'error',
+      request_id: c.get('requestId'),
+      msg: 'unhandled error',
+      error: String((err as Error)?.stack ?? err),
+    });
   }
   return errorAnswer(new URL(c.req.url).pathname, api);
 });

@@ -133,11 +133,21 @@ export async function handoffRun({ url, headers = {}, body, n = 20, stats_url })
         const payload = Buffer.from(body);
         const seen = imageEndDetector();
         let end = null;
-        const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(payload.length) }, agent: false }, (res) => {
-          res.on('data', (d) => { if (seen(d)) end = epochMs(); });
-          res.on('end', () => (res.statusCode === 200 && end !== null ? resolve(end) : reject(new Error(`HTTP ${res.statusCode}, image end ${end}`))));
-          res.on('error', reject);
-        });
+        const req = http.request(
+          url,
+          { method: 'POST', headers: { ...headers, 'content-length': String(payload.length) }, agent: false },
+          (res) => {
+            res.on('data', (d) => {
+              if (seen(d)) end = epochMs();
+            });
+            res.on('end', () =>
+              res.statusCode === 200 && end !== null
+                ? resolve(end)
+                : reject(new Error(`HTTP ${res.statusCode}, image end ${end}`)),
+            );
+            res.on('error', reject);
+          },
+        );
         req.setTimeout(60_000, () => req.destroy(new Error('timeout')));
         req.on('error', reject);
         req.end(payload);
@@ -166,8 +176,11 @@ export async function handoffRun({ url, headers = {}, body, n = 20, stats_url })
 
 /** `n` requests started at once (one each): latency to the last byte and to the first. */
 export async function burstRun({ url, headers = {}, body, n = 16, timeout_s = 600 }) {
-  const rs = await Promise.all(Array.from({ length: n }, () =>
-    request(url, { headers, body, timeoutMs: timeout_s * 1000 }).catch((err) => ({ error: err.message }))));
+  const rs = await Promise.all(
+    Array.from({ length: n }, () =>
+      request(url, { headers, body, timeoutMs: timeout_s * 1000 }).catch((err) => ({ error: err.message })),
+    ),
+  );
   const ok = rs.filter((r) => !r.error && r.status === 200);
   const totals = ok.map((r) => r.total_ms).sort((a, b) => a - b);
   const ttfbs = ok.map((r) => r.ttfb_ms).sort((a, b) => a - b);

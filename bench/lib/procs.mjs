@@ -25,14 +25,22 @@ export function descendants(pid) {
   const map = ppidMap();
   const out = [];
   const walk = (p) => {
-    for (const [child, parent] of map) if (parent === p) { out.push(child); walk(child); }
+    for (const [child, parent] of map)
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
   };
   walk(pid);
   return out;
 }
 
 export function comm(pid) {
-  try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return null; }
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
 }
 
 /** Running (zombies count as gone: they hold no memory or sockets). */
@@ -40,7 +48,9 @@ export function alive(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 /** start(name, cmd, args, { cpu, cwd, env, log }) -> pid. cpu: null = not pinned. */
@@ -78,11 +88,17 @@ export async function stop(name) {
   const map = ppidMap();
   const parents = all.filter((q) => [...map.values()].includes(q));
   for (const q of (parents.length ? parents : [p.pid]).reverse()) {
-    try { process.kill(q, SIG); } catch {}
+    try {
+      process.kill(q, SIG);
+    } catch {}
     for (let i = 0; i < 30 && alive(q); i++) await sleep(100);
   }
   for (let i = 0; i < 50 && all.some(alive); i++) await sleep(100);
-  for (const k of all.filter(alive)) { try { process.kill(k, 'SIGKILL'); } catch {} }
+  for (const k of all.filter(alive)) {
+    try {
+      process.kill(k, 'SIGKILL');
+    } catch {}
+  }
 }
 
 export async function stopAll() {
@@ -92,7 +108,11 @@ export async function stopAll() {
 /** Synchronous last resort (process 'exit'): KILL everything still known, by PID. */
 export function killAllSync() {
   for (const { pid } of procs.values()) {
-    for (const k of [pid, ...descendants(pid)]) { try { process.kill(k, 'SIGKILL'); } catch {} }
+    for (const k of [pid, ...descendants(pid)]) {
+      try {
+        process.kill(k, 'SIGKILL');
+      } catch {}
+    }
   }
   procs.clear();
 }

@@ -15,7 +15,8 @@ export function readArgs(script, argv, options, { positionals = false } = {}) {
   const joined = [];
   for (let i = 0; i < argv.length; i++) {
     const name = /^--([^=]+)$/.exec(argv[i])?.[1];
-    if (name && options[name]?.type === 'string' && /^-\d/.test(argv[i + 1] ?? '')) joined.push(`${argv[i]}=${argv[++i]}`);
+    if (name && options[name]?.type === 'string' && /^-\d/.test(argv[i + 1] ?? ''))
+      joined.push(`${argv[i]}=${argv[++i]}`);
     else joined.push(argv[i]);
   }
   try {

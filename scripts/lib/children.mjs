@@ -12,7 +12,11 @@ export function children() {
   const group = {
     output: '',
     start(cmd, argv, env) {
-      const child = spawn(cmd, argv, { env: { ...process.env, PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(cmd, argv, {
+        env: { ...process.env, PATH, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       child.stdout.on('data', (d) => (group.output += d));
       child.stderr.on('data', (d) => (group.output += d));
       started.push(child);

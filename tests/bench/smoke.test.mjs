@@ -60,7 +60,10 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
 
     // Every cell the sections promise is there, measured, and has its ratios to the floor.
     const want = [
-      ...['floor', 'darkroom', 'direct', 'portkey'].flatMap((t) => [`stream.sse.64px.c1.${t}`, `stream.sse.64px.c2.${t}`]),
+      ...['floor', 'darkroom', 'direct', 'portkey'].flatMap((t) => [
+        `stream.sse.64px.c1.${t}`,
+        `stream.sse.64px.c2.${t}`,
+      ]),
       ...['static', 'darkroom-hit'].flatMap((t) => [`hit.sse.64px.c1.${t}`, `hit.sse.64px.c2.${t}`]),
       ...['floor', 'darkroom', 'darkroom-url'].map((t) => `image.json.1MiB.c2.${t}`),
     ];
@@ -70,8 +73,12 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
       for (const k of ['rps', 'p50_ms', 'p90_ms', 'p99_ms', 'max_ms']) assert.ok(isNum(c[k]), `${c.id}.${k} = ${c[k]}`);
       assert.ok(c.requests > 0, `${c.id}: no requests`);
       assert.equal(c.non2xx + c.socket_errors, 0, `${c.id}: ${c.non2xx} non-2xx, ${c.socket_errors} socket errors`);
-      for (const k of ['rps', 'p50_ms', 'p99_ms']) assert.ok(isNum(c.ratio_to_floor?.[k]), `${c.id}.ratio_to_floor.${k}`);
-      assert.ok(isNum(c.cpu_ms_per_request) && isNum(c.ratio_to_floor.cpu_ms_per_request), `${c.id}: cpu ms per request`);
+      for (const k of ['rps', 'p50_ms', 'p99_ms'])
+        assert.ok(isNum(c.ratio_to_floor?.[k]), `${c.id}.ratio_to_floor.${k}`);
+      assert.ok(
+        isNum(c.cpu_ms_per_request) && isNum(c.ratio_to_floor.cpu_ms_per_request),
+        `${c.id}: cpu ms per request`,
+      );
       if (c.section !== 'image') {
         assert.ok(isNum(c.ttfb_p50_ms) && isNum(c.ttfb_p99_ms), `${c.id}: ttfb`);
         assert.ok(isNum(c.ratio_to_floor.ttfb_p50_ms), `${c.id}.ratio_to_floor.ttfb_p50_ms`);
@@ -79,21 +86,31 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
       if (c.target === 'floor' || c.target === 'static') assert.equal(c.ratio_to_floor.p50_ms, 1);
     }
     // Cache hits never reach the upstream.
-    for (const c of res.cells.filter((x) => x.target === 'darkroom-hit')) assert.equal(c.upstream_requests, 0, `${c.id} reached the upstream`);
+    for (const c of res.cells.filter((x) => x.target === 'darkroom-hit'))
+      assert.equal(c.upstream_requests, 0, `${c.id} reached the upstream`);
 
     // The isolate's own CPU per request, from a V8 profile, for both Workers.
     for (const t of ['floor', 'darkroom']) {
       const p = res.profiles.find((x) => x.target === t);
       assert.ok(p && !p.error, `profile ${t}: ${p?.error}`);
-      assert.ok(p.requests > 0 && isNum(p.isolate_cpu_ms_per_request) && p.isolate_cpu_ms_per_request > 0, `profile ${t}: ${JSON.stringify(p)}`);
+      assert.ok(
+        p.requests > 0 && isNum(p.isolate_cpu_ms_per_request) && p.isolate_cpu_ms_per_request > 0,
+        `profile ${t}: ${JSON.stringify(p)}`,
+      );
       assert.ok(isNum(p.ratio_to_floor.isolate_cpu_ms_per_request), `profile ${t}: ratio`);
     }
 
     // Hand-off: the upstream's last image byte to the client's, measured for every request.
     for (const t of ['floor', 'darkroom']) {
       const h = res.handoff.find((x) => x.target === t);
-      assert.ok(h && h.requests === 3 && isNum(h.handoff_p50_ms) && isNum(h.ratio_to_floor.handoff_p50_ms), `handoff ${t}: ${JSON.stringify(h)}`);
-      assert.ok(h.handoff_min_ms >= -1, `handoff ${t}: the client saw the image end before the upstream sent it (${h.handoff_min_ms} ms)`);
+      assert.ok(
+        h && h.requests === 3 && isNum(h.handoff_p50_ms) && isNum(h.ratio_to_floor.handoff_p50_ms),
+        `handoff ${t}: ${JSON.stringify(h)}`,
+      );
+      assert.ok(
+        h.handoff_min_ms >= -1,
+        `handoff ${t}: the client saw the image end before the upstream sent it (${h.handoff_min_ms} ms)`,
+      );
     }
 
     // The realistic cell: every generation waited for the upstream, and the added time is reported.
@@ -104,17 +121,31 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
     }
 
     // How many concurrent images one isolate survives, on both bases, for 1, 4 and 8 MB.
-    assert.deepEqual(res.survival?.rss.sizes.map((x) => x.image_mb), [1, 4, 8]);
-    for (const x of [...res.survival.rss.sizes, ...(res.survival.isolate?.sizes ?? [])]) assert.ok(Number.isInteger(x.images), `survival ${JSON.stringify(x)}`);
+    assert.deepEqual(
+      res.survival?.rss.sizes.map((x) => x.image_mb),
+      [1, 4, 8],
+    );
+    for (const x of [...res.survival.rss.sizes, ...(res.survival.isolate?.sizes ?? [])])
+      assert.ok(Number.isInteger(x.images), `survival ${JSON.stringify(x)}`);
 
     // Memory: floor and Darkroom, peak and growth, as ratios to the floor and to the bytes in flight.
     for (const t of ['floor', 'darkroom']) {
       const m = res.memory.find((x) => x.target === t);
       assert.ok(m, `memory ${t} missing`);
-      for (const k of ['idle_rss_bytes', 'peak_rss_bytes', 'growth_bytes', 'in_flight_bytes', 'peak_per_in_flight', 'growth_per_in_flight']) {
+      for (const k of [
+        'idle_rss_bytes',
+        'peak_rss_bytes',
+        'growth_bytes',
+        'in_flight_bytes',
+        'peak_per_in_flight',
+        'growth_per_in_flight',
+      ]) {
         assert.ok(isNum(m[k]), `memory.${t}.${k} = ${m[k]}`);
       }
-      assert.ok(m.processes >= 1 && m.requests > 0, `memory.${t}: ${m.processes} workerd processes, ${m.requests} answers`);
+      assert.ok(
+        m.processes >= 1 && m.requests > 0,
+        `memory.${t}: ${m.processes} workerd processes, ${m.requests} answers`,
+      );
       assert.ok(isNum(m.ratio_to_floor.peak_rss_bytes), `memory.${t}.ratio_to_floor`);
     }
 
@@ -125,25 +156,46 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
       if (s.missing) assert.equal(s.gzip_bytes, null);
       else assert.ok(s.gzip_bytes > 0 && s.bytes >= s.gzip_bytes && isNum(s.ratio_to_floor), `size ${name}`);
     }
-    assert.equal(res.sizes.find((x) => x.name === 'worker_bundle').missing, false, 'the Worker bundle must be measured');
+    assert.equal(
+      res.sizes.find((x) => x.name === 'worker_bundle').missing,
+      false,
+      'the Worker bundle must be measured',
+    );
 
     // Every target is evaluated, with its value, limit and verdict.
     const targets = res.targets.map((t) => t.name);
-    const gated = ['stream_miss_c1_p50_vs_floor', 'stream_miss_rps_vs_floor', 'stream_miss_cpu_vs_floor', 'cache_hit_p50_vs_static',
-      'cache_hit_cpu_vs_static', 'image_p50_vs_floor', 'image_handoff_vs_floor', 'rss_growth_vs_in_flight', 'worker_bundle_gzip_kb', 'widget_gzip_kb'];
+    const gated = [
+      'stream_miss_c1_p50_vs_floor',
+      'stream_miss_rps_vs_floor',
+      'stream_miss_cpu_vs_floor',
+      'cache_hit_p50_vs_static',
+      'cache_hit_cpu_vs_static',
+      'image_p50_vs_floor',
+      'image_handoff_vs_floor',
+      'rss_growth_vs_in_flight',
+      'worker_bundle_gzip_kb',
+      'widget_gzip_kb',
+    ];
     const info = ['stream_miss_p50_vs_portkey', 'isolate_cpu_vs_floor', 'realistic_added_ms', 'realistic_added_share'];
     for (const name of [...gated, ...info]) assert.ok(targets.includes(name), `target ${name} missing`);
     for (const t of res.targets) {
       if (t.name === 'widget_gzip_kb' && res.sizes.find((x) => x.name === 'widget').missing) continue;
       assert.ok(isNum(t.value), `target ${t.name}: ${JSON.stringify(t)}`);
-      if (gated.includes(t.name)) assert.ok(isNum(t.limit) && typeof t.met === 'boolean', `target ${t.name}: ${JSON.stringify(t)}`);
+      if (gated.includes(t.name))
+        assert.ok(isNum(t.limit) && typeof t.met === 'boolean', `target ${t.name}: ${JSON.stringify(t)}`);
       else assert.equal(t.met, null, `info ${t.name} has no verdict`);
     }
 
     // The terminal table is printed.
     assert.match(r.stdout, /### 1\. Streaming, cache miss/);
     assert.match(r.stdout, /### Targets/);
-    for (const title of [/### 1b\. Worker isolate/, /### 4b\. Concurrent images/, /### 6\. Image hand-off/, /### 7\. Realistic/]) assert.match(r.stdout, title);
+    for (const title of [
+      /### 1b\. Worker isolate/,
+      /### 4b\. Concurrent images/,
+      /### 6\. Image hand-off/,
+      /### 7\. Realistic/,
+    ])
+      assert.match(r.stdout, title);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -33,7 +33,9 @@ describe('demo provider', () => {
   it('streams two low-resolution previews before the final image, on chat and on the Images API', async () => {
     const a = await chat(ask('a fox in the snow, previews', { stream: true }));
     const chunks = sseJson(a.text);
-    const previews = chunks.flatMap((c, i) => (c.choices?.[0]?.delta?.darkroom?.partial_image ? [{ i, p: c.choices[0].delta.darkroom.partial_image }] : []));
+    const previews = chunks.flatMap((c, i) =>
+      c.choices?.[0]?.delta?.darkroom?.partial_image ? [{ i, p: c.choices[0].delta.darkroom.partial_image }] : [],
+    );
     expect(previews.map((x) => x.p.partial_image_index)).toEqual([0, 1]);
     const finalAt = chunks.findIndex((c) => c.choices?.[0]?.delta?.images?.length);
     expect(previews.every((x) => x.i < finalAt)).toBe(true);
@@ -42,18 +44,39 @@ describe('demo provider', () => {
     expect(sizes[0]).toBeLessThan(sizes[1]);
     expect(sizes[1]).toBeLessThan(finalSize);
 
-    const res = await call('/v1/images/generations', { method: 'POST', body: JSON.stringify({ prompt: 'a fox, previews', stream: true, partial_images: 3 }) });
+    const res = await call('/v1/images/generations', {
+      method: 'POST',
+      body: JSON.stringify({ prompt: 'a fox, previews', stream: true, partial_images: 3 }),
+    });
     const names = [...res.text.matchAll(/^event: (.+)$/gm)].map((m) => m[1]);
-    expect(names).toEqual(['image_generation.partial_image', 'image_generation.partial_image', 'image_generation.completed']);
+    expect(names).toEqual([
+      'image_generation.partial_image',
+      'image_generation.partial_image',
+      'image_generation.completed',
+    ]);
   });
 
   it('edits: the demo says how many images it was given', async () => {
     const form = new FormData();
     form.append('prompt', 'make it purple');
     form.append('image', new File([await makePng(16, 16)], 'a.png', { type: 'image/png' }));
-    const res = await SELF.fetch('https://darkroom.test/v1/images/edits', { method: 'POST', headers: { authorization: 'Bearer sk-local-dev' }, body: form });
+    const res = await SELF.fetch('https://darkroom.test/v1/images/edits', {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-local-dev' },
+      body: form,
+    });
     expect(res.status).toBe(200);
-    const viaChat = await chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: dataUrl(await makePng(8, 8)) } }, { type: 'text', text: 'purple' }] }] });
+    const viaChat = await chat({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: dataUrl(await makePng(8, 8)) } },
+            { type: 'text', text: 'purple' },
+          ],
+        },
+      ],
+    });
     expect(textOf(viaChat)).toContain('from 1 input image');
   });
 });

@@ -7,13 +7,16 @@ import { call, chat, ask, imagesOf } from '../worker/helpers';
 import { imageHeader } from '../fixtures/image-size';
 
 const attr = (tag: string, name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1]?.replace(/&amp;/g, '&');
-const meta = (html: string, key: string, name: string) => new RegExp(`<meta ${key}="${name}" content="([^"]*)">`).exec(html)?.[1];
+const meta = (html: string, key: string, name: string) =>
+  new RegExp(`<meta ${key}="${name}" content="([^"]*)">`).exec(html)?.[1];
 
 const fetchRaw = (url: string) => SELF.fetch(url);
 
 describe('share page images', () => {
   it('og:image and twitter:image are a 1200x630 JPEG under 300 KB; the page uses variants', async () => {
-    const a = await chat(ask('a lighthouse at dusk, share preview', { seed: 77, image_config: { aspect_ratio: '1:1' } }));
+    const a = await chat(
+      ask('a lighthouse at dusk, share preview', { seed: 77, image_config: { aspect_ratio: '1:1' } }),
+    );
     const [img] = imagesOf(a);
     const original: string = img.darkroom.url;
     const page = await call(new URL(a.res.headers.get('x-darkroom-share-url')!).pathname, { key: null });
@@ -36,13 +39,18 @@ describe('share page images', () => {
     expect(attr(tag, 'width')).toBe(String(img.darkroom.width));
     expect(attr(tag, 'height')).toBe(String(img.darkroom.height));
     expect(attr(tag, 'sizes')).toBeTruthy();
-    const srcset = attr(tag, 'srcset')!.split(', ').map((s) => s.split(' '));
+    const srcset = attr(tag, 'srcset')!
+      .split(', ')
+      .map((s) => s.split(' '));
     // The demo paints 512x512: every fixed width up to the original's, never one above it.
     expect([img.darkroom.width, img.darkroom.height]).toEqual([512, 512]);
     expect(srcset.map(([, w]) => w)).toEqual(['256w', '512w']);
     for (const [url, w] of srcset) {
       const r = await fetchRaw(url);
-      expect(imageHeader(new Uint8Array(await r.arrayBuffer()))).toMatchObject({ type: 'image/webp', width: parseInt(w, 10) });
+      expect(imageHeader(new Uint8Array(await r.arrayBuffer()))).toMatchObject({
+        type: 'image/webp',
+        width: parseInt(w, 10),
+      });
     }
     expect(attr(tag, 'src')).toBe(original.replace(/\.png$/, '/w512.webp'));
     // The original is still one click away: the image links to it, and Download fetches it.
@@ -51,7 +59,9 @@ describe('share page images', () => {
   });
 
   it('the generation record lists its variants, and each is what it says', async () => {
-    const a = await chat(ask('a lighthouse at dusk, record variants', { seed: 78, image_config: { aspect_ratio: '16:9' } }));
+    const a = await chat(
+      ask('a lighthouse at dusk, record variants', { seed: 78, image_config: { aspect_ratio: '16:9' } }),
+    );
     const id = a.res.headers.get('x-darkroom-generation')!;
     const record = (await call(`/v1/generations/${id}`, { key: null })).json;
     const [image] = record.images;
@@ -59,14 +69,28 @@ describe('share page images', () => {
     expect(imagesOf(a)[0].darkroom.variants).toEqual(image.variants);
     const base = image.url.replace(/\.png$/, '');
     expect(image.variants).toEqual([
-      { url: `${base}/w256.webp`, width: 256, height: Math.round((image.height * 256) / image.width), content_type: 'image/webp' },
-      { url: `${base}/w512.webp`, width: 512, height: Math.round((image.height * 512) / image.width), content_type: 'image/webp' },
+      {
+        url: `${base}/w256.webp`,
+        width: 256,
+        height: Math.round((image.height * 256) / image.width),
+        content_type: 'image/webp',
+      },
+      {
+        url: `${base}/w512.webp`,
+        width: 512,
+        height: Math.round((image.height * 512) / image.width),
+        content_type: 'image/webp',
+      },
       { url: `${base}/w1024.webp`, width: image.width, height: image.height, content_type: 'image/webp' },
       { url: `${base}/og.jpg`, width: 1200, height: 630, content_type: 'image/jpeg' },
     ]);
     for (const v of image.variants) {
       const r = await fetchRaw(v.url);
-      expect(imageHeader(new Uint8Array(await r.arrayBuffer())), v.url).toEqual({ type: v.content_type, width: v.width, height: v.height });
+      expect(imageHeader(new Uint8Array(await r.arrayBuffer())), v.url).toEqual({
+        type: v.content_type,
+        width: v.width,
+        height: v.height,
+      });
     }
   });
 });

@@ -26,13 +26,15 @@ function placeholderIds(config) {
   const bad = [];
   const check = (list, fields, shape) => {
     for (const b of list ?? []) {
-      for (const f of fields) if (b[f] !== undefined && !shape.test(String(b[f]))) bad.push(`${b.binding}.${f} = ${JSON.stringify(b[f])}`);
+      for (const f of fields)
+        if (b[f] !== undefined && !shape.test(String(b[f]))) bad.push(`${b.binding}.${f} = ${JSON.stringify(b[f])}`);
     }
   };
   check(config.kv_namespaces, ['id', 'preview_id'], HEX32);
   check(config.d1_databases, ['database_id', 'preview_database_id'], UUID);
   check(config.hyperdrive, ['id'], HEX32);
-  if (config.account_id !== undefined && !HEX32.test(config.account_id)) bad.push(`account_id = ${JSON.stringify(config.account_id)}`);
+  if (config.account_id !== undefined && !HEX32.test(config.account_id))
+    bad.push(`account_id = ${JSON.stringify(config.account_id)}`);
   return bad;
 }
 
@@ -46,7 +48,11 @@ test('no binding in wrangler.toml carries a placeholder id', () => {
 test('the placeholder check catches what wrangler deploy would reject', () => {
   assert.deepEqual(
     placeholderIds({
-      kv_namespaces: [{ binding: 'CACHE', id: 'darkroom-cache' }, { binding: 'OK', id: '0123456789abcdef0123456789abcdef' }, { binding: 'NEW' }],
+      kv_namespaces: [
+        { binding: 'CACHE', id: 'darkroom-cache' },
+        { binding: 'OK', id: '0123456789abcdef0123456789abcdef' },
+        { binding: 'NEW' },
+      ],
       d1_databases: [{ binding: 'DB', database_id: 'xxxx' }],
     }),
     ['CACHE.id = "darkroom-cache"', 'DB.database_id = "xxxx"'],
@@ -61,7 +67,10 @@ test('wrangler deploy --dry-run accepts the config and binds every resource', { 
   try {
     const r = run([join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', out]);
     assert.equal(r.status, 0, `wrangler deploy --dry-run failed:\n${r.stderr}\n${r.stdout}`);
-    assert.ok(readdirSync(out).some((f) => f.endsWith('.js')), 'a bundle was written');
+    assert.ok(
+      readdirSync(out).some((f) => f.endsWith('.js')),
+      'a bundle was written',
+    );
     const bindings = [
       ...config.kv_namespaces.map((b) => b.binding),
       ...config.r2_buckets.map((b) => b.binding),

@@ -4,7 +4,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assertAccessible } from './axe.mjs';
-import { TIMEOUT, apiGenerate, createPublishableKey, finishes, generateIn, openPlayground, shot, shownImage, until, watchProgress } from './tests.mjs';
+import {
+  TIMEOUT,
+  apiGenerate,
+  createPublishableKey,
+  finishes,
+  generateIn,
+  openPlayground,
+  shot,
+  shownImage,
+  until,
+  watchProgress,
+} from './tests.mjs';
 
 export const a11yTests = [];
 const test = (name, run) => a11yTests.push({ name, run });
@@ -48,7 +59,12 @@ async function makeSharePage(ctx, prompt) {
   const res = await fetch(`${ctx.app}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-image-format': 'url', origin: ctx.app },
-    body: JSON.stringify({ model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: prompt }], modalities: ['image', 'text'], seed: 77 }),
+    body: JSON.stringify({
+      model: 'openai/gpt-5.4-image-2',
+      messages: [{ role: 'user', content: prompt }],
+      modalities: ['image', 'text'],
+      seed: 77,
+    }),
   });
   assert.equal(res.status, 200, `generation answered ${res.status}`);
   await res.text();
@@ -100,7 +116,16 @@ const focused = (page) =>
       id: el.id,
       cls: typeof el.className === 'string' ? el.className : '',
       // Roughly the accessible name: aria-label, alt, an image's alt inside a link, or the text.
-      name: (el.getAttribute('aria-label') || el.getAttribute('alt') || el.querySelector('img')?.alt || el.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 80),
+      name: (
+        el.getAttribute('aria-label') ||
+        el.getAttribute('alt') ||
+        el.querySelector('img')?.alt ||
+        el.textContent ||
+        ''
+      )
+        .trim()
+        .replace(/\s+/g, ' ')
+        .slice(0, 80),
       type: el.getAttribute('type') ?? '',
       src: el.getAttribute('src'),
       ring: ring(el) || (!!label && ring(label)),
@@ -127,7 +152,8 @@ const recordLiveRegion = ({ host, selector }) => {
     const text = root.querySelector(selector)?.textContent.trim() ?? '';
     if (text && text !== last) window.__said.push((last = text));
   };
-  const watch = (root) => new MutationObserver(() => read(root)).observe(root, { subtree: true, childList: true, characterData: true });
+  const watch = (root) =>
+    new MutationObserver(() => read(root)).observe(root, { subtree: true, childList: true, characterData: true });
   if (!host) return watch(document);
   const wait = setInterval(() => {
     const root = document.querySelector(host)?.shadowRoot;
@@ -141,17 +167,23 @@ const PLAYGROUND_LIVE = { selector: '[data-live=generation]' };
 const WIDGET_LIVE = { host: 'darkroom-widget', selector: '[role=status]' };
 
 async function assertAnnounced(page, expected, where) {
-  await until(`${where} to announce "${expected.at(-1)}"`, () => page.evaluate((last) => window.__said.some((t) => t.startsWith(last)), expected.at(-1)));
+  await until(`${where} to announce "${expected.at(-1)}"`, () =>
+    page.evaluate((last) => window.__said.some((t) => t.startsWith(last)), expected.at(-1)),
+  );
   const said = await page.evaluate(() => window.__said);
   let at = -1;
   for (const e of expected) {
     const i = said.findIndex((t, k) => k > at && t.startsWith(e));
-    assert.ok(i > at, `${where} announces "${e}" after ${JSON.stringify(said.slice(0, at + 1))}: it said ${JSON.stringify(said)}`);
+    assert.ok(
+      i > at,
+      `${where} announces "${e}" after ${JSON.stringify(said.slice(0, at + 1))}: it said ${JSON.stringify(said)}`,
+    );
     at = i;
   }
 }
 
-const overflowX = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+const overflowX = (page) =>
+  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -195,7 +227,9 @@ test('a11y: share page and its 404 pass axe', async (ctx) => {
   const shareUrl = await makeSharePage(ctx, 'A tin robot watering tulips, soft pastel');
   const page = await ctx.context.newPage();
   await page.goto(shareUrl);
-  await until('the share image', () => page.locator('img.share-image').evaluate((el) => el.complete && el.naturalWidth > 0));
+  await until('the share image', () =>
+    page.locator('img.share-image').evaluate((el) => el.complete && el.naturalWidth > 0),
+  );
   await assertAccessible(page, 'share page');
   await page.locator('.share-notes summary').click();
   await assertAccessible(page, 'share page, notes open');
@@ -213,16 +247,26 @@ test('a11y: /docs passes axe in both colour schemes; its scrolling code blocks t
       if (colorScheme === 'light') continue;
       // Every code block that scrolls sideways is in the Tab order, and the arrow keys scroll it.
       const blocks = await page.evaluate(() =>
-        [...document.querySelectorAll('pre')].filter((p) => p.offsetParent && p.scrollWidth > p.clientWidth).map((p) => ({ tabIndex: p.tabIndex, label: p.getAttribute('aria-label') })),
+        [...document.querySelectorAll('pre')]
+          .filter((p) => p.offsetParent && p.scrollWidth > p.clientWidth)
+          .map((p) => ({ tabIndex: p.tabIndex, label: p.getAttribute('aria-label') })),
       );
       assert.ok(blocks.length >= 1, 'some code blocks scroll sideways');
       for (const b of blocks) assert.equal(b.tabIndex, 0, `code block "${b.label}" is focusable`);
       await page.locator('#start a[href="/openapi.json"]').focus();
       // The first one Tab reaches (the error example) scrolls: the arrow keys scroll it (smoothly: poll).
       const f = await tabTo(page, 'a code block', (x) => x.tag === 'pre', { max: 10 });
-      assert.equal(await page.evaluate(() => document.activeElement.scrollWidth > document.activeElement.clientWidth), true, `${f.name} scrolls sideways`);
+      assert.equal(
+        await page.evaluate(() => document.activeElement.scrollWidth > document.activeElement.clientWidth),
+        true,
+        `${f.name} scrolls sideways`,
+      );
       await page.keyboard.press('ArrowRight');
-      await until('the arrow key to scroll the code block', () => page.evaluate(() => document.activeElement.scrollLeft > 0), 3000);
+      await until(
+        'the arrow key to scroll the code block',
+        () => page.evaluate(() => document.activeElement.scrollLeft > 0),
+        3000,
+      );
     } finally {
       await context.close();
     }
@@ -282,8 +326,16 @@ test('a11y: the widget has a role and a name on the host page, and the README th
   await page.addStyleTag({ content: readmeThemeExample() });
   await widgetGenerates(page, 'A blue bicycle against a yellow wall');
   const button = widgetRoot(page).getByRole('button', { name: 'Generate' });
-  const look = () => button.evaluate((el) => ({ bg: getComputedStyle(el).backgroundColor, radius: getComputedStyle(el).borderTopLeftRadius }));
-  assert.deepEqual(await look(), { bg: 'rgb(11, 87, 208)', radius: '999px' }, 'the host page themes the widget (custom properties and ::part)');
+  const look = () =>
+    button.evaluate((el) => ({
+      bg: getComputedStyle(el).backgroundColor,
+      radius: getComputedStyle(el).borderTopLeftRadius,
+    }));
+  assert.deepEqual(
+    await look(),
+    { bg: 'rgb(11, 87, 208)', radius: '999px' },
+    'the host page themes the widget (custom properties and ::part)',
+  );
   await assertAccessible(page, 'widget themed by the README example, theme=light');
   await page.emulateMedia({ colorScheme: 'dark' });
   await widgetRoot(page).evaluate((el) => el.setAttribute('theme', 'auto'));
@@ -327,12 +379,19 @@ test('a11y: the console passes axe signed out and in (sign-in error, data, a new
   await assertAccessible(page, 'console sign-in, wrong token');
   await page.getByLabel('Admin token').fill(ctx.adminToken);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await until('the recent list', async () => (await page.locator('table.recent tbody tr', { hasText: prompt }).count()) === 2);
+  await until(
+    'the recent list',
+    async () => (await page.locator('table.recent tbody tr', { hasText: prompt }).count()) === 2,
+  );
   await assertAccessible(page, 'console with data');
   // Keyboard: the range radios and the key filter take focus, with a visible ring.
   await page.getByRole('radio', { name: 'Last 7 days' }).focus();
   await page.keyboard.press('ArrowRight');
-  assert.equal(await page.getByRole('radio', { name: 'Last 30 days' }).isChecked(), true, 'arrow keys move through the ranges');
+  assert.equal(
+    await page.getByRole('radio', { name: 'Last 30 days' }).isChecked(),
+    true,
+    'arrow keys move through the ranges',
+  );
   const ring = await page.evaluate(() => getComputedStyle(document.activeElement.closest('label')).boxShadow);
   assert.notEqual(ring, 'none', 'the focused range shows a focus ring');
   await page.getByLabel('Name', { exact: true }).fill('a11y key');
@@ -354,7 +413,10 @@ test('a11y: the console passes axe signed out and in (sign-in error, data, a new
       .slice(0, 5)
       .map((el) => `${el.tagName.toLowerCase()}.${el.className}`),
   );
-  assert.ok((await overflowX(page)) <= 0, `the console at 320px scrolls sideways by ${await overflowX(page)}px: ${wide.join(', ')}`);
+  assert.ok(
+    (await overflowX(page)) <= 0,
+    `the console at 320px scrolls sideways by ${await overflowX(page)}px: ${wide.join(', ')}`,
+  );
   await shot(ctx, page, 'console-320');
 });
 
@@ -376,9 +438,17 @@ test('keyboard: every playground action by Tab, Enter and Space, with focus on t
   await tabTo(page, 'the seed', (f) => f.id === 'seed');
   await tabTo(page, 'Lock', (f) => /^Lock/.test(f.name));
   await page.keyboard.press('Space');
-  assert.equal(await page.getByRole('button', { name: /^(Lock|Locked)$/ }).getAttribute('aria-pressed'), 'true', 'Space locks the seed');
+  assert.equal(
+    await page.getByRole('button', { name: /^(Lock|Locked)$/ }).getAttribute('aria-pressed'),
+    'true',
+    'Space locks the seed',
+  );
   await page.keyboard.press('Space');
-  assert.equal(await page.getByRole('button', { name: /^(Lock|Locked)$/ }).getAttribute('aria-pressed'), 'false', 'Space unlocks it');
+  assert.equal(
+    await page.getByRole('button', { name: /^(Lock|Locked)$/ }).getAttribute('aria-pressed'),
+    'false',
+    'Space unlocks it',
+  );
   const seed = await page.locator('#seed').inputValue();
   await tabTo(page, 'New random seed', (f) => f.name === 'New random seed');
   await page.keyboard.press('Enter');
@@ -405,14 +475,20 @@ test('keyboard: every playground action by Tab, Enter and Space, with focus on t
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), first.src, 'Enter copies the image link');
   await tabTo(page, 'Share', (x) => x.name === 'Share');
   await page.keyboard.press('Space');
-  await until('the share link in the clipboard', async () => /\/s\/[0-9A-Za-z]+$/.test(await page.evaluate(() => navigator.clipboard.readText())));
+  await until('the share link in the clipboard', async () =>
+    /\/s\/[0-9A-Za-z]+$/.test(await page.evaluate(() => navigator.clipboard.readText())),
+  );
   await tabTo(page, 'New seed', (x) => x.name === 'New seed');
   const second = await finishes(page, () => page.keyboard.press('Enter'));
   assert.notEqual(second.seed, first.seed, 'Enter on New seed generates with another seed');
   f = await focused(page);
   assert.equal(f?.cls.includes('result'), true, 'focus is back on the new result');
 
-  const item = await tabTo(page, 'a history item', (x) => x.cls.includes('history-item') && x.name.includes(`Seed ${first.seed}`));
+  const item = await tabTo(
+    page,
+    'a history item',
+    (x) => x.cls.includes('history-item') && x.name.includes(`Seed ${first.seed}`),
+  );
   assert.match(item.name, /^Reopen: /);
   await page.keyboard.press('Enter');
   await until('the reopened image', async () => (await shownImage(page))?.src === first.src);
@@ -443,7 +519,11 @@ test('keyboard: the widget on a host page, in and out of its shadow root without
     return x?.inWidget && x.tag === 'a';
   });
   let f = await focused(page);
-  assert.equal(f.name, 'A fox made of autumn leaves', 'the focused result link is named by its image (alt: the prompt)');
+  assert.equal(
+    f.name,
+    'A fox made of autumn leaves',
+    'the focused result link is named by its image (alt: the prompt)',
+  );
   assert.ok(f.ring, 'the focused result shows its focus');
   await tabTo(page, 'Share page', (x) => x.inWidget && x.name === 'Share page', { max: 2 });
   await tabTo(page, 'the Darkroom link', (x) => x.inWidget && x.name === 'Darkroom', { max: 1 });
@@ -465,7 +545,11 @@ test('live region: playground, widget and /embed announce generating, ready and 
   await assertAnnounced(page, [GENERATING, `Image ready: ${prompt}`], 'the playground');
   await failNextGeneration(page, 502, 'upstream exploded');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await assertAnnounced(page, [GENERATING, `Image ready: ${prompt}`, GENERATING, 'Image failed. The image model failed'], 'the playground');
+  await assertAnnounced(
+    page,
+    [GENERATING, `Image ready: ${prompt}`, GENERATING, 'Image failed. The image model failed'],
+    'the playground',
+  );
   await page.unroute(COMPLETIONS);
   await page.close();
 
@@ -505,13 +589,19 @@ test('reduced motion: animations stop when the visitor asks for less motion', as
       const release = await holdGenerations(page);
       await page.getByRole('button', { name: 'Generate', exact: true }).click();
       await page.locator('.developing').waitFor();
-      const developing = await page.locator('.developing').evaluate((el) => getComputedStyle(el).animationIterationCount);
+      const developing = await page
+        .locator('.developing')
+        .evaluate((el) => getComputedStyle(el).animationIterationCount);
       await release();
       await until('the image', () => page.locator('img.result').evaluate((el) => el.complete && el.naturalWidth > 0));
-      const result = await page.locator('img.result').evaluate((el) => parseFloat(getComputedStyle(el).animationDuration));
+      const result = await page
+        .locator('img.result')
+        .evaluate((el) => parseFloat(getComputedStyle(el).animationDuration));
       const widget = await openWidgetHost(ctx, context);
       await widgetGenerates(widget, `A spinning top (${reducedMotion})`);
-      const widgetImg = await widgetRoot(widget).locator('img').evaluate((el) => getComputedStyle(el).animationName);
+      const widgetImg = await widgetRoot(widget)
+        .locator('img')
+        .evaluate((el) => getComputedStyle(el).animationName);
       await widget.goto(`${ctx.app}/docs`);
       const scroll = await widget.evaluate(() => getComputedStyle(document.documentElement).scrollBehavior);
       return { developing, result, widgetImg, scroll };
@@ -533,7 +623,10 @@ test('reduced motion: animations stop when the visitor asks for less motion', as
 
 test('reflow: no horizontal scrolling at 320 px wide or at 200% zoom (640 px)', async (ctx) => {
   await useWidgetKey(ctx);
-  const shareUrl = await makeSharePage(ctx, 'An extraordinarily long prompt about a ' + 'very '.repeat(40) + 'small snail');
+  const shareUrl = await makeSharePage(
+    ctx,
+    'An extraordinarily long prompt about a ' + 'very '.repeat(40) + 'small snail',
+  );
   for (const width of [320, 640]) {
     const context = await ctx.browser.newContext({ viewport: { width, height: 640 } });
     try {

@@ -40,8 +40,14 @@ async function stopAll() {
     try {
       process.kill(-child.pid, 'SIGTERM'); // its own process group: npm -> node -> wrangler -> workerd
     } catch {}
-    const exited = await Promise.race([new Promise((r) => child.once('exit', () => r(true))), sleep(5000).then(() => false)]);
-    if (!exited) try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+    const exited = await Promise.race([
+      new Promise((r) => child.once('exit', () => r(true))),
+      sleep(5000).then(() => false),
+    ]);
+    if (!exited)
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
   }
 }
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => stopAll().then(() => process.exit(130)));
@@ -76,7 +82,10 @@ function startHostServer(port, vars) {
       return;
     }
     const body = readFileSync(file, 'utf8').replace(/\{\{(\w+)\}\}/g, (_, k) => vars[k] ?? '');
-    res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+    });
     res.end(body);
   });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
@@ -108,7 +117,15 @@ async function main() {
   const log = createWriteStream(logFile);
   // PLAYGROUND_RPM: room for every playground test; the error test then spends the rest to see a 429.
   // IP_RPM: room for the widget and /embed tests (a publishable key is also limited per visitor IP).
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', WRANGLER_PERSIST_TO: persist, ADMIN_TOKEN: adminToken, PLAYGROUND_RPM: '40', IP_RPM: '40' };
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    WRANGLER_PERSIST_TO: persist,
+    ADMIN_TOKEN: adminToken,
+    PLAYGROUND_RPM: '40',
+    IP_RPM: '40',
+  };
   // The demo provider answers only when no upstream is configured.
   delete env.UPSTREAM_BASE_URL;
   delete env.OPENROUTER_API_KEY;
@@ -116,7 +133,9 @@ async function main() {
   children.push(server);
   server.stdout.pipe(log);
   server.stderr.pipe(log);
-  console.log(`e2e: npm start on ${app} (pid ${server.pid}, log ${path.relative(root, logFile)}), host pages on ${host}`);
+  console.log(
+    `e2e: npm start on ${app} (pid ${server.pid}, log ${path.relative(root, logFile)}), host pages on ${host}`,
+  );
   await waitForHealth(`${app}/healthz`, server, 180_000);
 
   const ctx = { app, host, adminToken, shots, hostVars: { APP: app, KEY: '' } };
@@ -125,7 +144,16 @@ async function main() {
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
   });
   cleanups.push(() => browser.close());
 
@@ -147,9 +175,16 @@ async function main() {
       console.log(`  ok    ${t.name} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
     } catch (e) {
       failed++;
-      console.log(`  FAIL  ${t.name}\n        ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n        ')}`);
+      console.log(
+        `  FAIL  ${t.name}\n        ${String(e?.stack ?? e)
+          .split('\n')
+          .slice(0, 6)
+          .join('\n        ')}`,
+      );
       for (const p of context.pages()) {
-        await p.screenshot({ path: path.join(shots, `FAILED-${t.name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
+        await p
+          .screenshot({ path: path.join(shots, `FAILED-${t.name.replace(/\W+/g, '-')}.png`), fullPage: true })
+          .catch(() => {});
       }
     } finally {
       await context.close().catch(() => {});

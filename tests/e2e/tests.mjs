@@ -25,7 +25,8 @@ export async function until(what, fn, timeoutMs = TIMEOUT) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-export const shot = (ctx, page, name, fullPage = true) => page.screenshot({ path: path.join(ctx.shots, `${name}.png`), fullPage, animations: 'disabled' });
+export const shot = (ctx, page, name, fullPage = true) =>
+  page.screenshot({ path: path.join(ctx.shots, `${name}.png`), fullPage, animations: 'disabled' });
 
 /** Records, inside the page, whether the progress UI ever showed (demo answers can be quick). */
 export const watchProgress = () => {
@@ -113,7 +114,13 @@ const metaOf = (html, attr, name) => {
   const re = new RegExp(`<meta ${attr}="${name.replace(/[:]/g, '\\:')}" content="([^"]*)"`, 'i');
   return html.match(re)?.[1];
 };
-const unescape = (s) => s?.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescape = (s) =>
+  s
+    ?.replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** A small real PNG (8-bit RGB), for attaching. */
 function pngBytes(w, h, seed = 1) {
@@ -134,18 +141,26 @@ function pngBytes(w, h, seed = 1) {
     return out;
   };
   const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set([(x * 8 + seed) & 255, (y * 8) & 255, seed & 255], y * (w * 3 + 1) + 1 + x * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) raw.set([(x * 8 + seed) & 255, (y * 8) & 255, seed & 255], y * (w * 3 + 1) + 1 + x * 3);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr[8] = 8;
   ihdr[9] = 2;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** The JSON body of the next chat request the page sends, while `start` runs. */
 async function chatBodyOf(page, start) {
-  const req = page.waitForRequest((r) => r.url().endsWith('/v1/chat/completions') && r.method() === 'POST', { timeout: TIMEOUT });
+  const req = page.waitForRequest((r) => r.url().endsWith('/v1/chat/completions') && r.method() === 'POST', {
+    timeout: TIMEOUT,
+  });
   const [r] = await Promise.all([req, start()]);
   return JSON.parse(r.postData());
 }
@@ -168,7 +183,11 @@ test('playground: generate streams, shows progress, then the image with working 
   assert.match(r.src, /\/i\/[0-9a-f]{64}\.png$/, 'the image is served from /i/<sha256>.png');
   assert.ok(Math.abs(r.natural.w / r.natural.h - 16 / 9) < 0.05, `16:9 image, got ${r.natural.w}x${r.natural.h}`);
   assert.match(r.seed, /^\d+$/, 'the seed is shown after the generation');
-  assert.equal(await page.getByRole('textbox', { name: 'Seed', exact: true }).inputValue(), r.seed, 'the seed field shows the seed used');
+  assert.equal(
+    await page.getByRole('textbox', { name: 'Seed', exact: true }).inputValue(),
+    r.seed,
+    'the seed field shows the seed used',
+  );
   assert.equal(r.cached, 0, 'a first generation is not marked cached');
   assert.match(await page.locator('.demo-notice').textContent(), /Demo mode/, 'the demo provider notice is shown');
   assert.match(await page.locator('.model-text-body').textContent(), /seed/i, "the model's text stays visible");
@@ -178,11 +197,19 @@ test('playground: generate streams, shows progress, then the image with working 
   assert.equal(await download.getAttribute('href'), r.src);
   assert.match(await download.getAttribute('download'), /^a-lighthouse-on-a-basalt-cliff.*\.png$/);
   await page.getByRole('button', { name: 'Copy image link' }).click();
-  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), r.src, 'Copy image link copies the image URL');
+  assert.equal(
+    await page.evaluate(() => navigator.clipboard.readText()),
+    r.src,
+    'Copy image link copies the image URL',
+  );
   await until('the toast', async () => /Image link copied/.test(await page.locator('.toast').textContent()));
   await page.getByRole('button', { name: 'Share' }).click();
   const shareUrl = await page.evaluate(() => navigator.clipboard.readText());
-  assert.match(shareUrl, new RegExp(`^${ctx.app}/s/[0-9A-Za-z]+$`), `Share copies the share page link, got ${shareUrl}`);
+  assert.match(
+    shareUrl,
+    new RegExp(`^${ctx.app}/s/[0-9A-Za-z]+$`),
+    `Share copies the share page link, got ${shareUrl}`,
+  );
   await shot(ctx, page, 'playground-result');
 
   // Generate again with a new seed: a different seed and a different image.
@@ -211,7 +238,11 @@ test('playground: a locked seed reproduces the image, from the cache', async (ct
   assert.notEqual(second.src, first.src);
 
   await page.getByRole('textbox', { name: 'Seed', exact: true }).fill(first.seed);
-  assert.equal(await page.getByRole('button', { name: /^(Lock|Locked)$/ }).getAttribute('aria-pressed'), 'true', 'typing a seed locks it');
+  assert.equal(
+    await page.getByRole('button', { name: /^(Lock|Locked)$/ }).getAttribute('aria-pressed'),
+    'true',
+    'typing a seed locks it',
+  );
   const again = await generateIn(page);
   assert.equal(again.seed, first.seed, 'the locked seed was used');
   assert.equal(again.src, first.src, 'same prompt, seed and shape give the same image');
@@ -256,7 +287,13 @@ test('share page: meta tags in the HTML, escaped, and Remix fills the playground
   const res = await fetch(`${ctx.app}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-image-format': 'url', origin: ctx.app },
-    body: JSON.stringify({ model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: prompt }], modalities: ['image', 'text'], image_config: { aspect_ratio: '3:4' }, seed: 4242 }),
+    body: JSON.stringify({
+      model: 'openai/gpt-5.4-image-2',
+      messages: [{ role: 'user', content: prompt }],
+      modalities: ['image', 'text'],
+      image_config: { aspect_ratio: '3:4' },
+      seed: 4242,
+    }),
   });
   assert.equal(res.status, 200, `generation answered ${res.status}`);
   const shareUrl = res.headers.get('x-darkroom-share-url');
@@ -329,7 +366,11 @@ test('share page: an unknown id is a real 404 page', async (ctx) => {
 
 test('playground: usable at a phone width', async (ctx) => {
   await ctx.context.close();
-  const context = await ctx.browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+  const context = await ctx.browser.newContext({
+    viewport: { width: 375, height: 812 },
+    isMobile: true,
+    hasTouch: true,
+  });
   try {
     const page = await context.newPage();
     await page.goto(`${ctx.app}/`);
@@ -338,7 +379,9 @@ test('playground: usable at a phone width', async (ctx) => {
     await page.getByRole('radio', { name: '9:16', exact: true }).check();
     await page.getByRole('button', { name: 'Generate', exact: true }).tap();
     await until('the image', () => page.locator('img.result').evaluate((el) => el.complete && el.naturalWidth > 0));
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     assert.ok(overflow <= 0, `no horizontal scrolling at 375px (overflow ${overflow}px)`);
     const box = await page.locator('img.result').boundingBox();
     assert.ok(box.width <= 375 && box.width > 150, `the image fits the phone (${box.width}px)`);
@@ -356,16 +399,35 @@ test('widget: one-line embed on another origin, Shadow DOM, darkroom:image event
   const widget = page.locator('darkroom-widget');
   const input = widget.getByLabel('Image prompt');
   await input.waitFor({ timeout: TIMEOUT });
-  assert.equal(await widget.evaluate((el) => !!el.shadowRoot && el.shadowRoot.mode), 'open', 'the widget renders into a Shadow DOM');
+  assert.equal(
+    await widget.evaluate((el) => !!el.shadowRoot && el.shadowRoot.mode),
+    'open',
+    'the widget renders into a Shadow DOM',
+  );
   assert.equal(await input.getAttribute('placeholder'), 'What should we draw?', 'the placeholder attribute is used');
 
   // Neither side's CSS leaks: the host's loud button style stays outside, the widget's inside.
   const hostBg = await page.locator('#host-button').evaluate((el) => getComputedStyle(el).backgroundColor);
   assert.equal(hostBg, 'rgb(0, 255, 0)');
   const widgetButton = widget.getByRole('button', { name: 'Generate' });
-  assert.notEqual(await widgetButton.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(0, 255, 0)', 'host CSS does not reach the widget');
-  assert.notEqual(await widget.locator('form').evaluate((el) => getComputedStyle(el).display), 'none', 'host .row rule does not hide the widget form');
-  assert.equal(await page.locator('main > p').first().evaluate((el) => getComputedStyle(el).fontFamily), 'Georgia, serif', 'widget CSS does not reach the host');
+  assert.notEqual(
+    await widgetButton.evaluate((el) => getComputedStyle(el).backgroundColor),
+    'rgb(0, 255, 0)',
+    'host CSS does not reach the widget',
+  );
+  assert.notEqual(
+    await widget.locator('form').evaluate((el) => getComputedStyle(el).display),
+    'none',
+    'host .row rule does not hide the widget form',
+  );
+  assert.equal(
+    await page
+      .locator('main > p')
+      .first()
+      .evaluate((el) => getComputedStyle(el).fontFamily),
+    'Georgia, serif',
+    'widget CSS does not reach the host',
+  );
   await shot(ctx, page, 'widget-host-before');
 
   await input.fill('A hot-air balloon over a patchwork of fields');
@@ -410,17 +472,31 @@ test('variants: the share page and the widget load a sized WebP, not the origina
   const res = await fetch(`${ctx.app}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-image-format': 'url', origin: ctx.app },
-    body: JSON.stringify({ model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: 'A paper boat on a puddle, variants' }], image_config: { aspect_ratio: '1:1' }, seed: 515 }),
+    body: JSON.stringify({
+      model: 'openai/gpt-5.4-image-2',
+      messages: [{ role: 'user', content: 'A paper boat on a puddle, variants' }],
+      image_config: { aspect_ratio: '1:1' },
+      seed: 515,
+    }),
   });
   assert.equal(res.status, 200);
   const page = await ctx.context.newPage();
   await page.goto(res.headers.get('x-darkroom-share-url'));
   const img = page.locator('img.share-image');
   await until('the share image', () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
-  const shown = await img.evaluate((el) => ({ current: el.currentSrc, w: el.getAttribute('width'), h: el.getAttribute('height'), type: el.naturalWidth }));
+  const shown = await img.evaluate((el) => ({
+    current: el.currentSrc,
+    w: el.getAttribute('width'),
+    h: el.getAttribute('height'),
+    type: el.naturalWidth,
+  }));
   assert.match(shown.current, VARIANT, `the share page shows a variant (${shown.current})`);
   assert.ok(shown.w && shown.h, 'the share image has explicit dimensions');
-  assert.deepEqual(requested.filter((u) => ORIGINAL.test(u)), [], 'the share page did not download the original');
+  assert.deepEqual(
+    requested.filter((u) => ORIGINAL.test(u)),
+    [],
+    'the share page did not download the original',
+  );
 
   const key = await createPublishableKey(ctx, [ctx.host]);
   ctx.hostVars.KEY = key;
@@ -437,7 +513,11 @@ test('variants: the share page and the widget load a sized WebP, not the origina
   assert.ok(await wimg.getAttribute('width'), 'the widget image has explicit dimensions');
   const served = await fetch(current);
   assert.equal(served.headers.get('content-type'), 'image/webp', 'the widget image is a WebP');
-  assert.deepEqual(requested.filter((u) => ORIGINAL.test(u)), [], 'neither page downloaded an original');
+  assert.deepEqual(
+    requested.filter((u) => ORIGINAL.test(u)),
+    [],
+    'neither page downloaded an original',
+  );
 
   // The playground's history thumbnails (its result pane keeps the original: it is what Download gives).
   const playground = await openPlayground(ctx);
@@ -454,12 +534,20 @@ test('iframe embed: /embed posts darkroom:image to the parent', async (ctx) => {
   const head = await fetch(`${ctx.app}/embed?key=${key}&theme=dark&aspect=16:9`);
   assert.equal(head.status, 200);
   const csp = head.headers.get('content-security-policy') ?? '';
-  assert.match(csp, new RegExp(`frame-ancestors [^;]*${ctx.host}(;|$| )`), `/embed may be framed by the key's sites: ${csp}`);
+  assert.match(
+    csp,
+    new RegExp(`frame-ancestors [^;]*${ctx.host}(;|$| )`),
+    `/embed may be framed by the key's sites: ${csp}`,
+  );
   assert.doesNotMatch(csp, /frame-ancestors[^;]*(\*|'self')/, `/embed may be framed by the key's sites only: ${csp}`);
   assert.equal(head.headers.get('x-frame-options'), null, 'no X-Frame-Options on /embed');
   const embedHtml = await head.text();
   assert.match(embedHtml, new RegExp(`<darkroom-widget key="${key}" theme="dark" aspect-ratio="16:9">`));
-  const xss = await (await fetch(`${ctx.app}/embed?key=${encodeURIComponent('"><script>x</script>')}&placeholder=${encodeURIComponent('"><img src=x onerror=alert(1)>')}`)).text();
+  const xss = await (
+    await fetch(
+      `${ctx.app}/embed?key=${encodeURIComponent('"><script>x</script>')}&placeholder=${encodeURIComponent('"><img src=x onerror=alert(1)>')}`,
+    )
+  ).text();
   assert.doesNotMatch(xss, /<script>x|<img src=x/, 'query values are escaped');
 
   const page = await ctx.context.newPage();
@@ -469,7 +557,9 @@ test('iframe embed: /embed posts darkroom:image to the parent', async (ctx) => {
   await input.waitFor({ timeout: TIMEOUT });
   await input.fill('A cozy reading nook, rainy window');
   await frame.locator('darkroom-widget').getByRole('button', { name: 'Generate' }).click();
-  await until('the postMessage', () => page.evaluate(() => window.__darkroom.messages.some((m) => m.data.type === 'darkroom:image')));
+  await until('the postMessage', () =>
+    page.evaluate(() => window.__darkroom.messages.some((m) => m.data.type === 'darkroom:image')),
+  );
   const msg = (await page.evaluate(() => window.__darkroom.messages)).find((m) => m.data.type === 'darkroom:image');
   assert.equal(msg.origin, ctx.app, 'the message comes from the Darkroom origin');
   assert.equal(msg.data.detail.prompt, 'A cozy reading nook, rainy window');
@@ -496,7 +586,9 @@ export async function apiGenerate(ctx, key, prompt, seed) {
 
 /** The numbers a console chart draws for one series (its bars' or points' data-value). */
 const chartValues = (page, title, series) =>
-  page.locator(`figure[data-chart="${title}"] [data-series="${series}"]`).evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
+  page
+    .locator(`figure[data-chart="${title}"] [data-series="${series}"]`)
+    .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const statText = (page, name) => page.locator(`[data-stat="${name}"] dd`).first().textContent();
 
@@ -535,15 +627,28 @@ test('console: nothing without a session; sign in, see usage, create a key, use 
 
   // The development key's generations: in the numbers, the charts and the recent list.
   await page.getByLabel('Key', { exact: true }).selectOption('dev');
-  await until('the recent list to show the prompt', async () => (await page.locator('table.recent tbody tr', { hasText: prompt }).count()) === 2);
+  await until(
+    'the recent list to show the prompt',
+    async () => (await page.locator('table.recent tbody tr', { hasText: prompt }).count()) === 2,
+  );
   const rows = page.locator('table.recent tbody tr', { hasText: prompt });
   assert.equal(await rows.nth(0).locator('td').nth(5).textContent(), 'HIT');
   assert.equal(await rows.nth(1).locator('td').nth(5).textContent(), 'MISS');
-  assert.equal(await rows.nth(1).getByRole('link', { name: /^Share page/ }).getAttribute('href'), `${ctx.app}/s/${miss.body.darkroom.generation_id}`);
+  assert.equal(
+    await rows
+      .nth(1)
+      .getByRole('link', { name: /^Share page/ })
+      .getAttribute('href'),
+    `${ctx.app}/s/${miss.body.darkroom.generation_id}`,
+  );
   assert.match(await rows.nth(1).locator('img').getAttribute('src'), /\/i\/[0-9a-f]{64}\.png$/);
   const devRequests = Number(await statText(page, 'requests'));
   assert.ok(devRequests >= 2, `the dev key's requests are counted (${devRequests})`);
-  assert.equal(sum(await chartValues(page, 'Requests per hour', 'requests')), devRequests, 'the requests chart draws the counted requests');
+  assert.equal(
+    sum(await chartValues(page, 'Requests per hour', 'requests')),
+    devRequests,
+    'the requests chart draws the counted requests',
+  );
   assert.ok(sum(await chartValues(page, 'Requests per hour', 'cache_hits')) >= 1, 'the hit is in the chart');
   assert.ok(sum(await chartValues(page, 'USD per hour', 'saved_usd')) > 0, 'the saving is in the chart');
   await shot(ctx, page, 'console-dev-usage');
@@ -573,7 +678,10 @@ test('console: nothing without a session; sign in, see usage, create a key, use 
   assert.equal(sum(await chartValues(page, 'Requests per hour', 'requests')), 2);
   assert.equal(sum(await chartValues(page, 'Requests per hour', 'cache_hits')), 1);
   assert.match(await statText(page, 'hit-ratio'), /^50\.0%$/);
-  await until('the key in the recent list', async () => (await page.locator('table.recent tbody tr', { hasText: keyPrompt }).count()) === 2);
+  await until(
+    'the key in the recent list',
+    async () => (await page.locator('table.recent tbody tr', { hasText: keyPrompt }).count()) === 2,
+  );
   await shot(ctx, page, 'console-key-usage');
 
   // Revoke it, after a confirmation; the API then refuses it.
@@ -592,58 +700,77 @@ test('console: nothing without a session; sign in, see usage, create a key, use 
 });
 
 // Last: it spends this IP's rate limit.
-test('playground: errors read as sentences (bad prompt, rate limit countdown)', async (ctx) => {
-  const page = await openPlayground(ctx);
-  // A prompt over the server's limit: the real API answers 400.
-  const tooLong = 'a'.repeat(1_000_001);
-  await page.getByLabel('Prompt').evaluate((el, v) => {
-    el.value = v;
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, tooLong);
-  await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  const alert = page.locator('.error-notice');
-  await alert.waitFor({ timeout: TIMEOUT });
-  const text = await alert.textContent();
-  assert.match(text, /That prompt was not accepted/);
-  assert.match(text, /The prompt could not be used\./);
-  assert.doesNotMatch(text, /[{}"]|invalid_request_error/, `no JSON in the message: ${text}`);
-  await page.getByLabel('Prompt').fill('');
-  await shot(ctx, page, 'playground-error-bad-prompt', false);
+test(
+  'playground: errors read as sentences (bad prompt, rate limit countdown)',
+  async (ctx) => {
+    const page = await openPlayground(ctx);
+    // A prompt over the server's limit: the real API answers 400.
+    const tooLong = 'a'.repeat(1_000_001);
+    await page.getByLabel('Prompt').evaluate((el, v) => {
+      el.value = v;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, tooLong);
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    const alert = page.locator('.error-notice');
+    await alert.waitFor({ timeout: TIMEOUT });
+    const text = await alert.textContent();
+    assert.match(text, /That prompt was not accepted/);
+    assert.match(text, /The prompt could not be used\./);
+    assert.doesNotMatch(text, /[{}"]|invalid_request_error/, `no JSON in the message: ${text}`);
+    await page.getByLabel('Prompt').fill('');
+    await shot(ctx, page, 'playground-error-bad-prompt', false);
 
-  // Rate limit: spend this IP's allowance from the page, then the UI shows a countdown.
-  const seen429 = await page.evaluate(async () => {
-    for (let i = 0; i < 100; i++) {
-      const res = await fetch('/v1/chat/completions', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-image-format': 'url' },
-        body: JSON.stringify({ model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: `rate ${i} ${Math.random()}` }], modalities: ['image', 'text'], seed: i }),
-      });
-      if (res.status === 429) return { i, retryAfter: res.headers.get('retry-after') };
-    }
-    return null;
-  });
-  assert.ok(seen429, 'the per-IP limit answered 429 within 100 requests');
-  await page.getByLabel('Prompt').fill('One more, please');
-  await page.getByRole('button', { name: 'Generate', exact: true }).click();
-  await until('the rate-limit alert', async () => /Slow down/.test(await page.locator('.error-notice').textContent()));
-  const rl = await page.locator('.error-notice').textContent();
-  assert.match(rl, /rate limit/i);
-  assert.match(rl, /You can generate again in \d+:\d\d\./, `a countdown from Retry-After: ${rl}`);
-  const t1 = await page.locator('.countdown').textContent();
-  await until('the countdown to tick', async () => (await page.locator('.countdown').textContent()) !== t1, 5000);
-  assert.equal(await page.locator('button[type=submit]').isDisabled(), true, 'Generate waits for the countdown');
-  assert.match(await page.locator('button[type=submit]').textContent(), /Wait \d+:\d\d/);
-  await shot(ctx, page, 'playground-error-rate-limit', false);
-}, { last: true });
+    // Rate limit: spend this IP's allowance from the page, then the UI shows a countdown.
+    const seen429 = await page.evaluate(async () => {
+      for (let i = 0; i < 100; i++) {
+        const res = await fetch('/v1/chat/completions', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-image-format': 'url' },
+          body: JSON.stringify({
+            model: 'openai/gpt-5.4-image-2',
+            messages: [{ role: 'user', content: `rate ${i} ${Math.random()}` }],
+            modalities: ['image', 'text'],
+            seed: i,
+          }),
+        });
+        if (res.status === 429) return { i, retryAfter: res.headers.get('retry-after') };
+      }
+      return null;
+    });
+    assert.ok(seen429, 'the per-IP limit answered 429 within 100 requests');
+    await page.getByLabel('Prompt').fill('One more, please');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await until('the rate-limit alert', async () =>
+      /Slow down/.test(await page.locator('.error-notice').textContent()),
+    );
+    const rl = await page.locator('.error-notice').textContent();
+    assert.match(rl, /rate limit/i);
+    assert.match(rl, /You can generate again in \d+:\d\d\./, `a countdown from Retry-After: ${rl}`);
+    const t1 = await page.locator('.countdown').textContent();
+    await until('the countdown to tick', async () => (await page.locator('.countdown').textContent()) !== t1, 5000);
+    assert.equal(await page.locator('button[type=submit]').isDisabled(), true, 'Generate waits for the countdown');
+    assert.match(await page.locator('button[type=submit]').textContent(), /Wait \d+:\d\d/);
+    await shot(ctx, page, 'playground-error-rate-limit', false);
+  },
+  { last: true },
+);
 
 test('playground: attach an image, edit it, edit the result again, with previews before each image', async (ctx) => {
   const page = await openPlayground(ctx);
-  await page.locator('input[type=file]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: pngBytes(48, 32) });
+  await page
+    .locator('input[type=file]')
+    .setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: pngBytes(48, 32) });
   const thumb = page.getByRole('img', { name: 'Attached image 1: photo.png' });
   await thumb.waitFor({ timeout: TIMEOUT });
-  assert.equal(await page.getByRole('button', { name: 'Remove attached image 1 (photo.png)' }).isVisible(), true, 'the thumbnail can be removed');
+  assert.equal(
+    await page.getByRole('button', { name: 'Remove attached image 1 (photo.png)' }).isVisible(),
+    true,
+    'the thumbnail can be removed',
+  );
   // A second one, removed again: thumbnails are removable.
-  await page.locator('input[type=file]').setInputFiles({ name: 'other.png', mimeType: 'image/png', buffer: pngBytes(16, 16, 9) });
+  await page
+    .locator('input[type=file]')
+    .setInputFiles({ name: 'other.png', mimeType: 'image/png', buffer: pngBytes(16, 16, 9) });
   await page.getByRole('button', { name: 'Remove attached image 2 (other.png)' }).click();
   assert.equal(await page.getByRole('img', { name: /^Attached image/ }).count(), 1);
   await page.getByLabel('Prompt').fill('Make the sky purple');
@@ -655,7 +782,10 @@ test('playground: attach an image, edit it, edit the result again, with previews
   assert.equal(parts[0].type, 'image_url', 'the attached image goes first');
   assert.match(parts[0].image_url.url, /^data:image\/png;base64,/);
   assert.deepEqual(parts[1], { type: 'text', text: 'Make the sky purple' });
-  let seen = await page.evaluate(() => ({ n: window.__seen.partials?.size ?? 0, before: window.__seen.previewBeforeResult }));
+  let seen = await page.evaluate(() => ({
+    n: window.__seen.partials?.size ?? 0,
+    before: window.__seen.previewBeforeResult,
+  }));
   assert.ok(seen.n >= 1 && seen.before, `previews were drawn before the final image (${seen.n})`);
   assert.equal(await page.getByRole('img', { name: /^Attached image/ }).count(), 0, 'attachments are used once');
   await shot(ctx, page, 'playground-edited');
@@ -672,9 +802,16 @@ test('playground: attach an image, edit it, edit the result again, with previews
   assert.match(body.darkroom?.parent ?? '', /^[0-9A-Za-z]+$/, 'the edit names its parent generation');
   assert.equal(body.messages[0].content, 'Now at night');
   assert.notEqual(second.src, first.src);
-  seen = await page.evaluate(() => ({ n: window.__seen.partials?.size ?? 0, before: window.__seen.previewBeforeResult }));
+  seen = await page.evaluate(() => ({
+    n: window.__seen.partials?.size ?? 0,
+    before: window.__seen.previewBeforeResult,
+  }));
   assert.ok(seen.n >= 1, 'previews again');
-  assert.match(await page.locator('.history-chain').first().textContent(), /Edit of “Make the sky purple”/, 'history shows the chain');
+  assert.match(
+    await page.locator('.history-chain').first().textContent(),
+    /Edit of “Make the sky purple”/,
+    'history shows the chain',
+  );
   const record = await (await fetch(`${ctx.app}/v1/generations/${body.darkroom.parent}`)).json();
   assert.equal(record.prompt, 'Make the sky purple');
   assert.equal(record.inputs.length, 1, 'the first edit recorded its input image');
@@ -686,7 +823,11 @@ test('widget: allow-upload adds an attach button that sends the image', async (c
   const plain = await ctx.context.newPage();
   await plain.goto(`${ctx.host}/widget.html`);
   await plain.locator('darkroom-widget').getByLabel('Image prompt').waitFor({ timeout: TIMEOUT });
-  assert.equal(await plain.locator('darkroom-widget').getByLabel('Attach images to edit').count(), 0, 'no attach button without allow-upload');
+  assert.equal(
+    await plain.locator('darkroom-widget').getByLabel('Attach images to edit').count(),
+    0,
+    'no attach button without allow-upload',
+  );
 
   const page = await ctx.context.newPage();
   await page.goto(`${ctx.host}/widget-upload.html`);
@@ -695,7 +836,9 @@ test('widget: allow-upload adds an attach button that sends the image', async (c
   const attach = widget.getByLabel('Attach images to edit');
   assert.equal(await attach.count(), 1, 'allow-upload adds the attach button');
   await attach.setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: pngBytes(24, 24, 3) });
-  await until('the attached note', async () => /1 image attached/.test((await widget.locator('.attached').textContent()) ?? ''));
+  await until('the attached note', async () =>
+    /1 image attached/.test((await widget.locator('.attached').textContent()) ?? ''),
+  );
   await widget.getByLabel('Image prompt').fill('Turn it into a watercolor');
   const body = await chatBodyOf(page, () => widget.getByRole('button', { name: 'Generate' }).click());
   assert.equal(body.messages[0].content[0].type, 'image_url', 'the attached image is sent');

@@ -45,7 +45,12 @@ function png(w: number, h: number, seed: number, alpha = false): Buffer {
   ihdr.writeUInt32BE(h, 4);
   ihdr[8] = 8;
   ihdr[9] = alpha ? 6 : 2;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 async function sentUpstream(match: string): Promise<any[]> {
@@ -59,7 +64,11 @@ describe('openai: images.edit', () => {
   it('one file: the answer has our URL and the base64; the upstream got the same bytes', async () => {
     const p = prompt('node edit one');
     const image = png(32, 24, 5);
-    const res = await client.images.edit({ model: MODEL, image: await toFile(image, 'photo.png', { type: 'image/png' }), prompt: p });
+    const res = await client.images.edit({
+      model: MODEL,
+      image: await toFile(image, 'photo.png', { type: 'image/png' }),
+      prompt: p,
+    });
     expect(res.data).toHaveLength(1);
     const [item] = res.data!;
     expect(item.url).toMatch(new RegExp(`^${base}/i/[0-9a-f]{64}\\.png$`));
@@ -107,7 +116,8 @@ describe('openai: images.edit', () => {
     let completed: any;
     for await (const event of stream) {
       types.push(event.type);
-      if (event.type === 'image_edit.partial_image') expect(Buffer.from(event.b64_json, 'base64').subarray(1, 4).toString()).toBe('PNG');
+      if (event.type === 'image_edit.partial_image')
+        expect(Buffer.from(event.b64_json, 'base64').subarray(1, 4).toString()).toBe('PNG');
       if (event.type === 'image_edit.completed') completed = event;
     }
     expect(types).toEqual(['image_edit.partial_image', 'image_edit.partial_image', 'image_edit.completed']);
@@ -116,7 +126,11 @@ describe('openai: images.edit', () => {
 
   it('a text file named .png is a 400 the SDK raises with our message', async () => {
     const err = await client.images
-      .edit({ model: MODEL, image: await toFile(Buffer.from('not an image'), 'photo.png', { type: 'image/png' }), prompt: 'x' })
+      .edit({
+        model: MODEL,
+        image: await toFile(Buffer.from('not an image'), 'photo.png', { type: 'image/png' }),
+        prompt: 'x',
+      })
       .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.status).toBe(400);

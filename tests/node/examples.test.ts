@@ -22,11 +22,18 @@ function readmeBlocks(lang: string): string[] {
 }
 
 const unescape = (s: string) =>
-  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 
 let docsHtml = '';
 const docsBlocks = (lang: string) =>
-  [...docsHtml.matchAll(new RegExp(`<code class="language-${lang}">([\\s\\S]*?)</code>`, 'g'))].map((m) => unescape(m[1]));
+  [...docsHtml.matchAll(new RegExp(`<code class="language-${lang}">([\\s\\S]*?)</code>`, 'g'))].map((m) =>
+    unescape(m[1]),
+  );
 
 let work = '';
 beforeAll(async () => {
@@ -40,7 +47,12 @@ afterAll(() => {
 
 function runShell(code: string): { stdout: string; stderr: string; status: number | null } {
   rmSync(join(work, 'fox.png'), { force: true });
-  const r = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', code], { cwd: work, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
+  const r = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', code], {
+    cwd: work,
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 64 << 20,
+  });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
@@ -81,7 +93,11 @@ describe('README examples', () => {
       const file = join(work, `example-${i}.mts`);
       writeFileSync(file, code.replaceAll(README_BASE, base));
       rmSync(join(work, 'fox.png'), { force: true });
-      const r = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings', file], { cwd: work, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings', file], {
+        cwd: work,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       expect(r.status, `${code}\n${r.stderr}`).toBe(0);
       expect(r.stdout.trim().length, code).toBeGreaterThan(0);
       if (code.includes('fox.png')) expect(existsSync(join(work, 'fox.png'))).toBe(true);
@@ -103,11 +119,18 @@ describe('README examples', () => {
     const blocks = readmeBlocks('python');
     expect(blocks.length).toBeGreaterThanOrEqual(2);
     for (const code of blocks) {
-      const parsed = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(sys.stdin.read())'], { input: code, encoding: 'utf8' });
+      const parsed = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(sys.stdin.read())'], {
+        input: code,
+        encoding: 'utf8',
+      });
       expect(parsed.status, `${code}\n${parsed.stderr}`).toBe(0);
       expect(code).toContain(`${README_BASE}/v1`);
       if (!hasPythonOpenai) continue;
-      const r = spawnSync('python3', ['-c', code.replaceAll(README_BASE, base)], { cwd: work, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync('python3', ['-c', code.replaceAll(README_BASE, base)], {
+        cwd: work,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       expect(r.status, `${code}\n${r.stderr}`).toBe(0);
     }
   });

@@ -19,7 +19,11 @@ let server: ChildProcess | undefined;
 let serverLog = '';
 
 async function keys(...args: string[]): Promise<any> {
-  const { stdout } = await run(process.execPath, [join(ROOT, 'scripts/keys.mjs'), ...args, '--persist-to', state, '--json'], { cwd: ROOT });
+  const { stdout } = await run(
+    process.execPath,
+    [join(ROOT, 'scripts/keys.mjs'), ...args, '--persist-to', state, '--json'],
+    { cwd: ROOT },
+  );
   return JSON.parse(stdout);
 }
 
@@ -50,15 +54,36 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   server = spawn(
     process.execPath,
-    [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(inspector),
-      '--persist-to', state, '--var', 'DEMO_DELAY_MS:0', '--show-interactive-dev-session=false'],
-    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', UPSTREAM_BASE_URL: '', OPENROUTER_API_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    [
+      join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+      'dev',
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--inspector-port',
+      String(inspector),
+      '--persist-to',
+      state,
+      '--var',
+      'DEMO_DELAY_MS:0',
+      '--show-interactive-dev-session=false',
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', UPSTREAM_BASE_URL: '', OPENROUTER_API_KEY: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
   );
   server.stdout!.on('data', (d) => (serverLog += d));
   server.stderr!.on('data', (d) => (serverLog += d));
   const until = Date.now() + 90_000;
   for (;;) {
-    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > until || server.exitCode !== null) throw new Error(`wrangler dev did not start:\n${serverLog}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -98,13 +123,19 @@ describe('npm run keys against wrangler dev', () => {
     expect((await res.json()).object).toBe('chat.completion');
   });
 
-  it('creates a key in the shared cache scope with --cache shared, and refuses another scope', { timeout: 120_000 }, async () => {
-    // What sharing does is pinned in tests/worker/security.test.ts ("cache scopes"); here: the CLI writes it.
-    const shared = await keys('create', 'secret', '--name', 'shared', '--cache', 'shared');
-    expect(shared.cache).toBe('shared');
-    expect(secret.cache).toBeUndefined();
-    await expect(keys('create', 'secret', '--name', 'bad', '--cache', 'everyone')).rejects.toThrow(/--cache is one of key, shared/);
-  });
+  it(
+    'creates a key in the shared cache scope with --cache shared, and refuses another scope',
+    { timeout: 120_000 },
+    async () => {
+      // What sharing does is pinned in tests/worker/security.test.ts ("cache scopes"); here: the CLI writes it.
+      const shared = await keys('create', 'secret', '--name', 'shared', '--cache', 'shared');
+      expect(shared.cache).toBe('shared');
+      expect(secret.cache).toBeUndefined();
+      await expect(keys('create', 'secret', '--name', 'bad', '--cache', 'everyone')).rejects.toThrow(
+        /--cache is one of key, shared/,
+      );
+    },
+  );
 
   it('accepts the CLI-made publishable key on its origin only, preflight included', async () => {
     const ok = await chat(publishable.key, { origin: ORIGIN });
@@ -114,7 +145,10 @@ describe('npm run keys against wrangler dev', () => {
     const foreign = await chat(publishable.key, { origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
-    const pre = await fetch(`${base}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    const pre = await fetch(`${base}/v1/chat/completions`, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+    });
     expect(pre.headers.get('access-control-allow-origin')).toBe(ORIGIN);
   });
 

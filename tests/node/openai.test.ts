@@ -24,7 +24,11 @@ async function download(url: string): Promise<Buffer> {
 
 describe('openai: chat completions', () => {
   it('non-streamed: message.images holds a PNG identical to the bytes at darkroom.url', async () => {
-    const res = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: prompt('openai chat') }], seed: 4 });
+    const res = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: prompt('openai chat') }],
+      seed: 4,
+    });
     expect(res.object).toBe('chat.completion');
     const images = (res.choices[0].message as any).images as any[];
     expect(images).toHaveLength(1);
@@ -36,7 +40,11 @@ describe('openai: chat completions', () => {
   });
 
   it('streamed: delta.images holds the same kind of PNG, and the text arrives in pieces', async () => {
-    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: prompt('openai stream') }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: prompt('openai stream') }],
+      stream: true,
+    });
     const images: any[] = [];
     let text = '';
     let chunks = 0;
@@ -59,7 +67,12 @@ describe('openai: chat completions', () => {
 
 describe('openai: images', () => {
   it('images.generate: b64_json decodes to a PNG and url serves the same bytes', async () => {
-    const res = await client.images.generate({ model: MODEL, prompt: prompt('openai images'), size: '1536x1024', n: 2 });
+    const res = await client.images.generate({
+      model: MODEL,
+      prompt: prompt('openai images'),
+      size: '1536x1024',
+      n: 2,
+    });
     expect(res.data).toHaveLength(2);
     for (const item of res.data!) {
       const bytes = Buffer.from(item.b64_json!, 'base64');
@@ -84,7 +97,11 @@ describe('openai: images', () => {
   });
 
   it('response_format "url" gives URLs only', async () => {
-    const res = await client.images.generate({ model: MODEL, prompt: prompt('openai url only'), response_format: 'url' });
+    const res = await client.images.generate({
+      model: MODEL,
+      prompt: prompt('openai url only'),
+      response_format: 'url',
+    });
     expect(res.data![0].b64_json).toBeUndefined();
     expect(isPng(await download(res.data![0].url!))).toBe(true);
   });

@@ -15,7 +15,9 @@ const isPng = (b64: string) => Buffer.from(b64, 'base64').subarray(0, 8).equals(
 
 describe('@openrouter/sdk: chat.send', () => {
   it('JSON: validates in the SDK, carries an image, and its id finds the generation', async () => {
-    const res = await client.chat.send({ chatRequest: { model: MODEL, messages: [{ role: 'user', content: prompt('sdk chat') }], seed: 7 } });
+    const res = await client.chat.send({
+      chatRequest: { model: MODEL, messages: [{ role: 'user', content: prompt('sdk chat') }], seed: 7 },
+    });
     expect(res.object).toBe('chat.completion');
     expect(res.systemFingerprint).toBeNull();
     const images = res.choices[0].message.images ?? [];
@@ -35,7 +37,9 @@ describe('@openrouter/sdk: chat.send', () => {
   });
 
   it('streamed: chunks arrive with our id; the stream id finds the generation once it is over', async () => {
-    const stream = await client.chat.send({ chatRequest: { model: MODEL, messages: [{ role: 'user', content: prompt('sdk stream') }], stream: true } });
+    const stream = await client.chat.send({
+      chatRequest: { model: MODEL, messages: [{ role: 'user', content: prompt('sdk stream') }], stream: true },
+    });
     const ids = new Set<string>();
     let text = '';
     let chunks = 0;
@@ -50,7 +54,9 @@ describe('@openrouter/sdk: chat.send', () => {
     const [id] = ids;
     let gen;
     for (let i = 0; i < 40 && !gen; i++) {
-      gen = await client.generations.getGeneration({ id }).catch((e) => (e instanceof errors.NotFoundResponseError ? undefined : Promise.reject(e)));
+      gen = await client.generations
+        .getGeneration({ id })
+        .catch((e) => (e instanceof errors.NotFoundResponseError ? undefined : Promise.reject(e)));
       if (!gen) await new Promise((r) => setTimeout(r, 100)); // the record is written as the stream ends
     }
     expect(gen?.data.id).toBe(id);
@@ -60,7 +66,9 @@ describe('@openrouter/sdk: chat.send', () => {
 
 describe('@openrouter/sdk: images.generate', () => {
   it('JSON: raw base64 PNGs with their media type, and usage', async () => {
-    const res = await client.images.generate({ imageGenerationRequest: { model: MODEL, prompt: prompt('sdk images'), n: 2, aspectRatio: '3:2' } });
+    const res = await client.images.generate({
+      imageGenerationRequest: { model: MODEL, prompt: prompt('sdk images'), n: 2, aspectRatio: '3:2' },
+    });
     if (!('data' in res)) throw new Error('expected a JSON answer');
     expect(res.data).toHaveLength(2);
     for (const d of res.data) {
@@ -71,7 +79,9 @@ describe('@openrouter/sdk: images.generate', () => {
   });
 
   it('streamed: partial images arrive before the final image', async () => {
-    const stream = await client.images.generate({ imageGenerationRequest: { model: MODEL, prompt: prompt('sdk images stream'), stream: true } });
+    const stream = await client.images.generate({
+      imageGenerationRequest: { model: MODEL, prompt: prompt('sdk images stream'), stream: true },
+    });
     if ('data' in stream) throw new Error('expected a stream');
     const types: string[] = [];
     let final = '';
@@ -97,7 +107,9 @@ describe('@openrouter/sdk: errors are typed', () => {
 
   it('a 401 is an UnauthorizedResponseError', async () => {
     const stranger = new OpenRouter({ apiKey: 'sk-not-a-key-0000000000000000', serverURL: `${base}/api/v1` });
-    const err = await stranger.chat.send({ chatRequest: { model: MODEL, messages: [{ role: 'user', content: 'hi' }] } }).catch((e) => e);
+    const err = await stranger.chat
+      .send({ chatRequest: { model: MODEL, messages: [{ role: 'user', content: 'hi' }] } })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(errors.UnauthorizedResponseError);
     expect(err.error.code).toBe(401);
   });

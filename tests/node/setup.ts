@@ -57,13 +57,31 @@ export default async function setup(project: TestProject) {
   const child = spawn(
     join(ROOT, 'node_modules/.bin/wrangler'),
     [
-      'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
-      '--log-level', 'warn', '--show-interactive-dev-session=false', '--persist-to', persist,
-      '--var', 'DARKROOM_ENV:development',
-      '--var', `UPSTREAM_BASE_URL:http://127.0.0.1:${upPort}/v1`,
-      '--var', 'DEV_RPM:100000',
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspector),
+      '--log-level',
+      'warn',
+      '--show-interactive-dev-session=false',
+      '--persist-to',
+      persist,
+      '--var',
+      'DARKROOM_ENV:development',
+      '--var',
+      `UPSTREAM_BASE_URL:http://127.0.0.1:${upPort}/v1`,
+      '--var',
+      'DEV_RPM:100000',
     ],
-    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-20_000);

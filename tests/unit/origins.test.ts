@@ -16,9 +16,21 @@ describe('parseOriginPattern', () => {
   ])('accepts %s as %s', (input, stored) => expect(parseOriginPattern(input)).toBe(stored));
 
   it.each([
-    '', '*', '*.com', 'https://*.com', 'example.com', 'https://example.com/path', 'https://example.com?x=1',
-    'https://user:pw@example.com', 'ftp://example.com', 'javascript:alert(1)', 'null', 'https://a.*.example.com',
-    '*example.com', 'https://*.example.com/x', '*.-bad.example.com',
+    '',
+    '*',
+    '*.com',
+    'https://*.com',
+    'example.com',
+    'https://example.com/path',
+    'https://example.com?x=1',
+    'https://user:pw@example.com',
+    'ftp://example.com',
+    'javascript:alert(1)',
+    'null',
+    'https://a.*.example.com',
+    '*example.com',
+    'https://*.example.com/x',
+    '*.-bad.example.com',
   ])('refuses %j', (input) => expect(parseOriginPattern(input)).toBeNull());
 });
 
@@ -42,7 +54,8 @@ describe('originMatches', () => {
   });
 
   it('never matches a null, opaque or malformed origin', () => {
-    for (const o of ['null', '', 'file://', 'not a url', 'https://*.example.com']) expect(originMatches(o, '*.example.com')).toBe(false);
+    for (const o of ['null', '', 'file://', 'not a url', 'https://*.example.com'])
+      expect(originMatches(o, '*.example.com')).toBe(false);
     expect(normaliseOrigin('null')).toBeNull();
   });
 });
@@ -51,8 +64,10 @@ describe('originCandidates', () => {
   it('lists the origin and every wildcard above it, in stored form', () => {
     expect(originCandidates('https://a.b.example.com')).toEqual([
       'https://a.b.example.com',
-      '*.b.example.com', 'https://*.b.example.com',
-      '*.example.com', 'https://*.example.com',
+      '*.b.example.com',
+      'https://*.b.example.com',
+      '*.example.com',
+      'https://*.example.com',
     ]);
     expect(originCandidates('http://localhost:5173')).toEqual(['http://localhost:5173']);
     for (const c of originCandidates('https://x.y.example.org:8443')) expect(parseOriginPattern(c)).toBe(c);

@@ -28,7 +28,13 @@ describe('secretsOf', () => {
       A_KEY: 'fallback-key-0005',
       OTHER: 'not-a-secret-0006',
     };
-    expect(secretsOf(env).sort()).toEqual(['admin-token-0003', 'fallback-key-0005', 'openrouter-key-0002', 'primary-key-0001', 'turnstile-0004']);
+    expect(secretsOf(env).sort()).toEqual([
+      'admin-token-0003',
+      'fallback-key-0005',
+      'openrouter-key-0002',
+      'primary-key-0001',
+      'turnstile-0004',
+    ]);
   });
 });
 
@@ -65,7 +71,9 @@ describe('scrubText and scrubUpstreamText', () => {
     registerSecrets({ ADMIN_TOKEN: 'registered-admin-0123' });
     expect(scrubText('token registered-admin-0123!')).toBe('token [redacted]!');
     expect(scrubText('x', ['extra-secret-9999'])).toBe('x');
-    expect(scrubUpstreamText('bad key sk-or-v1-abcdef0123456789 and Bearer abc.def')).toBe('bad key [redacted] and [redacted]');
+    expect(scrubUpstreamText('bad key sk-or-v1-abcdef0123456789 and Bearer abc.def')).toBe(
+      'bad key [redacted] and [redacted]',
+    );
     expect(scrubUpstreamText('word '.repeat(400)).length).toBe(1001); // capped, with an ellipsis
   });
 });

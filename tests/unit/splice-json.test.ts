@@ -22,7 +22,10 @@ describe('encodeJsonSpliced', () => {
   it('stringifies plainly what is short or not known clean', () => {
     const odd = `data:image/png;base64,${'A'.repeat(70_000)}\n`;
     const items = [{ image_url: { url: odd } }, { image_url: { url: 'data:image/png;base64,AAAA' } }];
-    const pieces = encodeJsonSpliced({ items }, imageUrlFields(items, (i) => i === 1));
+    const pieces = encodeJsonSpliced(
+      { items },
+      imageUrlFields(items, (i) => i === 1),
+    );
     expect(pieces).toHaveLength(1);
     expect(decode(pieces)).toBe(JSON.stringify({ items }));
   });

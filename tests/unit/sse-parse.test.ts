@@ -14,7 +14,11 @@ function render(items: Item[], eol: '\n' | '\r\n' | '\r'): Uint8Array {
   let s = '';
   for (const m of items) {
     if (m.kind === 'comment') s += `:${m.text ? ` ${m.text}` : ''}${eol}${eol}`;
-    else s += `${m.event ? `event: ${m.event}${eol}` : ''}${m.data.split('\n').map((l) => `data: ${l}`).join(eol)}${eol}${eol}`;
+    else
+      s += `${m.event ? `event: ${m.event}${eol}` : ''}${m.data
+        .split('\n')
+        .map((l) => `data: ${l}`)
+        .join(eol)}${eol}${eol}`;
   }
   return enc.encode(s);
 }
@@ -44,7 +48,14 @@ function cut(bytes: Uint8Array, at: number[]): Uint8Array[] {
 }
 
 const chunk = (content: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ id: 'gen-1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }], ...extra });
+  JSON.stringify({
+    id: 'gen-1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [{ index: 0, delta: { content }, finish_reason: null }],
+    ...extra,
+  });
 
 // A realistic upstream stream: keep-alives, text with multi-byte characters, an image line,
 // usage with empty choices, an event name, a multi-line data field and the [DONE] tail.
@@ -53,10 +64,20 @@ const STREAM: Item[] = [
   { kind: 'comment', text: 'OPENROUTER PROCESSING' },
   { kind: 'data', data: chunk('Här är din fyr 🏝️ — ') },
   { kind: 'comment', text: '' },
-  { kind: 'data', data: chunk('', { choices: [{ index: 0, delta: { images: [{ type: 'image_url', image_url: { url: IMAGE } }] }, finish_reason: 'stop' }] }) },
+  {
+    kind: 'data',
+    data: chunk('', {
+      choices: [
+        { index: 0, delta: { images: [{ type: 'image_url', image_url: { url: IMAGE } }] }, finish_reason: 'stop' },
+      ],
+    }),
+  },
   { kind: 'data', data: 'line one\nline two' },
   { kind: 'data', data: '{"x":1}', event: 'message' },
-  { kind: 'data', data: chunk('', { choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } }) },
+  {
+    kind: 'data',
+    data: chunk('', { choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } }),
+  },
   { kind: 'data', data: '[DONE]' },
 ];
 
@@ -79,10 +100,16 @@ describe('sseParse', () => {
 
   it('gives the same events for any chunking of any stream (property)', async () => {
     const item: fc.Arbitrary<Item> = fc.oneof(
-      fc.record({ kind: fc.constant('comment' as const), text: fc.string({ unit: 'grapheme', maxLength: 20 }).map((t) => t.replace(/[\r\n]/g, '').trim()) }),
+      fc.record({
+        kind: fc.constant('comment' as const),
+        text: fc.string({ unit: 'grapheme', maxLength: 20 }).map((t) => t.replace(/[\r\n]/g, '').trim()),
+      }),
       fc.record({
         kind: fc.constant('data' as const),
-        data: fc.oneof(fc.json(), fc.string({ unit: 'grapheme', maxLength: 40 }).map((t) => t.replace(/\r/g, ''))),
+        data: fc.oneof(
+          fc.json(),
+          fc.string({ unit: 'grapheme', maxLength: 40 }).map((t) => t.replace(/\r/g, '')),
+        ),
       }),
     );
     await fc.assert(
@@ -103,7 +130,11 @@ describe('sseParse', () => {
 
   it('joins a multi-megabyte data line, however it is cut', async () => {
     const big = `{"choices":[{"index":0,"delta":{"images":[{"type":"image_url","image_url":{"url":"data:image/png;base64,${'A'.repeat(6 * 1024 * 1024)}"}}]},"finish_reason":"stop"}]}`;
-    const items: Item[] = [{ kind: 'comment', text: 'OPENROUTER PROCESSING' }, { kind: 'data', data: big }, { kind: 'data', data: '[DONE]' }];
+    const items: Item[] = [
+      { kind: 'comment', text: 'OPENROUTER PROCESSING' },
+      { kind: 'data', data: big },
+      { kind: 'data', data: '[DONE]' },
+    ];
     const bytes = render(items, '\n');
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 4 * 1024, max: 256 * 1024 }), async (size) => {
@@ -126,9 +157,18 @@ describe('sseParse', () => {
 
   it('ends with a 502 StageError when one event is larger than the limit', async () => {
     const bytes = render([{ kind: 'data', data: 'x'.repeat(5000) }], '\n');
-    const err = await parse(cut(bytes, Array.from({ length: 10 }, (_, i) => (i + 1) * 500)), { maxLine: 4096 }).catch((e) => e);
+    const err = await parse(
+      cut(
+        bytes,
+        Array.from({ length: 10 }, (_, i) => (i + 1) * 500),
+      ),
+      { maxLine: 4096 },
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(StageError);
-    expect((err as StageError).event).toMatchObject({ type: 'error', error: { status: 502, error: { code: 'upstream_too_large' } } });
+    expect((err as StageError).event).toMatchObject({
+      type: 'error',
+      error: { status: 502, error: { code: 'upstream_too_large' } },
+    });
   });
 
   it('reports every byte chunk as life, even inside one long line', async () => {

@@ -12,7 +12,11 @@ const octet = () => Math.floor(Math.random() * 256);
 export const uniqueIp = () => `10.${octet()}.${octet()}.${octet()}`;
 
 export async function createKey(body: Record<string, unknown>): Promise<{ key: string; id: string; record: any }> {
-  const a = await call('/v1/admin/keys', { method: 'POST', key: ADMIN, body: JSON.stringify({ name: 'test', ...body }) });
+  const a = await call('/v1/admin/keys', {
+    method: 'POST',
+    key: ADMIN,
+    body: JSON.stringify({ name: 'test', ...body }),
+  });
   expect(a.res.status, a.text).toBe(201);
   return { key: a.json.key, id: a.json.id, record: a.json };
 }
@@ -23,7 +27,16 @@ export async function listed(id: string): Promise<any> {
   return a.json.data.find((k: any) => k.id === id);
 }
 
-export function gen(key: string | null, opts: { origin?: string; ip?: string; prompt?: string; extra?: Record<string, unknown>; headers?: Record<string, string> } = {}) {
+export function gen(
+  key: string | null,
+  opts: {
+    origin?: string;
+    ip?: string;
+    prompt?: string;
+    extra?: Record<string, unknown>;
+    headers?: Record<string, string>;
+  } = {},
+) {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.origin) headers.origin = opts.origin;
   headers['x-real-ip'] = opts.ip ?? uniqueIp();

@@ -10,7 +10,8 @@ function expect429(a: { res: Response; json: any }, code: string) {
   expect(a.res.status).toBe(429);
   expect(a.json.error).toMatchObject({ type: 'rate_limit_error', code });
   expect(Number(a.res.headers.get('retry-after'))).toBeGreaterThan(0);
-  for (const h of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']) expect(a.res.headers.get(h), h).toMatch(/^\d+$/);
+  for (const h of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'])
+    expect(a.res.headers.get(h), h).toMatch(/^\d+$/);
 }
 
 describe('rate limit', () => {
@@ -140,7 +141,10 @@ describe('daily spend cap', () => {
     expect429(refused!, 'spend_cap_reached');
     expect(refused!.json.error.message).toMatch(/daily spend cap of this key is used up; it resets at 00:00 UTC/);
     const retryAfter = Number(refused!.res.headers.get('retry-after'));
-    const midnight = Math.ceil((Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1) - Date.now()) / 1000);
+    const midnight = Math.ceil(
+      (Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1) - Date.now()) /
+        1000,
+    );
     expect(Math.abs(retryAfter - midnight)).toBeLessThanOrEqual(2);
     const k = await listed(id);
     expect(k.spent_today_usd).toBeCloseTo(cost, 10);

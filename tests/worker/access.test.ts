@@ -75,7 +75,10 @@ describe('keys: 401 for anything but a live key', () => {
 
   it('accepts the development key only in development', async () => {
     expect((await gen('sk-local-dev')).res.status).toBe(200);
-    const req = new Request(`${SITE}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-local-dev' } });
+    const req = new Request(`${SITE}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-local-dev' },
+    });
     const prod = { ...env, DARKROOM_ENV: 'production' } as unknown as Env;
     await expect(resolvePrincipal(prod, req)).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
     const dev = await resolvePrincipal(env as unknown as Env, req);
@@ -96,7 +99,12 @@ describe('publishable keys: their origins only', () => {
 
   it('gets 403 and no CORS headers from a foreign origin, and 403 with no origin at all', async () => {
     const { key } = await createKey({ type: 'publishable', origins: [WIDGET] });
-    for (const origin of ['https://evil.example', 'http://shop.example.com', 'https://shop.example.com.evil.example', 'null']) {
+    for (const origin of [
+      'https://evil.example',
+      'http://shop.example.com',
+      'https://shop.example.com.evil.example',
+      'null',
+    ]) {
       const a = await gen(key, { origin });
       expect(a.res.status, origin).toBe(403);
       expect(a.json.error.code).toBe('origin_not_allowed');
@@ -129,7 +137,12 @@ describe('publishable keys: their origins only', () => {
     const prompt = uniquePrompt('pk cache');
     const first = await gen(key, { origin: WIDGET, prompt, extra: { seed: 7 } });
     expect(first.res.headers.get('x-cache')).toBe('MISS');
-    const second = await gen(key, { origin: WIDGET, prompt, extra: { seed: 7 }, headers: { 'cache-control': 'no-cache' } });
+    const second = await gen(key, {
+      origin: WIDGET,
+      prompt,
+      extra: { seed: 7 },
+      headers: { 'cache-control': 'no-cache' },
+    });
     expect(second.res.headers.get('x-cache')).toBe('HIT');
   });
 
@@ -139,7 +152,11 @@ describe('publishable keys: their origins only', () => {
       call('/v1/chat/completions', {
         method: 'OPTIONS',
         key: null,
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type',
+        },
       });
     const before = await preflight();
     expect(before.res.status).toBe(204);
@@ -150,7 +167,11 @@ describe('publishable keys: their origins only', () => {
     expect(ok.res.headers.get('access-control-allow-origin')).toBe(origin);
     expect(ok.res.headers.get('access-control-allow-headers')).toContain('authorization');
     expect(ok.res.headers.get('access-control-allow-methods')).toContain('POST');
-    const foreign = await call('/v1/chat/completions', { method: 'OPTIONS', key: null, headers: { origin: 'https://evil.example' } });
+    const foreign = await call('/v1/chat/completions', {
+      method: 'OPTIONS',
+      key: null,
+      headers: { origin: 'https://evil.example' },
+    });
     expect(foreign.res.headers.get('access-control-allow-origin')).toBeNull();
     await call(`/v1/admin/keys/${id}`, { method: 'DELETE', key: ADMIN });
     expect(await env.RECORDS.get(`o:${origin}`)).toBeNull();
@@ -160,9 +181,17 @@ describe('publishable keys: their origins only', () => {
   it('answers preflights for wildcard origins', async () => {
     const domain = `w${Date.now()}.example.net`;
     await createKey({ type: 'publishable', origins: [`https://*.${domain}`] });
-    const a = await call('/v1/chat/completions', { method: 'OPTIONS', key: null, headers: { origin: `https://app.${domain}` } });
+    const a = await call('/v1/chat/completions', {
+      method: 'OPTIONS',
+      key: null,
+      headers: { origin: `https://app.${domain}` },
+    });
     expect(a.res.headers.get('access-control-allow-origin')).toBe(`https://app.${domain}`);
-    const b = await call('/v1/chat/completions', { method: 'OPTIONS', key: null, headers: { origin: `http://app.${domain}` } });
+    const b = await call('/v1/chat/completions', {
+      method: 'OPTIONS',
+      key: null,
+      headers: { origin: `http://app.${domain}` },
+    });
     expect(b.res.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
@@ -179,8 +208,17 @@ describe('playground: same origin, no key', () => {
 describe('admin API', () => {
   it('is 401 without the token or with a wrong one', async () => {
     for (const key of [null, 'wrong-token-0123456789', 'sk-local-dev', `${ADMIN}x`]) {
-      for (const [method, path] of [['GET', '/v1/admin/keys'], ['POST', '/v1/admin/keys'], ['DELETE', '/v1/admin/keys/0123456789abcdef'], ['GET', '/v1/stats']]) {
-        const a = await call(path, { method, key, ...(method === 'POST' ? { body: JSON.stringify({ type: 'secret', name: 'x' }) } : {}) });
+      for (const [method, path] of [
+        ['GET', '/v1/admin/keys'],
+        ['POST', '/v1/admin/keys'],
+        ['DELETE', '/v1/admin/keys/0123456789abcdef'],
+        ['GET', '/v1/stats'],
+      ]) {
+        const a = await call(path, {
+          method,
+          key,
+          ...(method === 'POST' ? { body: JSON.stringify({ type: 'secret', name: 'x' }) } : {}),
+        });
         expect(a.res.status, `${method} ${path} with ${key}`).toBe(401);
         expect(a.json.error.code).toBe('invalid_admin_token');
       }
@@ -202,16 +240,29 @@ describe('admin API', () => {
     [{ type: 'secret', rpm: 0 }, 'rpm'],
     [{ type: 'secret', extra: 1 }, null],
   ])('validates key creation: %j', async (body, param) => {
-    const a = await call('/v1/admin/keys', { method: 'POST', key: ADMIN, body: JSON.stringify({ name: 'bad', ...body }) });
+    const a = await call('/v1/admin/keys', {
+      method: 'POST',
+      key: ADMIN,
+      body: JSON.stringify({ name: 'bad', ...body }),
+    });
     expect(a.res.status).toBe(400);
     expect(a.json.error.type).toBe('invalid_request_error');
     if (param) expect(a.json.error.param ?? a.json.error.message).toContain(param);
   });
 
   it('stores canonical origins and lists keys with spend, without secrets', async () => {
-    const { id } = await createKey({ type: 'publishable', origins: ['HTTPS://Shop.Example.com:443/', '*.Example.org'], rpm: 5, daily_usd: 1 });
+    const { id } = await createKey({
+      type: 'publishable',
+      origins: ['HTTPS://Shop.Example.com:443/', '*.Example.org'],
+      rpm: 5,
+      daily_usd: 1,
+    });
     const k = await listed(id);
-    expect(k).toMatchObject({ type: 'publishable', origins: ['https://shop.example.com', '*.example.org'], limits: { rpm: 5, concurrency: 2, daily_usd: 1 } });
+    expect(k).toMatchObject({
+      type: 'publishable',
+      origins: ['https://shop.example.com', '*.example.org'],
+      limits: { rpm: 5, concurrency: 2, daily_usd: 1 },
+    });
     expect(k.spent_today_usd).toBe(0);
     expect(k.key).toBeUndefined();
   });
@@ -243,13 +294,22 @@ describe('headers and secrets', () => {
   it('scrubs the upstream key and the admin token out of upstream error messages', async () => {
     const prompt = uniquePrompt('leak');
     const message = `bad request: key ${env.UPSTREAM_API_KEY} token ${env.ADMIN_TOKEN} Bearer ${env.UPSTREAM_API_KEY}`;
-    await script(prompt, [{ kind: 'status', status: 400, body: { error: { message, code: 400 } }, headers: { 'x-echo': String(env.UPSTREAM_API_KEY) } }]);
+    await script(prompt, [
+      {
+        kind: 'status',
+        status: 400,
+        body: { error: { message, code: 400 } },
+        headers: { 'x-echo': String(env.UPSTREAM_API_KEY) },
+      },
+    ]);
     for (const stream of [false, true]) {
       const a = await chat(ask(prompt, { stream }));
       expect(a.res.status).toBe(400);
       expect(a.json.error.message).toContain('bad request');
     }
-    await script(prompt + ' 401', [{ kind: 'status', status: 401, body: { error: { message: `invalid key ${env.UPSTREAM_API_KEY}` } } }]);
+    await script(prompt + ' 401', [
+      { kind: 'status', status: 401, body: { error: { message: `invalid key ${env.UPSTREAM_API_KEY}` } } },
+    ]);
     const b = await chat(ask(prompt + ' 401'));
     expect(b.res.status).toBe(502);
   });

@@ -53,9 +53,7 @@ async function normalised(res: Response): Promise<string> {
   const scrub = (s: string) => {
     let out = s;
     for (const [id, token] of ids) out = out.split(id).join(token);
-    return out
-      .replace(/chatcmpl-fake-\d+/g, 'chatcmpl-fake-<n>')
-      .replace(/"(created|created_at)":\d+/g, '"$1":<time>');
+    return out.replace(/chatcmpl-fake-\d+/g, 'chatcmpl-fake-<n>').replace(/"(created|created_at)":\d+/g, '"$1":<time>');
   };
   const headers = [...res.headers]
     .map(([k, v]) => {
@@ -72,9 +70,16 @@ async function normalised(res: Response): Promise<string> {
   return `${res.status}\n${headers.join('\n')}\n\n${body}\n`;
 }
 
-const chat = (body: Record<string, unknown>, headers?: Record<string, string>): Req => ({ path: '/v1/chat/completions', body, headers });
+const chat = (body: Record<string, unknown>, headers?: Record<string, string>): Req => ({
+  path: '/v1/chat/completions',
+  body,
+  headers,
+});
 const images = (body: Record<string, unknown>): Req => ({ path: '/v1/images/generations', body });
-const ask = (label: string, extra: Record<string, unknown> = {}) => ({ messages: [{ role: 'user', content: P(label) }], ...extra });
+const ask = (label: string, extra: Record<string, unknown> = {}) => ({
+  messages: [{ role: 'user', content: P(label) }],
+  ...extra,
+});
 
 /** In order: a miss must come before its hit. */
 const CASES: [name: string, req: Req, setup?: () => Promise<void>][] = [
@@ -88,7 +93,11 @@ const CASES: [name: string, req: Req, setup?: () => Promise<void>][] = [
   ['chat-sse-url-format', chat(ask('chat url', { seed: 45, stream: true }), { 'x-image-format': 'url' })],
   ['chat-json-unseeded', chat(ask('chat unseeded'))],
   ['chat-json-max-tokens', chat(ask('chat max tokens', { seed: 46, max_tokens: 300 }))],
-  ['chat-sse-reasoning', chat(ask('chat reasoning', { seed: 47, stream: true })), () => script(P('chat reasoning'), [{ kind: 'reasoning' }])],
+  [
+    'chat-sse-reasoning',
+    chat(ask('chat reasoning', { seed: 47, stream: true })),
+    () => script(P('chat reasoning'), [{ kind: 'reasoning' }]),
+  ],
   ['images-json-miss', images({ prompt: P('images json'), seed: 7, size: '1536x1024' })],
   ['images-json-hit', images({ prompt: P('images json'), seed: 7, size: '1536x1024' })],
   ['images-json-url-n2', images({ prompt: P('images url n2'), seed: 8, n: 2, response_format: 'url' })],
@@ -98,21 +107,92 @@ const CASES: [name: string, req: Req, setup?: () => Promise<void>][] = [
   ['images-sse-url', images({ prompt: P('images sse url'), stream: true, response_format: 'url' })],
   ['error-400-unknown-param', chat(ask('err 400', { temperature: 0.5 }))],
   ['error-400-invalid-json', { path: '/v1/chat/completions', raw: '{"messages": [' }],
-  ['error-400-images-contradiction', images({ prompt: P('err contradiction'), size: '1536x1024', aspect_ratio: '1:1' })],
-  ['error-401-bad-key', { path: '/v1/chat/completions', body: ask('err 401'), headers: { authorization: 'Bearer sk-nope' } }],
+  [
+    'error-400-images-contradiction',
+    images({ prompt: P('err contradiction'), size: '1536x1024', aspect_ratio: '1:1' }),
+  ],
+  [
+    'error-401-bad-key',
+    { path: '/v1/chat/completions', body: ask('err 401'), headers: { authorization: 'Bearer sk-nope' } },
+  ],
   ['error-404-route', { path: '/v1/nothing-here', method: 'GET' }],
   ['error-405-method', { path: '/v1/chat/completions', method: 'GET' }],
-  ['error-413-body', { path: '/v1/chat/completions', raw: JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(25 * 1024 * 1024) }] }) }],
-  ['error-upstream-400-json', chat(ask('err up 400')), () => script(P('err up 400'), [{ kind: 'status', status: 400, body: { error: { message: 'bad prompt', type: 'invalid_request_error', code: 'invalid_prompt' } } }])],
+  [
+    'error-413-body',
+    {
+      path: '/v1/chat/completions',
+      raw: JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(25 * 1024 * 1024) }] }),
+    },
+  ],
+  [
+    'error-upstream-400-json',
+    chat(ask('err up 400')),
+    () =>
+      script(P('err up 400'), [
+        {
+          kind: 'status',
+          status: 400,
+          body: { error: { message: 'bad prompt', type: 'invalid_request_error', code: 'invalid_prompt' } },
+        },
+      ]),
+  ],
   ['error-upstream-400-sse', chat(ask('err up 400', { stream: true }))],
-  ['error-upstream-402-credits', chat(ask('err up 402')), () => script(P('err up 402'), [{ kind: 'status', status: 402, body: { error: { code: 402, message: 'Insufficient credits. Add more using https://openrouter.ai/credits', metadata: { error_type: 'payment_required' } } } }])],
-  ['error-upstream-429', chat(ask('err up 429', { stream: true })), () => script(P('err up 429'), [{ kind: 'status', status: 429, headers: { 'retry-after': '120' } }])],
-  ['error-upstream-mid-stream', chat(ask('err mid', { stream: true })), () => script(P('err mid'), [{ kind: 'error-chunk', code: 502 }])],
-  ['error-upstream-mid-stream-json', chat(ask('err mid json')), () => script(P('err mid json'), [{ kind: 'error-chunk', code: 502 }])],
-  ['error-upstream-truncated-sse', chat(ask('err trunc', { stream: true })), () => script(P('err trunc'), [{ kind: 'truncate' }])],
+  [
+    'error-upstream-402-credits',
+    chat(ask('err up 402')),
+    () =>
+      script(P('err up 402'), [
+        {
+          kind: 'status',
+          status: 402,
+          body: {
+            error: {
+              code: 402,
+              message: 'Insufficient credits. Add more using https://openrouter.ai/credits',
+              metadata: { error_type: 'payment_required' },
+            },
+          },
+        },
+      ]),
+  ],
+  [
+    'error-upstream-429',
+    chat(ask('err up 429', { stream: true })),
+    () => script(P('err up 429'), [{ kind: 'status', status: 429, headers: { 'retry-after': '120' } }]),
+  ],
+  [
+    'error-upstream-mid-stream',
+    chat(ask('err mid', { stream: true })),
+    () => script(P('err mid'), [{ kind: 'error-chunk', code: 502 }]),
+  ],
+  [
+    'error-upstream-mid-stream-json',
+    chat(ask('err mid json')),
+    () => script(P('err mid json'), [{ kind: 'error-chunk', code: 502 }]),
+  ],
+  [
+    'error-upstream-truncated-sse',
+    chat(ask('err trunc', { stream: true })),
+    () => script(P('err trunc'), [{ kind: 'truncate' }]),
+  ],
   ['error-upstream-html', chat(ask('err html')), () => script(P('err html'), [{ kind: 'html' }])],
-  ['error-images-upstream-400', images({ prompt: P('err images 400') }), () => script(P('err images 400'), [{ kind: 'status', status: 400, body: { error: { message: 'bad prompt', type: 'invalid_request_error', code: 'invalid_prompt' } } }])],
-  ['error-images-mid-stream', images({ prompt: P('err images mid'), stream: true }), () => script(P('err images mid'), [{ kind: 'error-chunk', code: 502 }])],
+  [
+    'error-images-upstream-400',
+    images({ prompt: P('err images 400') }),
+    () =>
+      script(P('err images 400'), [
+        {
+          kind: 'status',
+          status: 400,
+          body: { error: { message: 'bad prompt', type: 'invalid_request_error', code: 'invalid_prompt' } },
+        },
+      ]),
+  ],
+  [
+    'error-images-mid-stream',
+    images({ prompt: P('err images mid'), stream: true }),
+    () => script(P('err images mid'), [{ kind: 'error-chunk', code: 502 }]),
+  ],
 ];
 
 describe('answers are byte for byte what they were', () => {

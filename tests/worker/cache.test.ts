@@ -2,7 +2,19 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, cacheKey } from '../../worker/cache/key';
-import { ask, chat, eventually, imagesOf, parseSse, script, sseJson, textOf, uniquePrompt, upstreamRequests, DEV_KEY } from './helpers';
+import {
+  ask,
+  chat,
+  eventually,
+  imagesOf,
+  parseSse,
+  script,
+  sseJson,
+  textOf,
+  uniquePrompt,
+  upstreamRequests,
+  DEV_KEY,
+} from './helpers';
 
 const seeded = (prompt: string, extra: Record<string, unknown> = {}) => ask(prompt, { seed: 42, ...extra });
 const urls = (a: Parameters<typeof imagesOf>[0]) => imagesOf(a).map((i) => i.darkroom.url);
@@ -11,7 +23,12 @@ const DEV_SCOPE = { scope: 'dev', upstream: 'custom' };
 const count = async (prompt: string) => (await upstreamRequests(prompt)).count;
 
 describe('miss then hit', () => {
-  for (const [first, second] of [[false, false], [false, true], [true, false], [true, true]]) {
+  for (const [first, second] of [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ]) {
     it(`first ${first ? 'SSE' : 'JSON'}, then ${second ? 'SSE' : 'JSON'}`, async () => {
       const prompt = uniquePrompt('combo');
       const a = await chat(seeded(prompt, { stream: first }));
@@ -42,7 +59,11 @@ describe('miss then hit', () => {
     await chat(seeded(prompt, { stream: true }));
     const b = await chat(seeded(prompt, { stream: true }));
     expect(b.res.headers.get('x-cache')).toBe('HIT');
-    expect(sseJson(b.text).map((c) => c.choices[0]?.delta?.reasoning ?? '').join('')).toBe('Thinking about foxes.');
+    expect(
+      sseJson(b.text)
+        .map((c) => c.choices[0]?.delta?.reasoning ?? '')
+        .join(''),
+    ).toBe('Thinking about foxes.');
   });
 
   it('answers lean hits without reading R2 for base64', async () => {
@@ -57,20 +78,26 @@ describe('miss then hit', () => {
 
 describe('the key', () => {
   it('is canonical JSON: key order does not matter', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"x":1,"y":2}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"x":1,"y":2}]},"b":1}',
+    );
   });
 
   it('treats "x" and [{type:"text",text:"x"}] as the same message, and ignores stream and user', async () => {
     const base = { model: 'openai/gpt-5.4-image-2', seed: 1, messages: [{ role: 'user' as const, content: 'x' }] };
     const k1 = await cacheKey(base, DEV_SCOPE);
-    expect(await cacheKey({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] }, DEV_SCOPE)).toBe(k1);
+    expect(
+      await cacheKey({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] }, DEV_SCOPE),
+    ).toBe(k1);
     expect(await cacheKey({ ...base, stream: true, user: 'u1' }, DEV_SCOPE)).toBe(k1);
     expect(await cacheKey({ ...base, seed: 2 }, DEV_SCOPE)).not.toBe(k1);
     expect(await cacheKey({ ...base, image_config: { aspect_ratio: '16:9' } }, DEV_SCOPE)).not.toBe(k1);
     expect(await cacheKey({ ...base, frequency_penalty: 1 }, DEV_SCOPE)).not.toBe(k1);
     expect(await cacheKey({ ...base, messages: [{ role: 'user', content: 'y' }] }, DEV_SCOPE)).not.toBe(k1);
     expect(await cacheKey({ ...base, modalities: ['image'] }, DEV_SCOPE)).not.toBe(k1);
-    expect(await cacheKey({ ...base, max_tokens: 10 }, DEV_SCOPE)).toBe(await cacheKey({ ...base, max_completion_tokens: 10 }, DEV_SCOPE));
+    expect(await cacheKey({ ...base, max_tokens: 10 }, DEV_SCOPE)).toBe(
+      await cacheKey({ ...base, max_completion_tokens: 10 }, DEV_SCOPE),
+    );
     expect(await cacheKey(base, { ...DEV_SCOPE, scope: 'key:0123456789abcdef' })).not.toBe(k1); // another caller's scope
     expect(await cacheKey(base, { ...DEV_SCOPE, upstream: 'demo' })).not.toBe(k1); // another upstream
   });
@@ -78,7 +105,11 @@ describe('the key', () => {
   it('maps equal requests to one entry over HTTP and unequal ones to different entries', async () => {
     const prompt = uniquePrompt('normalised');
     await chat(seeded(prompt));
-    const same = await chat({ seed: 42, user: 'someone', messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }] });
+    const same = await chat({
+      seed: 42,
+      user: 'someone',
+      messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
+    });
     expect(same.res.headers.get('x-cache')).toBe('HIT');
     const alias = await chat(seeded(prompt, { model: 'gpt-5.4-image-2' }));
     expect(alias.res.headers.get('x-cache')).toBe('HIT');
@@ -179,7 +210,9 @@ describe('in flight', () => {
   it('20 concurrent identical requests cause one upstream generation; each gets the full answer', async () => {
     const prompt = uniquePrompt('coalesce');
     await script(prompt, [{ kind: 'delay', ms: 30 }]);
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => chat(seeded(prompt, { stream: i % 2 === 0 }))));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => chat(seeded(prompt, { stream: i % 2 === 0 }))),
+    );
     expect(await count(prompt)).toBe(1);
     const first = urls(answers[0]);
     for (const a of answers) {

@@ -2,7 +2,21 @@
 // served back byte for byte, the lean URL format, keep-alives, usage and errors.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { ask, call, chat, dataUrlBytes, eventually, imagesOf, script, sha256Hex, sseJson, textOf, uniquePrompt, upstreamRequests, parseSse } from './helpers';
+import {
+  ask,
+  call,
+  chat,
+  dataUrlBytes,
+  eventually,
+  imagesOf,
+  script,
+  sha256Hex,
+  sseJson,
+  textOf,
+  uniquePrompt,
+  upstreamRequests,
+  parseSse,
+} from './helpers';
 
 describe('POST /v1/chat/completions', () => {
   it('answers JSON with the upstream data URL and our URL beside it, both the same PNG', async () => {
@@ -23,7 +37,10 @@ describe('POST /v1/chat/completions', () => {
     expect(served.res.headers.get('content-type')).toBe('image/png');
     const stored = await env.IMAGES.get(`${img.darkroom.sha256}.png`);
     expect(new Uint8Array(await stored!.arrayBuffer())).toEqual(bytes);
-    expect(a.json.usage.cost).toBeCloseTo((a.json.usage.prompt_tokens * 8 + a.json.usage.completion_tokens * 15) / 1e6, 8);
+    expect(a.json.usage.cost).toBeCloseTo(
+      (a.json.usage.prompt_tokens * 8 + a.json.usage.completion_tokens * 15) / 1e6,
+      8,
+    );
     expect(a.json.darkroom.share_url).toMatch(/^https:\/\/darkroom\.test\/s\//);
   });
 
@@ -94,7 +111,11 @@ describe('POST /v1/chat/completions', () => {
     const json = await chat(ask(prompt));
     expect(json.json.choices[0].message.reasoning).toBe('Thinking about foxes.');
     const stream = await chat(ask(prompt, { stream: true }));
-    expect(sseJson(stream.text).map((c) => c.choices[0]?.delta?.reasoning ?? '').join('')).toBe('Thinking about foxes.');
+    expect(
+      sseJson(stream.text)
+        .map((c) => c.choices[0]?.delta?.reasoning ?? '')
+        .join(''),
+    ).toBe('Thinking about foxes.');
   });
 
   it('turns an upstream error chunk mid-stream into an OpenAI error event', async () => {

@@ -20,41 +20,126 @@ function validatorFor(d: any, name: string) {
 
 const chatBase = { messages: [{ role: 'user', content: 'a fox' }] };
 const chatSamples: Record<string, unknown>[] = [
-  {}, { model: 'openai/gpt-5.4-image-2' }, { model: 'gpt-5.4-image-2' }, { model: 'gpt-4o' }, { model: 5 },
-  { frequency_penalty: -2 }, { frequency_penalty: 2.01 }, { presence_penalty: '1' },
-  { logit_bias: { '50256': -100 } }, { logit_bias: { '50256': 101 } }, { logit_bias: { word: 1 } },
+  {},
+  { model: 'openai/gpt-5.4-image-2' },
+  { model: 'gpt-5.4-image-2' },
+  { model: 'gpt-4o' },
+  { model: 5 },
+  { frequency_penalty: -2 },
+  { frequency_penalty: 2.01 },
+  { presence_penalty: '1' },
+  { logit_bias: { '50256': -100 } },
+  { logit_bias: { '50256': 101 } },
+  { logit_bias: { word: 1 } },
   { logit_bias: Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [String(i), 1])) },
-  { logprobs: true, top_logprobs: 5 }, { top_logprobs: 5 }, { logprobs: false, top_logprobs: 5 }, { logprobs: true, top_logprobs: 21 },
-  { max_completion_tokens: 0 }, { max_completion_tokens: 1.5 }, { max_tokens: 100 },
-  { reasoning: { effort: 'high' } }, { reasoning: { effort: 'extreme' } }, { reasoning: { bogus: 1 } },
-  { response_format: { type: 'json_object' } }, { response_format: { type: 'json_schema' } }, { response_format: { type: 'xml' } },
+  { logprobs: true, top_logprobs: 5 },
+  { top_logprobs: 5 },
+  { logprobs: false, top_logprobs: 5 },
+  { logprobs: true, top_logprobs: 21 },
+  { max_completion_tokens: 0 },
+  { max_completion_tokens: 1.5 },
+  { max_tokens: 100 },
+  { reasoning: { effort: 'high' } },
+  { reasoning: { effort: 'extreme' } },
+  { reasoning: { bogus: 1 } },
+  { response_format: { type: 'json_object' } },
+  { response_format: { type: 'json_schema' } },
+  { response_format: { type: 'xml' } },
   { response_format: { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object' }, strict: true } } },
-  { seed: 0 }, { seed: -1 }, { seed: -2 }, { seed: 1.5 }, { seed: 2 ** 40 }, { seed: 2 ** 53 },
-  { stop: 'x' }, { stop: ['a', 'b', 'c', 'd', 'e'] }, { stop: [] }, { stop: null },
-  { modalities: ['image'] }, { modalities: ['audio'] }, { modalities: [] }, { modalities: ['image', 'text', 'image'] },
-  { image_config: { aspect_ratio: '16:9' } }, { image_config: { aspect_ratio: '7:3' } }, { image_config: { quality: 'high', n: 2, hd: true } },
-  { image_config: { nested: { a: 1 } } }, { image_config: { list: [1] } }, { image_config: 'wide' },
-  { stream: true, stream_options: { include_usage: true } }, { stream_options: { other: 1 } },
-  { user: 'u' }, { user: 5 }, { temperature: 0.5 }, { tools: [] },
-  { messages: [] }, { messages: 'hi' }, { messages: [{ role: 'tool', content: 'x' }] }, { messages: [{ role: 'user' }] },
+  { seed: 0 },
+  { seed: -1 },
+  { seed: -2 },
+  { seed: 1.5 },
+  { seed: 2 ** 40 },
+  { seed: 2 ** 53 },
+  { stop: 'x' },
+  { stop: ['a', 'b', 'c', 'd', 'e'] },
+  { stop: [] },
+  { stop: null },
+  { modalities: ['image'] },
+  { modalities: ['audio'] },
+  { modalities: [] },
+  { modalities: ['image', 'text', 'image'] },
+  { image_config: { aspect_ratio: '16:9' } },
+  { image_config: { aspect_ratio: '7:3' } },
+  { image_config: { quality: 'high', n: 2, hd: true } },
+  { image_config: { nested: { a: 1 } } },
+  { image_config: { list: [1] } },
+  { image_config: 'wide' },
+  { stream: true, stream_options: { include_usage: true } },
+  { stream_options: { other: 1 } },
+  { user: 'u' },
+  { user: 5 },
+  { temperature: 0.5 },
+  { tools: [] },
+  { messages: [] },
+  { messages: 'hi' },
+  { messages: [{ role: 'tool', content: 'x' }] },
+  { messages: [{ role: 'user' }] },
   { messages: [{ role: 'user', content: [{ type: 'video', url: 'x' }] }] },
   { messages: [{ role: 'user', content: 'x', extra: 1 }] },
-  { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://e.x/a.png', detail: 'high' } }] }] },
+  {
+    messages: [
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://e.x/a.png', detail: 'high' } }] },
+    ],
+  },
   { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: '' } }] }] },
-  { messages: [{ role: 'user', content: [{ type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,AA' } }] }] },
-  { messages: [{ role: 'assistant', content: null, images: [{ type: 'image_url', image_url: { url: 'data:x' }, index: 0, extra: 1 }] }] },
-  { messages: [{ role: 'system', content: [] }] }, { messages: [{ role: 'developer', content: 'be brief' }, { role: 'user', content: 'x' }] },
+  {
+    messages: [
+      {
+        role: 'user',
+        content: [{ type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,AA' } }],
+      },
+    ],
+  },
+  {
+    messages: [
+      {
+        role: 'assistant',
+        content: null,
+        images: [{ type: 'image_url', image_url: { url: 'data:x' }, index: 0, extra: 1 }],
+      },
+    ],
+  },
+  { messages: [{ role: 'system', content: [] }] },
+  {
+    messages: [
+      { role: 'developer', content: 'be brief' },
+      { role: 'user', content: 'x' },
+    ],
+  },
 ];
 const imageSamples: Record<string, unknown>[] = [
-  { prompt: 'x' }, {}, { prompt: '' }, { prompt: 5 }, { prompt: 'x', bogus: 1 },
-  { prompt: 'x', n: 0 }, { prompt: 'x', n: 4 }, { prompt: 'x', n: 5 }, { prompt: 'x', n: 1.5 },
-  { prompt: 'x', size: '1536x1024' }, { prompt: 'x', size: '640x480' }, { prompt: 'x', size: 'auto' },
-  { prompt: 'x', model: 'gpt-5.4-image-2' }, { prompt: 'x', model: 'dall-e-3' },
-  { prompt: 'x', quality: 'hd' }, { prompt: 'x', quality: 'ultra' }, { prompt: 'x', background: 'transparent' },
-  { prompt: 'x', output_format: 'gif' }, { prompt: 'x', output_compression: 101 }, { prompt: 'x', moderation: 'low' },
-  { prompt: 'x', response_format: 'url' }, { prompt: 'x', response_format: 'data_url' }, { prompt: 'x', partial_images: 4 },
-  { prompt: 'x', style: 'vivid' }, { prompt: 'x', seed: -1 }, { prompt: 'x', seed: -2 }, { prompt: 'x', stream: 'yes' },
-  { prompt: 'x', aspect_ratio: '21:9' }, { prompt: 'x', aspect_ratio: '1:8' }, { prompt: 'x'.repeat(32_001) },
+  { prompt: 'x' },
+  {},
+  { prompt: '' },
+  { prompt: 5 },
+  { prompt: 'x', bogus: 1 },
+  { prompt: 'x', n: 0 },
+  { prompt: 'x', n: 4 },
+  { prompt: 'x', n: 5 },
+  { prompt: 'x', n: 1.5 },
+  { prompt: 'x', size: '1536x1024' },
+  { prompt: 'x', size: '640x480' },
+  { prompt: 'x', size: 'auto' },
+  { prompt: 'x', model: 'gpt-5.4-image-2' },
+  { prompt: 'x', model: 'dall-e-3' },
+  { prompt: 'x', quality: 'hd' },
+  { prompt: 'x', quality: 'ultra' },
+  { prompt: 'x', background: 'transparent' },
+  { prompt: 'x', output_format: 'gif' },
+  { prompt: 'x', output_compression: 101 },
+  { prompt: 'x', moderation: 'low' },
+  { prompt: 'x', response_format: 'url' },
+  { prompt: 'x', response_format: 'data_url' },
+  { prompt: 'x', partial_images: 4 },
+  { prompt: 'x', style: 'vivid' },
+  { prompt: 'x', seed: -1 },
+  { prompt: 'x', seed: -2 },
+  { prompt: 'x', stream: 'yes' },
+  { prompt: 'x', aspect_ratio: '21:9' },
+  { prompt: 'x', aspect_ratio: '1:8' },
+  { prompt: 'x'.repeat(32_001) },
 ];
 
 /** Every property set to a spread of wrong and edge values: catches drift the hand-picked samples miss. */
@@ -76,28 +161,50 @@ describe('GET /openapi.json', () => {
     expect(a.res.status).toBe(200);
     expect(a.json.openapi).toBe('3.1.0');
     expect(a.json.servers).toEqual([{ url: 'https://darkroom.test' }]);
-    for (const p of ['/v1/chat/completions', '/v1/images/generations', '/v1/generations/{id}', '/v1/models', '/v1/models/{model}', '/i/{name}', '/i/{sha256}/{variant}',
-      '/s/{id}', '/embed', '/v1/admin/keys', '/v1/admin/keys/{id}', '/v1/stats', '/healthz', '/openapi.json', '/docs']) {
+    for (const p of [
+      '/v1/chat/completions',
+      '/v1/images/generations',
+      '/v1/generations/{id}',
+      '/v1/models',
+      '/v1/models/{model}',
+      '/i/{name}',
+      '/i/{sha256}/{variant}',
+      '/s/{id}',
+      '/embed',
+      '/v1/admin/keys',
+      '/v1/admin/keys/{id}',
+      '/v1/stats',
+      '/healthz',
+      '/openapi.json',
+      '/docs',
+    ]) {
       expect(a.json.paths[p], p).toBeDefined();
     }
-    expect(a.json.paths['/v1/chat/completions'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/ChatCompletionRequest');
-    expect(a.json.paths['/v1/images/generations'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/ImageGenerationRequest');
+    expect(a.json.paths['/v1/chat/completions'].post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/ChatCompletionRequest',
+    );
+    expect(a.json.paths['/v1/images/generations'].post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/ImageGenerationRequest',
+    );
   });
 
   it.each([
     ['ChatCompletionRequest', ChatCompletionRequest, chatSamples.map((s) => ({ ...chatBase, ...s })), chatBase],
     ['ImageGenerationRequest', ImageGenerationRequest, imageSamples, { prompt: 'x' }],
     ['OpenRouterImagesRequest', OpenRouterImagesRequest, imageSamples, { prompt: 'x' }],
-  ] as const)('%s in the document accepts and rejects exactly what the validator does', async (name, zod, samples, base) => {
-    const d = await openapi();
-    const v = validatorFor(d, name);
-    const all = [...samples, ...mutations(d.components.schemas[name], base)];
-    const disagree = all
-      .map((s) => ({ s, zod: zod.safeParse(s).success, doc: v.validate(s).valid }))
-      .filter((r) => r.zod !== r.doc);
-    expect(disagree.map((r) => `${JSON.stringify(r.s).slice(0, 160)} zod=${r.zod} doc=${r.doc}`)).toEqual([]);
-    expect(all.filter((s) => zod.safeParse(s).success).length).toBeGreaterThan(10);
-  });
+  ] as const)(
+    '%s in the document accepts and rejects exactly what the validator does',
+    async (name, zod, samples, base) => {
+      const d = await openapi();
+      const v = validatorFor(d, name);
+      const all = [...samples, ...mutations(d.components.schemas[name], base)];
+      const disagree = all
+        .map((s) => ({ s, zod: zod.safeParse(s).success, doc: v.validate(s).valid }))
+        .filter((r) => r.zod !== r.doc);
+      expect(disagree.map((r) => `${JSON.stringify(r.s).slice(0, 160)} zod=${r.zod} doc=${r.doc}`)).toEqual([]);
+      expect(all.filter((s) => zod.safeParse(s).success).length).toBeGreaterThan(10);
+    },
+  );
 
   it('describes every request field', async () => {
     const d = await openapi();
@@ -105,7 +212,11 @@ describe('GET /openapi.json', () => {
       for (const [field, p] of Object.entries(d.components.schemas[name].properties as Record<string, any>)) {
         expect(p.description, `${name}.${field}`).toBeTruthy();
       }
-      for (const field of Object.keys(FIELD_DOCS[name])) expect(d.components.schemas[name].properties[field], `${name}.${field} is documented but does not exist`).toBeDefined();
+      for (const field of Object.keys(FIELD_DOCS[name]))
+        expect(
+          d.components.schemas[name].properties[field],
+          `${name}.${field} is documented but does not exist`,
+        ).toBeDefined();
     }
   });
 
@@ -121,9 +232,15 @@ describe('GET /openapi.json', () => {
     for (const block of streamed.text.split('\n\n')) {
       if (block.startsWith('data: {')) check('ChatCompletionChunk', JSON.parse(block.slice(6)));
     }
-    const images = await call('/v1/images/generations', { method: 'POST', body: JSON.stringify({ prompt, n: 2, seed: 11 }) });
+    const images = await call('/v1/images/generations', {
+      method: 'POST',
+      body: JSON.stringify({ prompt, n: 2, seed: 11 }),
+    });
     check('ImagesResponse', images.json);
-    const events = await call('/v1/images/generations', { method: 'POST', body: JSON.stringify({ prompt, stream: true }) });
+    const events = await call('/v1/images/generations', {
+      method: 'POST',
+      body: JSON.stringify({ prompt, stream: true }),
+    });
     const completed = events.text.split('\n\n').filter((b) => b.startsWith('event: image_generation.completed'));
     expect(completed.length).toBe(1);
     for (const b of completed) check('ImageGenerationCompletedEvent', JSON.parse(b.split('\ndata: ')[1]));
@@ -150,10 +267,13 @@ describe('GET /docs', () => {
     expect(a.text).not.toMatch(/<script|\son[a-z]+=/i);
     for (const [path, item] of Object.entries(d.paths as Record<string, any>)) {
       for (const method of Object.keys(item)) {
-        expect(a.text, `${method} ${path}`).toContain(`<span class="method ${method}">${method.toUpperCase()}</span> <code class="path">${path}</code>`);
+        expect(a.text, `${method} ${path}`).toContain(
+          `<span class="method ${method}">${method.toUpperCase()}</span> <code class="path">${path}</code>`,
+        );
       }
     }
-    for (const field of Object.keys(FIELD_DOCS.ImageGenerationRequest)) expect(a.text).toContain(`<code>${field}</code>`);
+    for (const field of Object.keys(FIELD_DOCS.ImageGenerationRequest))
+      expect(a.text).toContain(`<code>${field}</code>`);
     expect(a.text).toContain('language-sh');
     expect(a.text).toContain('from openai import OpenAI');
     expect(a.text).toContain('import OpenAI from &#39;openai&#39;');

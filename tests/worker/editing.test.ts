@@ -5,7 +5,17 @@ import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { custom } from '../../worker/providers/custom';
 import { selectProviders } from '../../worker/providers';
-import { answerOf, call, chat, DEV_KEY, eventually, script, sha256Hex, uniquePrompt, upstreamRequests } from './helpers';
+import {
+  answerOf,
+  call,
+  chat,
+  DEV_KEY,
+  eventually,
+  script,
+  sha256Hex,
+  uniquePrompt,
+  upstreamRequests,
+} from './helpers';
 import { dataUrl, makePng } from './png';
 
 const up = () => env.FAKE_UPSTREAM as string;
@@ -22,7 +32,8 @@ function edit(form: FormData | Record<string, unknown>) {
 function formOf(fields: Record<string, string | number | boolean>, files: [string, Uint8Array, string?][]): FormData {
   const f = new FormData();
   for (const [k, v] of Object.entries(fields)) f.append(k, String(v));
-  for (const [name, bytes, filename] of files) f.append(name, new File([bytes], filename ?? 'image.png', { type: 'image/png' }));
+  for (const [name, bytes, filename] of files)
+    f.append(name, new File([bytes], filename ?? 'image.png', { type: 'image/png' }));
   return f;
 }
 
@@ -67,7 +78,17 @@ describe('POST /v1/images/edits', () => {
     const stored = await env.IMAGES.get(key);
     expect(new Uint8Array(await stored!.arrayBuffer())).toEqual(png);
     const rec = await recordOf(a.json.data[0].darkroom.generation_id);
-    expect(rec.inputs).toEqual([{ role: 'image', url: `https://darkroom.test/i/${key}`, sha256: key.slice(0, 64), content_type: 'image/png', bytes: png.length, width: 40, height: 30 }]);
+    expect(rec.inputs).toEqual([
+      {
+        role: 'image',
+        url: `https://darkroom.test/i/${key}`,
+        sha256: key.slice(0, 64),
+        content_type: 'image/png',
+        bytes: png.length,
+        width: 40,
+        height: 30,
+      },
+    ]);
     expect(rec.parent).toBeNull();
     const page = await call(`/s/${rec.id}`, { key: null });
     expect(page.text).toContain('Made from');
@@ -78,7 +99,13 @@ describe('POST /v1/images/edits', () => {
     const prompt = uniquePrompt('edit many files');
     const [a1, a2] = [await makePng(32, 32, { seed: 1 }), await makePng(32, 32, { seed: 2 })];
     const mask = await makePng(32, 32, { alpha: true, seed: 3 });
-    const a = await edit(formOf({ prompt, n: 2 }, [['image[]', a1], ['image[]', a2], ['mask', mask, 'mask.png']]));
+    const a = await edit(
+      formOf({ prompt, n: 2 }, [
+        ['image[]', a1],
+        ['image[]', a2],
+        ['mask', mask, 'mask.png'],
+      ]),
+    );
     expect(a.res.status, a.text).toBe(200);
     expect(a.json.data).toHaveLength(2);
     const seen = await upstreamRequests(prompt);
@@ -97,7 +124,12 @@ describe('POST /v1/images/edits', () => {
     const a = await edit(formOf({ prompt, stream: true, partial_images: 2 }, [['image', png]]));
     expect(a.res.status).toBe(200);
     const events = imageEvents(a.text);
-    expect(events.map((e) => e.event ?? e.data)).toEqual(['image_edit.partial_image', 'image_edit.partial_image', 'image_edit.completed', '[DONE]']);
+    expect(events.map((e) => e.event ?? e.data)).toEqual([
+      'image_edit.partial_image',
+      'image_edit.partial_image',
+      'image_edit.completed',
+      '[DONE]',
+    ]);
     expect(events.slice(0, 2).map((e) => e.data.partial_image_index)).toEqual([0, 1]);
     for (const e of events.slice(0, 2)) {
       expect(e.data.type).toBe('image_edit.partial_image');
@@ -108,8 +140,15 @@ describe('POST /v1/images/edits', () => {
     expect(done.type).toBe('image_edit.completed');
     expect(done.url).toMatch(/\/i\/[0-9a-f]{64}\.png$/);
     // Only the final image is stored.
-    for (const e of events.slice(0, 2)) expect(await env.IMAGES.head(await keyOf(fromDataUrl(`x,${e.data.b64_json}`)))).toBeNull();
-    const one = imageEvents((await edit(formOf({ prompt: uniquePrompt('edit stream one'), stream: true, partial_images: 1 }, [['image', png]]))).text);
+    for (const e of events.slice(0, 2))
+      expect(await env.IMAGES.head(await keyOf(fromDataUrl(`x,${e.data.b64_json}`)))).toBeNull();
+    const one = imageEvents(
+      (
+        await edit(
+          formOf({ prompt: uniquePrompt('edit stream one'), stream: true, partial_images: 1 }, [['image', png]]),
+        )
+      ).text,
+    );
     expect(one.filter((e) => e.event === 'image_edit.partial_image')).toHaveLength(1);
   });
 
@@ -130,14 +169,30 @@ describe('POST /v1/images/edits', () => {
     expect(first.res.headers.get('x-cache')).toBe('MISS');
     const asDataUrl = await edit({ prompt, seed: 9, images: [{ image_url: dataUrl(png) }] });
     expect(asDataUrl.res.headers.get('x-cache')).toBe('HIT');
-    const asOurUrl = await edit({ prompt, seed: 9, images: [{ image_url: `https://darkroom.test/i/${await keyOf(png)}` }] });
+    const asOurUrl = await edit({
+      prompt,
+      seed: 9,
+      images: [{ image_url: `https://darkroom.test/i/${await keyOf(png)}` }],
+    });
     expect(asOurUrl.res.headers.get('x-cache')).toBe('HIT');
     expect(asOurUrl.json.data[0].url).toBe(first.json.data[0].url);
     expect((await upstreamRequests(prompt)).count).toBe(1);
 
     // Chat too: an image part as a data URL, then as our URL.
     const chatPrompt = uniquePrompt('chat cache key');
-    const ask = (url: string) => chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }, { type: 'text', text: chatPrompt }] }], seed: 4 });
+    const ask = (url: string) =>
+      chat({
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'image_url', image_url: { url } },
+              { type: 'text', text: chatPrompt },
+            ],
+          },
+        ],
+        seed: 4,
+      });
     expect((await ask(dataUrl(png))).res.headers.get('x-cache')).toBe('MISS');
     expect((await ask(`https://darkroom.test/i/${await keyOf(png)}`)).res.headers.get('x-cache')).toBe('HIT');
     // A remote URL is passed through as is, and keyed by the URL.
@@ -190,7 +245,17 @@ describe('bad input images: clear 4xx errors, nothing stored', () => {
     expect(a.res.status).toBe(400);
     expect(a.json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_image', param: 'image' });
     expect(a.json.error.message).toContain('not a PNG, JPEG, WebP or GIF');
-    const viaChat = await chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: dataUrl(text) } }, { type: 'text', text: 'x' }] }] });
+    const viaChat = await chat({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: dataUrl(text) } },
+            { type: 'text', text: 'x' },
+          ],
+        },
+      ],
+    });
     expect(viaChat.res.status).toBe(400);
     expect(viaChat.json.error.param).toBe('messages[0].content[0].image_url.url');
   });
@@ -214,7 +279,12 @@ describe('bad input images: clear 4xx errors, nothing stored', () => {
 
   it('17 images', async () => {
     const pngs = await Promise.all(Array.from({ length: 17 }, (_, i) => makePng(8, 8, { seed: 100 + i })));
-    const a = await edit(formOf({ prompt: 'x' }, pngs.map((p) => ['image[]', p] as [string, Uint8Array])));
+    const a = await edit(
+      formOf(
+        { prompt: 'x' },
+        pngs.map((p) => ['image[]', p] as [string, Uint8Array]),
+      ),
+    );
     expect(a.res.status).toBe(400);
     expect(a.json.error).toMatchObject({ code: 'too_many_images', param: 'image[16]' });
     for (const p of pngs) await notStored(p);
@@ -223,12 +293,22 @@ describe('bad input images: clear 4xx errors, nothing stored', () => {
   it('a mask of another size, and a mask without alpha', async () => {
     const image = await makePng(32, 32, { seed: 41 });
     const small = await makePng(16, 16, { alpha: true, seed: 42 });
-    const a = await edit(formOf({ prompt: 'x' }, [['image', image], ['mask', small]]));
+    const a = await edit(
+      formOf({ prompt: 'x' }, [
+        ['image', image],
+        ['mask', small],
+      ]),
+    );
     expect(a.res.status).toBe(400);
     expect(a.json.error).toMatchObject({ code: 'invalid_mask', param: 'mask' });
     expect(a.json.error.message).toContain('16x16');
     const opaque = await makePng(32, 32, { seed: 43 });
-    const b = await edit(formOf({ prompt: 'x' }, [['image', image], ['mask', opaque]]));
+    const b = await edit(
+      formOf({ prompt: 'x' }, [
+        ['image', image],
+        ['mask', opaque],
+      ]),
+    );
     expect(b.res.status).toBe(400);
     expect(b.json.error.message).toContain('alpha');
     for (const p of [image, small, opaque]) await notStored(p);
@@ -253,7 +333,12 @@ describe('the Images API upstream', () => {
       body: JSON.stringify({ prompt: uniquePrompt('gen partials'), stream: true, partial_images: 2 }),
     });
     const events = imageEvents(await res.text());
-    expect(events.map((e) => e.event ?? e.data)).toEqual(['image_generation.partial_image', 'image_generation.partial_image', 'image_generation.completed', '[DONE]']);
+    expect(events.map((e) => e.event ?? e.data)).toEqual([
+      'image_generation.partial_image',
+      'image_generation.partial_image',
+      'image_generation.completed',
+      '[DONE]',
+    ]);
   });
 
   it('chat streams relay previews as delta.darkroom.partial_image chunks', async () => {
@@ -270,12 +355,20 @@ describe('the Images API upstream', () => {
       body: body({}),
     });
     await eventually(async () => (await upstreamRequests(prompt)).count > 0);
-    const chatReq = chat({ messages: [{ role: 'user', content: prompt }], modalities: ['image'], seed: 77, stream: true });
+    const chatReq = chat({
+      messages: [{ role: 'user', content: prompt }],
+      modalities: ['image'],
+      seed: 77,
+      stream: true,
+    });
     await new Promise((r) => setTimeout(r, 300)); // the chat request joins the generation in flight
     await fetch(`${up()}/__release?id=${encodeURIComponent(gateId)}`, { method: 'POST' });
     const [viaChat] = await Promise.all([chatReq, (await imagesReq).text()]);
     expect(viaChat.res.headers.get('x-darkroom-coalesced')).toBe('true');
-    const chunks = viaChat.text.split('\n\n').filter((b) => b.startsWith('data: {')).map((b) => JSON.parse(b.slice(6)));
+    const chunks = viaChat.text
+      .split('\n\n')
+      .filter((b) => b.startsWith('data: {'))
+      .map((b) => JSON.parse(b.slice(6)));
     const previews = chunks.filter((c) => c.choices?.[0]?.delta?.darkroom?.partial_image);
     expect(previews.length).toBeGreaterThan(0);
     expect(previews[0].object).toBe('chat.completion.chunk');
@@ -285,11 +378,15 @@ describe('the Images API upstream', () => {
 
   it('a custom upstream without /images (404) is asked once more on /chat/completions, then directly', async () => {
     const provider = custom(`${up()}/no-images/v1`);
-    const body = { model: 'openai/gpt-5.4-image-2', messages: [{ role: 'user', content: uniquePrompt('no images route') }], modalities: ['image'] };
+    const body = {
+      model: 'openai/gpt-5.4-image-2',
+      messages: [{ role: 'user', content: uniquePrompt('no images route') }],
+      modalities: ['image'],
+    };
     const prompt = body.messages[0].content;
     const first = await provider.images!({ body });
     expect(first.status).toBe(200);
-    expect((await first.json() as any).choices[0].message.images).toHaveLength(1);
+    expect(((await first.json()) as any).choices[0].message.images).toHaveLength(1);
     await provider.images!({ body });
     const paths = (await upstreamRequests(prompt)).requests.map((r) => r.path);
     expect(paths).toEqual(['/no-images/v1/images', '/no-images/v1/chat/completions', '/no-images/v1/chat/completions']);

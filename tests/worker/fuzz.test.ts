@@ -21,11 +21,13 @@ const logged: string[] = [];
 
 beforeAll(() => {
   addEventListener('unhandledrejection', onRejection);
-  const keep = (orig: (...a: unknown[]) => void) => (...args: unknown[]) => {
-    logged.push(args.map(String).join(' '));
-    if (!String(args[0]).includes('"level":"error"')) return;
-    orig(...args);
-  };
+  const keep =
+    (orig: (...a: unknown[]) => void) =>
+    (...args: unknown[]) => {
+      logged.push(args.map(String).join(' '));
+      if (!String(args[0]).includes('"level":"error"')) return;
+      orig(...args);
+    };
   vi.spyOn(console, 'log').mockImplementation(keep(console.log.bind(console)));
   vi.spyOn(console, 'error').mockImplementation(keep(console.error.bind(console)));
 });
@@ -73,39 +75,77 @@ const jsonish = fc.jsonValue({ maxDepth: 4 });
 const weirdString = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('', ' ', '\u0000', '\ud800', '💥'.repeat(50), 'data:image/png;base64,!!!', 'https://x', '<script>', '${}', '\\'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\ud800',
+    '💥'.repeat(50),
+    'data:image/png;base64,!!!',
+    'https://x',
+    '<script>',
+    '${}',
+    '\\',
+  ),
   fc.integer({ min: 1, max: 300_000 }).map((n) => 'a'.repeat(n)),
 );
-const anyValue: fc.Arbitrary<unknown> = fc.oneof(jsonish, weirdString, fc.constantFrom(null, true, 0, -1, 1e308, -0, [], {}));
+const anyValue: fc.Arbitrary<unknown> = fc.oneof(
+  jsonish,
+  weirdString,
+  fc.constantFrom(null, true, 0, -1, 1e308, -0, [], {}),
+);
 
 const fieldNames = [
-  'model', 'messages', 'stream', 'seed', 'modalities', 'image_config', 'max_tokens', 'max_completion_tokens', 'temperature',
-  'top_p', 'stop', 'user', 'response_format', 'reasoning', 'logit_bias', 'logprobs', 'top_logprobs', 'n', 'stream_options',
-  'frequency_penalty', 'presence_penalty', 'tools', '__proto__', 'constructor', 'prompt', 'size',
+  'model',
+  'messages',
+  'stream',
+  'seed',
+  'modalities',
+  'image_config',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'user',
+  'response_format',
+  'reasoning',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'n',
+  'stream_options',
+  'frequency_penalty',
+  'presence_penalty',
+  'tools',
+  '__proto__',
+  'constructor',
+  'prompt',
+  'size',
 ];
 
 /** A valid request with one part replaced by something else. */
-const mutated = fc
-  .tuple(fc.constantFrom(...fieldNames), anyValue, fc.nat(4))
-  .map(([field, value, where]) => {
-    const body: Record<string, any> = valid();
-    if (where === 0) body.messages = value;
-    else if (where === 1) body.messages[0].content = value;
-    else if (where === 2) body.messages[0].role = value;
-    else if (where === 3) body.messages = [{ role: 'user', content: [{ type: 'image_url', image_url: { url: value } }] }];
-    else body[field] = value;
-    return enc.encode(JSON.stringify(body));
-  });
-
-const deep = fc.tuple(fc.integer({ min: 50, max: 100_000 }), fc.constantFrom('[', '{"a":'), fc.boolean()).map(([n, open, inSchema]) => {
-  const close = open === '[' ? ']' : '}';
-  const nest = open.repeat(n) + '1' + close.repeat(n);
-  return enc.encode(
-    inSchema
-      ? `{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${nest}}}}}`
-      : nest,
-  );
+const mutated = fc.tuple(fc.constantFrom(...fieldNames), anyValue, fc.nat(4)).map(([field, value, where]) => {
+  const body: Record<string, any> = valid();
+  if (where === 0) body.messages = value;
+  else if (where === 1) body.messages[0].content = value;
+  else if (where === 2) body.messages[0].role = value;
+  else if (where === 3) body.messages = [{ role: 'user', content: [{ type: 'image_url', image_url: { url: value } }] }];
+  else body[field] = value;
+  return enc.encode(JSON.stringify(body));
 });
+
+const deep = fc
+  .tuple(fc.integer({ min: 50, max: 100_000 }), fc.constantFrom('[', '{"a":'), fc.boolean())
+  .map(([n, open, inSchema]) => {
+    const close = open === '[' ? ']' : '}';
+    const nest = open.repeat(n) + '1' + close.repeat(n);
+    return enc.encode(
+      inSchema
+        ? `{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${nest}}}}}`
+        : nest,
+    );
+  });
 
 const invalidUtf8 = fc.uint8Array({ minLength: 1, maxLength: 8 }).map((bad) => {
   const head = enc.encode('{"messages":[{"role":"user","content":"');
@@ -132,17 +172,47 @@ const path = fc.oneof(
   { weight: 2, arbitrary: fc.constant('/v1/images/generations') },
   {
     weight: 2,
-    arbitrary: fc.constantFrom('/v1/models', '/v1/models/x', '/v1/generations/abc', '/v1/stats', '/v1/admin/keys', '/v1/admin/keys/k',
-      '/i/abc.png', `/i/${'0'.repeat(64)}.png`, '/v1/chat/completions/', '/v1//chat/completions', '/v1/nope', '/healthz', '/v1/chat/completions?x=%ZZ'),
+    arbitrary: fc.constantFrom(
+      '/v1/models',
+      '/v1/models/x',
+      '/v1/generations/abc',
+      '/v1/stats',
+      '/v1/admin/keys',
+      '/v1/admin/keys/k',
+      '/i/abc.png',
+      `/i/${'0'.repeat(64)}.png`,
+      '/v1/chat/completions/',
+      '/v1//chat/completions',
+      '/v1/nope',
+      '/healthz',
+      '/v1/chat/completions?x=%ZZ',
+    ),
   },
   { weight: 1, arbitrary: fc.webPath().map((p) => `/v1${p.startsWith('/') ? p : `/${p}`}`) },
 );
 
-const method = fc.oneof({ weight: 8, arbitrary: fc.constant('POST') }, { weight: 2, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND') });
+const method = fc.oneof(
+  { weight: 8, arbitrary: fc.constant('POST') },
+  { weight: 2, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND') },
+);
 
 const headers = fc.record({
-  'content-type': fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/vnd.api+json', 'application/jsonx'),
-  authorization: fc.oneof({ weight: 8, arbitrary: fc.constant(`Bearer ${DEV_KEY}`) }, { weight: 1, arbitrary: fc.constantFrom('', 'Bearer', 'Bearer sk-nope', 'Basic abc', `Bearer ${'k'.repeat(5000)}`) }),
+  'content-type': fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/vnd.api+json',
+    'application/jsonx',
+  ),
+  authorization: fc.oneof(
+    { weight: 8, arbitrary: fc.constant(`Bearer ${DEV_KEY}`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('', 'Bearer', 'Bearer sk-nope', 'Basic abc', `Bearer ${'k'.repeat(5000)}`),
+    },
+  ),
 });
 
 const request: fc.Arbitrary<Case> = fc.record({ method, path, headers, body });
@@ -171,11 +241,19 @@ describe('fuzzing the whole API', () => {
           c.enqueue(chunk);
         },
       });
-      const headers: Record<string, string> = { authorization: `Bearer ${DEV_KEY}`, 'content-type': 'application/json' };
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${DEV_KEY}`,
+        'content-type': 'application/json',
+      };
       if (declared) headers['content-length'] = String(1024 ** 3);
       const ctx = createExecutionContext();
       const res = await worker.fetch(
-        new Request('https://darkroom.test/v1/chat/completions', { method: 'POST', headers, body: stream, duplex: 'half' } as RequestInit),
+        new Request('https://darkroom.test/v1/chat/completions', {
+          method: 'POST',
+          headers,
+          body: stream,
+          duplex: 'half',
+        } as RequestInit),
         fuzzEnv,
         ctx,
       );
@@ -188,13 +266,38 @@ describe('fuzzing the whole API', () => {
   });
 
   const sized: [string, () => unknown, number, RegExp][] = [
-    ['too many messages', () => ({ messages: Array.from({ length: LIMITS.maxMessages + 1 }, () => ({ role: 'user', content: 'x' })) }), 400, /messages/],
-    ['a prompt over the character limit', () => ({ messages: Array.from({ length: 3 }, () => ({ role: 'user', content: 'x'.repeat(LIMITS.maxPromptChars / 2) })) }), 400, /characters/],
-    ['deep nesting inside an accepted field', () => JSON.parse(`{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${'['.repeat(5000)}${']'.repeat(5000)}}}}}`), 400, /nested deeper/],
+    [
+      'too many messages',
+      () => ({ messages: Array.from({ length: LIMITS.maxMessages + 1 }, () => ({ role: 'user', content: 'x' })) }),
+      400,
+      /messages/,
+    ],
+    [
+      'a prompt over the character limit',
+      () => ({
+        messages: Array.from({ length: 3 }, () => ({ role: 'user', content: 'x'.repeat(LIMITS.maxPromptChars / 2) })),
+      }),
+      400,
+      /characters/,
+    ],
+    [
+      'deep nesting inside an accepted field',
+      () =>
+        JSON.parse(
+          `{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${'['.repeat(5000)}${']'.repeat(5000)}}}}}`,
+        ),
+      400,
+      /nested deeper/,
+    ],
   ];
   for (const [name, make, status, message] of sized) {
     it(`${name} is a clear ${status}`, async () => {
-      const c: Case = { method: 'POST', path: '/v1/chat/completions', headers: { authorization: `Bearer ${DEV_KEY}`, 'content-type': 'application/json' }, body: enc.encode(JSON.stringify(make())) };
+      const c: Case = {
+        method: 'POST',
+        path: '/v1/chat/completions',
+        headers: { authorization: `Bearer ${DEV_KEY}`, 'content-type': 'application/json' },
+        body: enc.encode(JSON.stringify(make())),
+      };
       const a = await send(c);
       check(c, a);
       expect(a.status).toBe(status);

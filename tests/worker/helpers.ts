@@ -52,7 +52,8 @@ export const ask = (prompt: string, extra: Record<string, unknown> = {}) => ({
 
 let counter = 0;
 /** A prompt no other test uses: scripts and request counts of the fake upstream key on it. */
-export const uniquePrompt = (label: string) => `${label} #${Date.now().toString(36)}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
+export const uniquePrompt = (label: string) =>
+  `${label} #${Date.now().toString(36)}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
 
 const upstream = () => env.FAKE_UPSTREAM as string;
 
@@ -61,7 +62,9 @@ export async function script(match: string, steps: Record<string, unknown>[], pa
   expect(res.status).toBe(200);
 }
 
-export async function upstreamRequests(match: string): Promise<{ count: number; requests: { path: string; body: any; headers: Record<string, string> }[] }> {
+export async function upstreamRequests(
+  match: string,
+): Promise<{ count: number; requests: { path: string; body: any; headers: Record<string, string> }[] }> {
   return (await fetch(`${upstream()}/__requests?match=${encodeURIComponent(match)}`)).json();
 }
 
@@ -75,7 +78,9 @@ export function parseSse(text: string): SseEvent[] {
   return text
     .split(/\r?\n\r?\n/)
     .filter((block) => block.length)
-    .map((block) => (block.startsWith(':') ? { comment: block.slice(1).trim() } : { data: block.replace(/^data: ?/, '') }));
+    .map((block) =>
+      block.startsWith(':') ? { comment: block.slice(1).trim() } : { data: block.replace(/^data: ?/, '') },
+    );
 }
 
 export function sseJson(text: string): any[] {
@@ -91,7 +96,9 @@ export function imagesOf(answer: Answer): any[] {
 
 export function textOf(answer: Answer): string {
   if (answer.json) return answer.json.choices[0].message.content ?? '';
-  return sseJson(answer.text).map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
+  return sseJson(answer.text)
+    .map((c) => c.choices?.[0]?.delta?.content ?? '')
+    .join('');
 }
 
 export function dataUrlBytes(url: string): Uint8Array {

@@ -50,7 +50,16 @@ describe('POST /v1/images/generations', () => {
 
   it("sends each image to the upstream's Images API (POST /images): prompt, options, seed + i", async () => {
     const prompt = uniquePrompt('images mapping');
-    const a = await images({ prompt, n: 3, size: '1536x1024', quality: 'hd', background: 'opaque', output_format: 'webp', seed: 70, user: 'u-1' });
+    const a = await images({
+      prompt,
+      n: 3,
+      size: '1536x1024',
+      quality: 'hd',
+      background: 'opaque',
+      output_format: 'webp',
+      seed: 70,
+      user: 'u-1',
+    });
     expect(a.res.status).toBe(200);
     expect(a.json.data).toHaveLength(3);
     expect(new Set(a.json.data.map((d: any) => d.url)).size).toBe(3);
@@ -93,7 +102,12 @@ describe('POST /v1/images/generations', () => {
     expect(again.json.usage.cost).toBe(0);
     expect(again.json.data[0].b64_json).toBe(first.json.data[0].b64_json);
     expect(again.json.data[0].url).toBe(first.json.data[0].url);
-    const viaChat = await chat({ messages: [{ role: 'user', content: prompt }], modalities: ['image'], image_config: { aspect_ratio: '9:16' }, seed: 5 });
+    const viaChat = await chat({
+      messages: [{ role: 'user', content: prompt }],
+      modalities: ['image'],
+      image_config: { aspect_ratio: '9:16' },
+      seed: 5,
+    });
     expect(viaChat.res.headers.get('x-cache')).toBe('HIT');
     expect(viaChat.json.choices[0].message.images[0].darkroom.url).toBe(first.json.data[0].url);
     expect((await upstreamRequests(prompt)).count).toBe(1);
@@ -142,7 +156,13 @@ describe('POST /v1/images/generations', () => {
 
   it('passes an upstream failure on as an HTTP error, and a mid-stream one as an error event', async () => {
     const prompt = uniquePrompt('images upstream fails');
-    await script(prompt, [{ kind: 'status', status: 400, body: { error: { message: 'bad prompt', type: 'invalid_request_error', code: 'invalid_prompt' } } }]);
+    await script(prompt, [
+      {
+        kind: 'status',
+        status: 400,
+        body: { error: { message: 'bad prompt', type: 'invalid_request_error', code: 'invalid_prompt' } },
+      },
+    ]);
     const a = await images({ prompt });
     expect(a.res.status).toBeGreaterThanOrEqual(400);
     expect(a.json.error.message).toBeTruthy();
@@ -175,7 +195,8 @@ describe('POST /v1/images/generations', () => {
 
   it('keeps SSE framing parseable by a naive client (no stray blocks)', async () => {
     const a = await images({ prompt: uniquePrompt('images framing'), stream: true, response_format: 'url' });
-    for (const e of parseSse(a.text)) if (e.data !== undefined) expect(e.data.startsWith('event: ') || e.data === '[DONE]').toBe(true);
+    for (const e of parseSse(a.text))
+      if (e.data !== undefined) expect(e.data.startsWith('event: ') || e.data === '[DONE]').toBe(true);
     expect(a.text).not.toContain('b64_json');
   });
 });

@@ -12,11 +12,19 @@ describe('observability', () => {
         const a = await chat(ask(prompt, { stream }));
         const id = a.res.headers.get('x-request-id');
         const line = await eventually(async () =>
-          spy.mock.calls.map((c) => String(c[0])).find((l) => l.includes(`"request_id":"${id}"`) && l.includes('cost_usd')),
+          spy.mock.calls
+            .map((c) => String(c[0]))
+            .find((l) => l.includes(`"request_id":"${id}"`) && l.includes('cost_usd')),
         );
         expect(line, `log line for ${id}`).toBeTruthy();
         const fields = JSON.parse(line!);
-        expect(fields).toMatchObject({ route: '/v1/chat/completions', status: 200, provider: 'custom', cache: 'BYPASS', principal: 'dev' });
+        expect(fields).toMatchObject({
+          route: '/v1/chat/completions',
+          status: 200,
+          provider: 'custom',
+          cache: 'BYPASS',
+          principal: 'dev',
+        });
         expect(fields.latency_ms).toBeGreaterThanOrEqual(0);
         expect(fields.ttfb_ms).toBeGreaterThanOrEqual(0);
         expect(fields.tokens).toBeGreaterThan(0);

@@ -39,7 +39,9 @@ describe('OpenRouter dialect: errors', () => {
 
   it('an upstream error before the stream is an HTTP error; after it, a chunk with a top-level error', async () => {
     const before = uniquePrompt('or up 400');
-    await script(before, [{ kind: 'status', status: 400, body: { error: { message: 'bad prompt', code: 'invalid_prompt' } } }]);
+    await script(before, [
+      { kind: 'status', status: 400, body: { error: { message: 'bad prompt', code: 'invalid_prompt' } } },
+    ]);
     const early = await orChat(ask(before, { stream: true }));
     expect(early.res.status).toBe(400);
     expectOpenRouterError(early.json, 400);
@@ -65,7 +67,13 @@ describe('OpenRouter dialect: answers', () => {
     expect(json.id).toBe(res.headers.get('x-darkroom-generation'));
     const or = await call(`/api/v1/generation?id=${json.id}`, { method: 'GET' });
     expect(or.res.status).toBe(200);
-    expect(or.json.data).toMatchObject({ id: json.id, model: json.model, streamed: false, finish_reason: 'stop', latency: null });
+    expect(or.json.data).toMatchObject({
+      id: json.id,
+      model: json.model,
+      streamed: false,
+      finish_reason: 'stop',
+      latency: null,
+    });
     expect(or.json.data.total_cost).toBe(json.usage.cost);
     const openai = await call(`/v1/generations/${json.id}`, { method: 'GET' });
     expect(openai.res.status).toBe(200);
@@ -93,17 +101,26 @@ describe('OpenRouter dialect: answers', () => {
   it('GET /api/v1/models lists the model in OpenRouter shape', async () => {
     const { json } = await call('/api/v1/models', { method: 'GET' });
     expect(json.total_count).toBe(1);
-    expect(json.data[0]).toMatchObject({ id: 'openai/gpt-5.4-image-2', architecture: { output_modalities: ['text', 'image'] } });
+    expect(json.data[0]).toMatchObject({
+      id: 'openai/gpt-5.4-image-2',
+      architecture: { output_modalities: ['text', 'image'] },
+    });
     expect(typeof json.data[0].pricing.prompt).toBe('string');
   });
 });
 
 describe('OpenRouter dialect: POST /api/v1/images', () => {
-  const images = (body: Record<string, unknown>) => call('/api/v1/images', { method: 'POST', body: JSON.stringify(body) });
+  const images = (body: Record<string, unknown>) =>
+    call('/api/v1/images', { method: 'POST', body: JSON.stringify(body) });
   const isPng = (b64: string) => dataUrlBytes(`data:image/png;base64,${b64}`).subarray(0, 4).join() === '137,80,78,71';
 
   it('JSON: {created, data: [{b64_json, media_type}], usage} with our url beside it', async () => {
-    const { res, json } = await images({ prompt: uniquePrompt('or images'), n: 2, aspect_ratio: '16:9', resolution: '2K' });
+    const { res, json } = await images({
+      prompt: uniquePrompt('or images'),
+      n: 2,
+      aspect_ratio: '16:9',
+      resolution: '2K',
+    });
     expect(res.status).toBe(200);
     expect(json.data).toHaveLength(2);
     for (const d of json.data) {
@@ -147,7 +164,10 @@ describe('OpenRouter dialect: POST /api/v1/images', () => {
     const bad = await images({ prompt: 'x', output_format: 'svg' });
     expect(bad.res.status).toBe(400);
     expectOpenRouterError(bad.json, 400);
-    const refs = await images({ prompt: 'x', input_references: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,aGVsbG8=' } }] });
+    const refs = await images({
+      prompt: 'x',
+      input_references: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,aGVsbG8=' } }],
+    });
     expect(refs.res.status).toBe(400);
     expect(refs.json.error.metadata.param).toBe('input_references[0].image_url.url');
   });

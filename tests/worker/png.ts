@@ -21,7 +21,11 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-export async function makePng(width: number, height: number, opts: { alpha?: boolean; seed?: number } = {}): Promise<Uint8Array> {
+export async function makePng(
+  width: number,
+  height: number,
+  opts: { alpha?: boolean; seed?: number } = {},
+): Promise<Uint8Array> {
   const channels = opts.alpha ? 4 : 3;
   const stride = width * channels + 1;
   const raw = new Uint8Array(stride * height);
@@ -40,8 +44,15 @@ export async function makePng(width: number, height: number, opts: { alpha?: boo
   v.setUint32(0, width);
   v.setUint32(4, height);
   ihdr.set([8, opts.alpha ? 6 : 2, 0, 0, 0], 8);
-  const idat = new Uint8Array(await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('deflate'))).arrayBuffer());
-  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
+  const idat = new Uint8Array(
+    await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('deflate'))).arrayBuffer(),
+  );
+  const parts = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

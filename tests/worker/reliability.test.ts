@@ -13,7 +13,11 @@ const FALLBACK = '/fallback/v1/chat/completions';
 
 async function attempts(prompt: string) {
   const { requests } = await upstreamRequests(prompt);
-  return { total: requests.length, primary: requests.filter((r) => r.path === PRIMARY).length, fallback: requests.filter((r) => r.path === FALLBACK).length };
+  return {
+    total: requests.length,
+    primary: requests.filter((r) => r.path === PRIMARY).length,
+    fallback: requests.filter((r) => r.path === FALLBACK).length,
+  };
 }
 
 /** A finished answer: 200, text, one stored image, and for SSE a [DONE] tail. */
@@ -82,8 +86,14 @@ describe('retries before the first byte', () => {
     const body = {
       error: {
         message: 'All providers for openai/gpt-5.4-image-2 are at capacity. Retry after 0 seconds.',
-        error_type: 'rate_limit_exceeded', http_status: 429,
-        availability: { code: 'capacity_exhausted', retryable: true, retry_after: 0, requested_models: ['openai/gpt-5.4-image-2'] },
+        error_type: 'rate_limit_exceeded',
+        http_status: 429,
+        availability: {
+          code: 'capacity_exhausted',
+          retryable: true,
+          retry_after: 0,
+          requested_models: ['openai/gpt-5.4-image-2'],
+        },
       },
     };
     await script(prompt, [{ kind: 'status', status: 429, body }, { kind: 'ok' }]);
@@ -130,7 +140,15 @@ describe('retries before the first byte', () => {
 
   it('gives up after every upstream failed: 502 in OpenAI shape, bounded attempts, nothing cached', async () => {
     const prompt = uniquePrompt('all down');
-    await script(prompt, [{ kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'ok' }]);
+    await script(prompt, [
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+      { kind: 'ok' },
+    ]);
     const t0 = Date.now();
     const a = await chat(seeded(prompt));
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -156,12 +174,56 @@ describe('retries before the first byte', () => {
 
 describe("OpenRouter's own errors are passed on with their status, scrubbed", () => {
   const cases: [string, number, Record<string, unknown>, number, string, RegExp, number][] = [
-    ['credits', 402, { error: { code: 402, message: `Insufficient credits for key ${env.UPSTREAM_API_KEY}. Add more using https://openrouter.ai/credits`, metadata: { error_type: 'payment_required' } } },
-      402, 'upstream_insufficient_credits', /credits/, 2],
-    ['moderation', 403, { error: { code: 403, message: 'Input flagged', metadata: { reasons: ['violence'], flagged_input: 'a…', provider_name: 'OpenAI', model_slug: 'openai/gpt-5.4-image-2' } } },
-      403, 'content_policy_violation', /moderation \(violence\)/, 1],
-    ['context length', 400, { error: { code: 400, message: 'This endpoint maximum context length is 272000 tokens', metadata: { error_type: 'context_length_exceeded' } } },
-      400, 'context_length_exceeded', /context length/, 1],
+    [
+      'credits',
+      402,
+      {
+        error: {
+          code: 402,
+          message: `Insufficient credits for key ${env.UPSTREAM_API_KEY}. Add more using https://openrouter.ai/credits`,
+          metadata: { error_type: 'payment_required' },
+        },
+      },
+      402,
+      'upstream_insufficient_credits',
+      /credits/,
+      2,
+    ],
+    [
+      'moderation',
+      403,
+      {
+        error: {
+          code: 403,
+          message: 'Input flagged',
+          metadata: {
+            reasons: ['violence'],
+            flagged_input: 'a…',
+            provider_name: 'OpenAI',
+            model_slug: 'openai/gpt-5.4-image-2',
+          },
+        },
+      },
+      403,
+      'content_policy_violation',
+      /moderation \(violence\)/,
+      1,
+    ],
+    [
+      'context length',
+      400,
+      {
+        error: {
+          code: 400,
+          message: 'This endpoint maximum context length is 272000 tokens',
+          metadata: { error_type: 'context_length_exceeded' },
+        },
+      },
+      400,
+      'context_length_exceeded',
+      /context length/,
+      1,
+    ],
   ];
   for (const [name, status, body, ourStatus, code, message, tries] of cases) {
     it(`${name}: ${status} -> ${ourStatus} ${code}`, async () => {
@@ -189,7 +251,12 @@ describe('failures after the stream started', () => {
       maxRetries: 0,
       fetch: (url: RequestInfo | URL, init?: RequestInit) => SELF.fetch(url as string, init),
     });
-    const stream = await client.chat.completions.create({ model: 'gpt-5.4-image-2', seed: 7, stream: true, messages: [{ role: 'user', content: prompt }] });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-5.4-image-2',
+      seed: 7,
+      stream: true,
+      messages: [{ role: 'user', content: prompt }],
+    });
     let chunks = 0;
     const err = await (async () => {
       for await (const _ of stream) chunks++;

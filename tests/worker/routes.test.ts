@@ -34,7 +34,7 @@ describe('the route table', () => {
     expect([...mounted].sort()).toEqual([...declared].sort());
   });
 
-  it('answers every other method on its API paths with a 405 and the derived Allow header, in the path\'s dialect', async () => {
+  it("answers every other method on its API paths with a 405 and the derived Allow header, in the path's dialect", async () => {
     for (const r of apiRoutes) {
       const path = example(r.path);
       // Admin routes authenticate first (a wrong method without the token is a 401).
@@ -43,7 +43,8 @@ describe('the route table', () => {
       expect(a.res.status, `PUT ${path}`).toBe(405);
       expect(a.res.headers.get('allow')).toBe(allowFor(path));
       expect(a.res.headers.get('allow')).toContain(r.method.toUpperCase());
-      if (path.startsWith('/api/v1/')) expect(a.json.error, path).toMatchObject({ code: 405, metadata: { error_type: 'method_not_allowed' } });
+      if (path.startsWith('/api/v1/'))
+        expect(a.json.error, path).toMatchObject({ code: 405, metadata: { error_type: 'method_not_allowed' } });
       else expect(a.json.error, path).toMatchObject({ type: 'invalid_request_error', code: 'method_not_allowed' });
     }
     expect(allowFor('/v1/chat/completions')).toBe('POST, OPTIONS');

@@ -25,32 +25,39 @@ describe('a secret-echoing upstream never gets its key out', () => {
   it('fuzz: chat and Images API, streamed and not', { timeout: 120_000 }, async () => {
     const { key: apiKey } = await createKey({ type: 'secret', rpm: 100000, concurrency: 100 });
     await fc.assert(
-      fc.asyncProperty(keyArb, stepArb, fc.boolean(), fc.constantFrom('chat', 'images'), async (secret, step, stream, route) => {
-        const prompt = uniquePrompt('echo fuzz');
-        await script(prompt, [{ kind: 'echo-key', ...step }]);
-        const bindings = productionEnv({
-          UPSTREAM_API_KEY: secret,
-          UPSTREAM_FALLBACKS: '',
-          RETRY_MAX_ATTEMPTS: '1',
-          TURNSTILE_SITE_KEY: '',
-        });
-        const body = route === 'chat' ? { messages: [{ role: 'user', content: prompt }], stream } : { prompt, stream };
-        const { value: a, logs } = await captureLogs(() =>
-          callWith(bindings, route === 'chat' ? '/v1/chat/completions' : '/v1/images/generations', {
-            method: 'POST',
-            key: apiKey,
-            body: JSON.stringify(body),
-            settle: false,
-          }),
-        );
-        // The upstream really was sent this key (and so had it to echo).
-        expect((await upstreamRequests(prompt)).requests[0]?.headers.authorization).toBe(`Bearer ${secret}`);
-        const what = `${route} ${JSON.stringify(step)} stream=${stream} key=${secret}`;
-        expect(a.res.status, what).toBeLessThan(600);
-        expect(a.text.includes(secret), `body: ${what}\n${a.text.slice(0, 500)}`).toBe(false);
-        expect([...a.res.headers].join('\n').includes(secret), `headers: ${what}`).toBe(false);
-        expect(logs.includes(secret), `log: ${what}\n${logs.slice(0, 500)}`).toBe(false);
-      }),
+      fc.asyncProperty(
+        keyArb,
+        stepArb,
+        fc.boolean(),
+        fc.constantFrom('chat', 'images'),
+        async (secret, step, stream, route) => {
+          const prompt = uniquePrompt('echo fuzz');
+          await script(prompt, [{ kind: 'echo-key', ...step }]);
+          const bindings = productionEnv({
+            UPSTREAM_API_KEY: secret,
+            UPSTREAM_FALLBACKS: '',
+            RETRY_MAX_ATTEMPTS: '1',
+            TURNSTILE_SITE_KEY: '',
+          });
+          const body =
+            route === 'chat' ? { messages: [{ role: 'user', content: prompt }], stream } : { prompt, stream };
+          const { value: a, logs } = await captureLogs(() =>
+            callWith(bindings, route === 'chat' ? '/v1/chat/completions' : '/v1/images/generations', {
+              method: 'POST',
+              key: apiKey,
+              body: JSON.stringify(body),
+              settle: false,
+            }),
+          );
+          // The upstream really was sent this key (and so had it to echo).
+          expect((await upstreamRequests(prompt)).requests[0]?.headers.authorization).toBe(`Bearer ${secret}`);
+          const what = `${route} ${JSON.stringify(step)} stream=${stream} key=${secret}`;
+          expect(a.res.status, what).toBeLessThan(600);
+          expect(a.text.includes(secret), `body: ${what}\n${a.text.slice(0, 500)}`).toBe(false);
+          expect([...a.res.headers].join('\n').includes(secret), `headers: ${what}`).toBe(false);
+          expect(logs.includes(secret), `log: ${what}\n${logs.slice(0, 500)}`).toBe(false);
+        },
+      ),
       { numRuns: 80 },
     );
   });

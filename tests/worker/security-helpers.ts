@@ -25,7 +25,11 @@ export function productionEnv(extra: Record<string, string> = {}): Env {
  * One request to the Worker with these bindings (uncached requests never leave this isolate's
  * env). `settle: false` does not wait for the background work (the stats batch waits a second).
  */
-export async function fetchWith(bindings: Env, path: string, init: RequestInit & { settle?: boolean } = {}): Promise<Response> {
+export async function fetchWith(
+  bindings: Env,
+  path: string,
+  init: RequestInit & { settle?: boolean } = {},
+): Promise<Response> {
   const ctx = createExecutionContext();
   const res = await worker.fetch(new Request(`${SITE}${path}`, init), bindings, ctx);
   const body = await res.arrayBuffer();
@@ -34,7 +38,11 @@ export async function fetchWith(bindings: Env, path: string, init: RequestInit &
 }
 
 /** Like helpers.call, with these bindings; the answer is checked for the test secrets. */
-export async function callWith(bindings: Env, path: string, init: RequestInit & { key?: string | null; settle?: boolean } = {}): Promise<Answer> {
+export async function callWith(
+  bindings: Env,
+  path: string,
+  init: RequestInit & { key?: string | null; settle?: boolean } = {},
+): Promise<Answer> {
   const headers = new Headers(init.headers);
   if (init.key) headers.set('authorization', `Bearer ${init.key}`);
   if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');

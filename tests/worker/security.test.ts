@@ -15,14 +15,19 @@ const seeded = (prompt: string, extra: Record<string, unknown> = {}) => ask(prom
 /** Runs fn with the console captured: the retries these tests cause log warnings by design. */
 const quietly = async (fn: () => Promise<void>) => void (await captureLogs(fn));
 const idOf = (a: { res: Response }) => a.res.headers.get('x-darkroom-generation')!;
-const record = async (id: string) => (await call(`/v1/generations/${id}`, { key: null, headers: { 'x-real-ip': uniqueIp() } })).json;
+const record = async (id: string) =>
+  (await call(`/v1/generations/${id}`, { key: null, headers: { 'x-real-ip': uniqueIp() } })).json;
 
 describe('finding 1: nobody can overwrite a cache entry, a record or a share page', () => {
   it('no-cache from one key makes a new generation; the old record, share page and other scopes keep theirs', async () => {
     const a = await createKey({ type: 'secret' });
     const b = await createKey({ type: 'secret' });
     const prompt = uniquePrompt('reroll');
-    await script(prompt, [{ kind: 'text', text: 'the honest answer' }, { kind: 'text', text: 'the honest answer' }, { kind: 'text', text: 'POISONED answer' }]);
+    await script(prompt, [
+      { kind: 'text', text: 'the honest answer' },
+      { kind: 'text', text: 'the honest answer' },
+      { kind: 'text', text: 'POISONED answer' },
+    ]);
     const first = await gen(a.key, { prompt, extra: { seed: 42 } });
     const other = await gen(b.key, { prompt, extra: { seed: 42 } });
     expect(textOf(first)).toBe('the honest answer');
@@ -51,11 +56,23 @@ describe('finding 1: nobody can overwrite a cache entry, a record or a share pag
     const ip = uniqueIp();
     const first = await gen(null, { origin: SITE, ip, prompt, extra: { seed: 1 }, headers: { 'x-cache-ttl': '60' } });
     expect(first.res.status).toBe(200);
-    const again = await gen(null, { origin: SITE, ip, prompt, extra: { seed: 1 }, headers: { 'cache-control': 'no-cache' } });
+    const again = await gen(null, {
+      origin: SITE,
+      ip,
+      prompt,
+      extra: { seed: 1 },
+      headers: { 'cache-control': 'no-cache' },
+    });
     expect(again.res.headers.get('x-cache')).toBe('HIT');
     expect(idOf(again)).toBe(idOf(first));
     expect((await upstreamRequests(prompt)).count).toBe(1);
-    const store = await gen(null, { origin: SITE, ip, prompt: `${prompt} store`, extra: { seed: 1 }, headers: { 'cache-control': 'no-store' } });
+    const store = await gen(null, {
+      origin: SITE,
+      ip,
+      prompt: `${prompt} store`,
+      extra: { seed: 1 },
+      headers: { 'cache-control': 'no-store' },
+    });
     expect(store.res.headers.get('x-cache')).toBe('MISS');
   });
 
@@ -95,7 +112,10 @@ describe('finding 2: nobody can tell whether someone else asked a prompt, or rea
       expect(id.length * Math.log2(62)).toBeGreaterThanOrEqual(96);
     }
     expect(idOf(a)).not.toBe(idOf(b));
-    const key = await cacheKey({ ...seeded(prompt), model: 'openai/gpt-5.4-image-2' } as never, { scope: 'dev', upstream: 'custom' });
+    const key = await cacheKey({ ...seeded(prompt), model: 'openai/gpt-5.4-image-2' } as never, {
+      scope: 'dev',
+      upstream: 'custom',
+    });
     expect(idOf(a)).not.toContain(key.slice(0, 8));
   });
 
@@ -104,11 +124,14 @@ describe('finding 2: nobody can tell whether someone else asked a prompt, or rea
     for (const path of ['/v1/generations/AAAAAAAAAAAAAAAAAAAAAA', '/s/AAAAAAAAAAAAAAAAAAAAAA']) {
       const ip = uniqueIp();
       const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) statuses.push((await fetchWith(bindings, path, { headers: { 'cf-connecting-ip': ip } })).status);
+      for (let i = 0; i < 5; i++)
+        statuses.push((await fetchWith(bindings, path, { headers: { 'cf-connecting-ip': ip } })).status);
       expect(statuses, path).toEqual([404, 404, 404, 429, 429]);
       const other = await fetchWith(bindings, path, { headers: { 'cf-connecting-ip': uniqueIp() } });
       expect(other.status).toBe(404);
-      expect((await fetchWith(bindings, path, { headers: { 'cf-connecting-ip': ip } })).headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(
+        (await fetchWith(bindings, path, { headers: { 'cf-connecting-ip': ip } })).headers.get('retry-after'),
+      ).toMatch(/^\d+$/);
     }
   });
 });
@@ -145,48 +168,61 @@ describe('finding 3: secrets never leave, in streams, error fields or logs', () 
 });
 
 describe('finding 4: a fallback upstream gets its own key, never the primary one', () => {
-  it('a fallback base URL without a key variable is sent no key', () => quietly(async () => {
-    const prompt = uniquePrompt('fallback no key');
-    await script(prompt, [{ kind: 'status', status: 503 }], '/v1');
-    const a = await chat(ask(prompt));
-    expect(a.res.status).toBe(200);
-    const sent = (await upstreamRequests(prompt)).requests;
-    const fallback = sent.filter((r) => r.path.startsWith('/fallback/'));
-    expect(fallback.length).toBe(1);
-    expect(fallback[0].headers.authorization).toBeUndefined();
-    for (const r of sent.filter((x) => !x.path.startsWith('/fallback/'))) expect(r.headers.authorization).toBe(`Bearer ${env.UPSTREAM_API_KEY}`);
-  }));
+  it('a fallback base URL without a key variable is sent no key', () =>
+    quietly(async () => {
+      const prompt = uniquePrompt('fallback no key');
+      await script(prompt, [{ kind: 'status', status: 503 }], '/v1');
+      const a = await chat(ask(prompt));
+      expect(a.res.status).toBe(200);
+      const sent = (await upstreamRequests(prompt)).requests;
+      const fallback = sent.filter((r) => r.path.startsWith('/fallback/'));
+      expect(fallback.length).toBe(1);
+      expect(fallback[0].headers.authorization).toBeUndefined();
+      for (const r of sent.filter((x) => !x.path.startsWith('/fallback/')))
+        expect(r.headers.authorization).toBe(`Bearer ${env.UPSTREAM_API_KEY}`);
+    }));
 
-  it('UPSTREAM_FALLBACKS=url|VAR sends that variable as the fallback key', () => quietly(async () => {
-    const other = 'other-vendor-credential-3f9a1c';
-    const bindings = productionEnv({
-      UPSTREAM_FALLBACKS: `openrouter,${env.FAKE_UPSTREAM}/fallback/v1|OTHER_API_KEY`,
-      OTHER_API_KEY: other,
-      OPENROUTER_API_KEY: '',
-    });
-    const { key } = await createKey({ type: 'secret' });
-    const prompt = uniquePrompt('fallback own key');
-    await script(prompt, [{ kind: 'status', status: 503 }], '/v1');
-    const a = await callWith(bindings, '/v1/chat/completions', { method: 'POST', key, body: chatBody(prompt) });
-    expect(a.res.status).toBe(200);
-    const fallback = (await upstreamRequests(prompt)).requests.filter((r) => r.path.startsWith('/fallback/'));
-    expect(fallback.map((r) => r.headers.authorization)).toEqual([`Bearer ${other}`]);
-  }));
+  it('UPSTREAM_FALLBACKS=url|VAR sends that variable as the fallback key', () =>
+    quietly(async () => {
+      const other = 'other-vendor-credential-3f9a1c';
+      const bindings = productionEnv({
+        UPSTREAM_FALLBACKS: `openrouter,${env.FAKE_UPSTREAM}/fallback/v1|OTHER_API_KEY`,
+        OTHER_API_KEY: other,
+        OPENROUTER_API_KEY: '',
+      });
+      const { key } = await createKey({ type: 'secret' });
+      const prompt = uniquePrompt('fallback own key');
+      await script(prompt, [{ kind: 'status', status: 503 }], '/v1');
+      const a = await callWith(bindings, '/v1/chat/completions', { method: 'POST', key, body: chatBody(prompt) });
+      expect(a.res.status).toBe(200);
+      const fallback = (await upstreamRequests(prompt)).requests.filter((r) => r.path.startsWith('/fallback/'));
+      expect(fallback.map((r) => r.headers.authorization)).toEqual([`Bearer ${other}`]);
+    }));
 });
 
 describe('finding 5: only the primary upstream is cached', () => {
-  it('a fallback answer is neither stored nor replayed to late joiners', () => quietly(async () => {
-    const prompt = uniquePrompt('fallback cached');
-    await script(prompt, [{ kind: 'status', status: 503 }, { kind: 'status', status: 503 }, { kind: 'status', status: 503 }, { kind: 'ok' }], '/v1');
-    const a = await chat(seeded(prompt));
-    expect(a.res.status).toBe(200);
-    const b = await chat(seeded(prompt));
-    expect(b.res.headers.get('x-cache')).toBe('MISS');
-    expect((await upstreamRequests(prompt)).requests.filter((r) => r.path === '/v1/chat/completions').length).toBe(4);
-    const c = await chat(seeded(prompt));
-    expect(c.res.headers.get('x-cache')).toBe('HIT');
-    expect(idOf(c)).toBe(idOf(b));
-  }));
+  it('a fallback answer is neither stored nor replayed to late joiners', () =>
+    quietly(async () => {
+      const prompt = uniquePrompt('fallback cached');
+      await script(
+        prompt,
+        [
+          { kind: 'status', status: 503 },
+          { kind: 'status', status: 503 },
+          { kind: 'status', status: 503 },
+          { kind: 'ok' },
+        ],
+        '/v1',
+      );
+      const a = await chat(seeded(prompt));
+      expect(a.res.status).toBe(200);
+      const b = await chat(seeded(prompt));
+      expect(b.res.headers.get('x-cache')).toBe('MISS');
+      expect((await upstreamRequests(prompt)).requests.filter((r) => r.path === '/v1/chat/completions').length).toBe(4);
+      const c = await chat(seeded(prompt));
+      expect(c.res.headers.get('x-cache')).toBe('HIT');
+      expect(idOf(c)).toBe(idOf(b));
+    }));
 
   it('an entry names its provider', async () => {
     const prompt = uniquePrompt('entry provider');
@@ -239,11 +275,15 @@ describe('finding 6: nobody runs generations on the playground budget from elsew
     const config = await callWith(bindings, '/v1/playground', {});
     expect(config.json).toMatchObject({ mode: 'turnstile', turnstile_site_key: '1x00000000000000000000AA' });
     const bad = await callWith(bindings, '/v1/playground/session', {
-      method: 'POST', headers: { origin: SITE, 'cf-connecting-ip': ip }, body: JSON.stringify({ token: 'fail-token' }),
+      method: 'POST',
+      headers: { origin: SITE, 'cf-connecting-ip': ip },
+      body: JSON.stringify({ token: 'fail-token' }),
     });
     expect(bad.res.status).toBe(403);
     const ok = await callWith(bindings, '/v1/playground/session', {
-      method: 'POST', headers: { origin: SITE, 'cf-connecting-ip': ip }, body: JSON.stringify({ token: 'pass-token' }),
+      method: 'POST',
+      headers: { origin: SITE, 'cf-connecting-ip': ip },
+      body: JSON.stringify({ token: 'pass-token' }),
     });
     expect(ok.res.status).toBe(200);
     const setCookie = ok.res.headers.get('set-cookie')!;
@@ -264,20 +304,26 @@ describe('finding 6: nobody runs generations on the playground budget from elsew
     expect((await post(tampered)).res.status).toBe(401);
     // A cookie is no key: from another origin it gets nothing.
     const foreign = await callWith(bindings, '/v1/chat/completions', {
-      method: 'POST', headers: { origin: 'https://evil.example', cookie, 'cf-connecting-ip': ip }, body: chatBody('x'),
+      method: 'POST',
+      headers: { origin: 'https://evil.example', cookie, 'cf-connecting-ip': ip },
+      body: chatBody('x'),
     });
     expect(foreign.res.status).toBe(401);
   });
 
   it('PLAYGROUND=off refuses the playground, and PLAYGROUND=open serves it as npm start does', async () => {
     const off = await callWith(productionEnv({ PLAYGROUND: 'off' }), '/v1/chat/completions', {
-      method: 'POST', headers: { origin: SITE, 'cf-connecting-ip': uniqueIp() }, body: chatBody(uniquePrompt('off')),
+      method: 'POST',
+      headers: { origin: SITE, 'cf-connecting-ip': uniqueIp() },
+      body: chatBody(uniquePrompt('off')),
     });
     expect(off.res.status).toBe(403);
     const config = await callWith(productionEnv({ TURNSTILE_SECRET_KEY: '' }), '/v1/playground', {});
     expect(config.json.mode).toBe('off');
     const open = await callWith(productionEnv({ PLAYGROUND: 'open' }), '/v1/chat/completions', {
-      method: 'POST', headers: { origin: SITE, 'cf-connecting-ip': uniqueIp() }, body: chatBody(uniquePrompt('open')),
+      method: 'POST',
+      headers: { origin: SITE, 'cf-connecting-ip': uniqueIp() },
+      body: chatBody(uniquePrompt('open')),
     });
     expect(open.res.status).toBe(200);
     expect((await call('/v1/playground', { key: null })).json.mode).toBe('open'); // the test server runs like npm start
@@ -288,7 +334,11 @@ describe('finding 7: limits count what runs', () => {
   it('n images take n from the rate window', async () => {
     const { key } = await createKey({ type: 'secret', rpm: 5 });
     const images = (n: number) =>
-      call('/v1/images/generations', { method: 'POST', key, body: JSON.stringify({ prompt: uniquePrompt('n images'), n }) });
+      call('/v1/images/generations', {
+        method: 'POST',
+        key,
+        body: JSON.stringify({ prompt: uniquePrompt('n images'), n }),
+      });
     const four = await images(4);
     expect(four.res.status).toBe(200);
     expect(four.res.headers.get('x-ratelimit-remaining')).toBe('1');
@@ -324,7 +374,11 @@ describe('finding 7: limits count what runs', () => {
     const origin = `https://admin${Date.now()}.example.org`;
     await createKey({ type: 'publishable', origins: [origin] });
     for (const path of ['/v1/admin/keys', '/v1/admin/keys/0123456789abcdef', '/v1/stats']) {
-      const pre = await call(path, { method: 'OPTIONS', key: null, headers: { origin, 'access-control-request-method': 'POST' } });
+      const pre = await call(path, {
+        method: 'OPTIONS',
+        key: null,
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
       expect(pre.res.headers.get('access-control-allow-origin'), path).toBeNull();
     }
     const ok = await call('/v1/chat/completions', { method: 'OPTIONS', key: null, headers: { origin } });
@@ -333,7 +387,12 @@ describe('finding 7: limits count what runs', () => {
 
   it('origins are compared and reflected in canonical form only', async () => {
     const { key } = await createKey({ type: 'publishable', origins: [WIDGET] });
-    for (const origin of ['HTTPS://SHOP.EXAMPLE.COM', 'https://shop.example.com:443', 'https://shop.example.com/path', 'https://Shop.example.com']) {
+    for (const origin of [
+      'HTTPS://SHOP.EXAMPLE.COM',
+      'https://shop.example.com:443',
+      'https://shop.example.com/path',
+      'https://Shop.example.com',
+    ]) {
       const a = await gen(key, { origin });
       const acao = a.res.headers.get('access-control-allow-origin');
       expect(acao === null || acao === WIDGET, `${origin} -> ${acao}`).toBe(true);
@@ -357,7 +416,11 @@ describe('cache scopes', () => {
     const mine = await createKey({ type: 'secret' });
     expect((await gen(mine.key, { prompt, extra: { seed: 3 } })).res.headers.get('x-cache')).toBe('MISS');
     expect((await gen('sk-local-dev', { prompt, extra: { seed: 3 } })).res.headers.get('x-cache')).toBe('MISS');
-    const bad = await call('/v1/admin/keys', { method: 'POST', key: env.ADMIN_TOKEN as string, body: JSON.stringify({ type: 'secret', name: 'x', cache: 'everyone' }) });
+    const bad = await call('/v1/admin/keys', {
+      method: 'POST',
+      key: env.ADMIN_TOKEN as string,
+      body: JSON.stringify({ type: 'secret', name: 'x', cache: 'everyone' }),
+    });
     expect(bad.res.status).toBe(400);
   });
 

@@ -9,7 +9,19 @@ import { planGeneration } from '../../worker/generation/plan';
 import { runGeneration } from '../../worker/generation/run';
 import worker from '../../worker/index';
 import { collect } from '../../worker/stream/collect';
-import { answerOf, ask, chat, dataUrlBytes, DEV_KEY, imagesOf, parseSse, sha256Hex, textOf, uniquePrompt, upstreamRequests } from './helpers';
+import {
+  answerOf,
+  ask,
+  chat,
+  dataUrlBytes,
+  DEV_KEY,
+  imagesOf,
+  parseSse,
+  sha256Hex,
+  textOf,
+  uniquePrompt,
+  upstreamRequests,
+} from './helpers';
 
 const never = () => new Promise<never>(() => {});
 const boom = (what: string) => () => Promise.reject(new Error(`${what} failed (injected)`));
@@ -49,9 +61,16 @@ async function direct(body: Record<string, unknown>, bindings: Partial<Env>, hea
 
 /** A generation run directly with a wrapped env; returns what it collected once every waitUntil settled. */
 async function run(prompt: string, bindings: Partial<Env>, settle = true) {
-  const plan = await planGeneration(ask(prompt, { seed: 11 }) as never, { cacheMode: 'default', ttlSeconds: 3600, scope: 'dev', upstream: 'custom' });
+  const plan = await planGeneration(ask(prompt, { seed: 11 }) as never, {
+    cacheMode: 'default',
+    ttlSeconds: 3600,
+    scope: 'dev',
+    upstream: 'custom',
+  });
   const pending: Promise<unknown>[] = [];
-  const acc = await collect(runGeneration(plan, { env: { ...env, ...bindings } as Env, waitUntil: (p) => pending.push(p) }));
+  const acc = await collect(
+    runGeneration(plan, { env: { ...env, ...bindings } as Env, waitUntil: (p) => pending.push(p) }),
+  );
   if (settle) await Promise.all(pending);
   return { plan, acc, pending };
 }
@@ -59,7 +78,10 @@ async function run(prompt: string, bindings: Partial<Env>, settle = true) {
 afterEach(() => vi.restoreAllMocks());
 
 describe('R2 failures', () => {
-  for (const [name, put] of [['throws', boom('R2 put')], ['hangs', never]] as const) {
+  for (const [name, put] of [
+    ['throws', boom('R2 put')],
+    ['hangs', never],
+  ] as const) {
     it(`R2 put ${name}: JSON answer with the data URL, x-darkroom-image-fallback, no R2 reference`, async () => {
       const prompt = uniquePrompt(`r2 put ${name}`);
       const t0 = Date.now();
@@ -78,7 +100,11 @@ describe('R2 failures', () => {
 
   it('R2 put fails while streaming with x-image-format: url: the data URL is sent instead, and [DONE]', async () => {
     const prompt = uniquePrompt('r2 put sse');
-    const a = await direct(ask(prompt, { stream: true }), { IMAGES: r2({ put: boom('R2 put') }) }, { 'x-image-format': 'url' });
+    const a = await direct(
+      ask(prompt, { stream: true }),
+      { IMAGES: r2({ put: boom('R2 put') }) },
+      { 'x-image-format': 'url' },
+    );
     expect(a.res.status).toBe(200);
     expect(parseSse(a.text).at(-1)?.data).toBe('[DONE]');
     const [img] = imagesOf(a);
@@ -114,11 +140,15 @@ describe('R2 failures', () => {
 });
 
 describe('KV failures', () => {
-  for (const [name, put] of [['throws', boom('KV put')], ['hangs', never]] as const) {
+  for (const [name, put] of [
+    ['throws', boom('KV put')],
+    ['hangs', never],
+  ] as const) {
     it(`KV put ${name}: the client gets its generation; the failed write is skipped and nothing is cached`, async () => {
       const prompt = uniquePrompt(`kv put ${name}`);
       const logs: string[] = [];
-      for (const method of ['log', 'warn', 'error'] as const) vi.spyOn(console, method).mockImplementation((line: unknown) => void logs.push(String(line)));
+      for (const method of ['log', 'warn', 'error'] as const)
+        vi.spyOn(console, method).mockImplementation((line: unknown) => void logs.push(String(line)));
       const { plan, acc, pending } = await run(prompt, { CACHE: kv(env.CACHE, { put }) }, name === 'throws');
       expect(acc.error).toBeUndefined();
       expect(acc.finishReason).toBe('stop');

@@ -12,51 +12,110 @@ const accepted: Record<string, unknown>[] = [
   {},
   { model: 'openai/gpt-5.4-image-2' },
   { model: 'gpt-5.4-image-2' },
-  { frequency_penalty: -2 }, { frequency_penalty: 2 }, { presence_penalty: -2 }, { presence_penalty: 2 },
+  { frequency_penalty: -2 },
+  { frequency_penalty: 2 },
+  { presence_penalty: -2 },
+  { presence_penalty: 2 },
   { include_reasoning: true },
   { logit_bias: { '50256': -100, '11': 100 } },
-  { logprobs: true, top_logprobs: 0 }, { logprobs: true, top_logprobs: 20 },
-  { max_completion_tokens: 1 }, { max_tokens: 100 },
-  { reasoning: { effort: 'high' } }, { reasoning: { max_tokens: 0, exclude: true } },
-  { response_format: { type: 'text' } }, { response_format: { type: 'json_object' } },
+  { logprobs: true, top_logprobs: 0 },
+  { logprobs: true, top_logprobs: 20 },
+  { max_completion_tokens: 1 },
+  { max_tokens: 100 },
+  { reasoning: { effort: 'high' } },
+  { reasoning: { max_tokens: 0, exclude: true } },
+  { response_format: { type: 'text' } },
+  { response_format: { type: 'json_object' } },
   { response_format: { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object' }, strict: true } } },
   { structured_outputs: true },
-  { seed: 0 }, { seed: -1 }, { seed: 2 ** 40 },
-  { stop: 'x' }, { stop: ['a', 'b', 'c', 'd'] }, { stop: null },
-  { modalities: ['image', 'text'] }, { modalities: ['image'] }, { modalities: ['text'] },
-  { image_config: { aspect_ratio: '16:9' } }, { image_config: { aspect_ratio: '21:9', quality: 'high' } },
-  { stream: true }, { stream: false }, { stream: true, stream_options: { include_usage: true } },
+  { seed: 0 },
+  { seed: -1 },
+  { seed: 2 ** 40 },
+  { stop: 'x' },
+  { stop: ['a', 'b', 'c', 'd'] },
+  { stop: null },
+  { modalities: ['image', 'text'] },
+  { modalities: ['image'] },
+  { modalities: ['text'] },
+  { image_config: { aspect_ratio: '16:9' } },
+  { image_config: { aspect_ratio: '21:9', quality: 'high' } },
+  { stream: true },
+  { stream: false },
+  { stream: true, stream_options: { include_usage: true } },
   { user: 'user-123' },
-  { messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hi' }] }] },
-  { messages: [{ role: 'user', content: [{ type: 'text', text: 'edit' }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] },
-  { messages: [{ role: 'user', content: [{ type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,AAAA' } }] }] },
-  { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }] },
+  {
+    messages: [
+      { role: 'system', content: 'be brief' },
+      { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+    ],
+  },
+  {
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'edit' },
+          { type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
+        ],
+      },
+    ],
+  },
+  {
+    messages: [
+      {
+        role: 'user',
+        content: [{ type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,AAAA' } }],
+      },
+    ],
+  },
+  {
+    messages: [
+      { role: 'user', content: 'a' },
+      { role: 'assistant', content: 'b' },
+      { role: 'user', content: 'c' },
+    ],
+  },
 ];
 
 const rejected: [Record<string, unknown>, string][] = [
   [{ model: 'gpt-4o' }, 'model'],
-  [{ frequency_penalty: -2.01 }, 'frequency_penalty'], [{ frequency_penalty: 2.01 }, 'frequency_penalty'],
-  [{ presence_penalty: 3 }, 'presence_penalty'], [{ presence_penalty: '1' }, 'presence_penalty'],
+  [{ frequency_penalty: -2.01 }, 'frequency_penalty'],
+  [{ frequency_penalty: 2.01 }, 'frequency_penalty'],
+  [{ presence_penalty: 3 }, 'presence_penalty'],
+  [{ presence_penalty: '1' }, 'presence_penalty'],
   [{ include_reasoning: 'yes' }, 'include_reasoning'],
-  [{ logit_bias: { '50256': -101 } }, 'logit_bias'], [{ logit_bias: { '50256': 101 } }, 'logit_bias'], [{ logit_bias: { word: 1 } }, 'logit_bias'],
+  [{ logit_bias: { '50256': -101 } }, 'logit_bias'],
+  [{ logit_bias: { '50256': 101 } }, 'logit_bias'],
+  [{ logit_bias: { word: 1 } }, 'logit_bias'],
   [{ logprobs: 'true' }, 'logprobs'],
-  [{ logprobs: true, top_logprobs: 21 }, 'top_logprobs'], [{ logprobs: true, top_logprobs: -1 }, 'top_logprobs'],
+  [{ logprobs: true, top_logprobs: 21 }, 'top_logprobs'],
+  [{ logprobs: true, top_logprobs: -1 }, 'top_logprobs'],
   [{ top_logprobs: 5 }, 'top_logprobs'],
-  [{ max_completion_tokens: 0 }, 'max_completion_tokens'], [{ max_completion_tokens: 1.5 }, 'max_completion_tokens'],
+  [{ max_completion_tokens: 0 }, 'max_completion_tokens'],
+  [{ max_completion_tokens: 1.5 }, 'max_completion_tokens'],
   [{ max_tokens: 0 }, 'max_tokens'],
-  [{ reasoning: { effort: 'extreme' } }, 'reasoning.effort'], [{ reasoning: { bogus: 1 } }, 'reasoning.bogus'],
+  [{ reasoning: { effort: 'extreme' } }, 'reasoning.effort'],
+  [{ reasoning: { bogus: 1 } }, 'reasoning.bogus'],
   [{ response_format: { type: 'xml' } }, 'response_format.type'],
   [{ response_format: { type: 'json_schema' } }, 'response_format.json_schema'],
   [{ structured_outputs: 1 }, 'structured_outputs'],
-  [{ seed: 1.5 }, 'seed'], [{ seed: -2 }, 'seed'], [{ seed: '42' }, 'seed'],
-  [{ stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'], [{ stop: [] }, 'stop'], [{ stop: 5 }, 'stop'],
-  [{ modalities: ['audio'] }, 'modalities[0]'], [{ modalities: [] }, 'modalities'],
-  [{ image_config: { aspect_ratio: '7:3' } }, 'image_config.aspect_ratio'], [{ image_config: 'wide' }, 'image_config'],
+  [{ seed: 1.5 }, 'seed'],
+  [{ seed: -2 }, 'seed'],
+  [{ seed: '42' }, 'seed'],
+  [{ stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
+  [{ stop: [] }, 'stop'],
+  [{ stop: 5 }, 'stop'],
+  [{ modalities: ['audio'] }, 'modalities[0]'],
+  [{ modalities: [] }, 'modalities'],
+  [{ image_config: { aspect_ratio: '7:3' } }, 'image_config.aspect_ratio'],
+  [{ image_config: 'wide' }, 'image_config'],
   [{ image_config: { nested: { a: 1 } } }, 'image_config'],
   [{ stream: 'yes' }, 'stream'],
   [{ user: 5 }, 'user'],
-  [{ temperature: 0.5 }, 'temperature'], [{ tools: [] }, 'tools'],
-  [{ messages: [] }, 'messages'], [{ messages: 'hi' }, 'messages'],
+  [{ temperature: 0.5 }, 'temperature'],
+  [{ tools: [] }, 'tools'],
+  [{ messages: [] }, 'messages'],
+  [{ messages: 'hi' }, 'messages'],
   [{ messages: [{ role: 'tool', content: 'x' }] }, 'messages[0].role'],
   [{ messages: [{ role: 'user' }] }, 'messages[0].content'],
   [{ messages: [{ role: 'user', content: [{ type: 'video', url: 'x' }] }] }, 'messages[0].content'],
@@ -100,12 +159,20 @@ describe('bad requests over HTTP', () => {
   });
 
   it('a wrong content type is a 415', async () => {
-    const a = await call('/v1/chat/completions', { method: 'POST', body: 'messages=hi', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const a = await call('/v1/chat/completions', {
+      method: 'POST',
+      body: 'messages=hi',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(a.res.status).toBe(415);
   });
 
   it('a body over the limit is a 413, refused from its declared length', async () => {
-    const a = await call('/v1/chat/completions', { method: 'POST', body: 'x', headers: { 'content-length': String(1024 ** 3) } });
+    const a = await call('/v1/chat/completions', {
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-length': String(1024 ** 3) },
+    });
     expect(a.res.status).toBe(413);
   });
 

@@ -13,7 +13,11 @@ import { sha256Hex, uniquePrompt } from './helpers';
 const BASE = 'https://darkroom.test';
 
 /** A real PNG (the demo painter) stored as an original; returns its hash and bytes. */
-async function storeOriginal(width: number, height: number, label = 'variant'): Promise<{ sha: string; bytes: Uint8Array }> {
+async function storeOriginal(
+  width: number,
+  height: number,
+  label = 'variant',
+): Promise<{ sha: string; bytes: Uint8Array }> {
   const bytes = await encodePng(width, height, paintScene(width, height, uniquePrompt(label), 7));
   const sha = await sha256Hex(bytes);
   await env.IMAGES.put(`${sha}.png`, bytes, { httpMetadata: { contentType: 'image/png' } });
@@ -36,20 +40,34 @@ async function direct(path: string, bindings: Partial<Env>, headers: Record<stri
 
 describe('each size and format decodes to the right type and dimensions', () => {
   // 600x400: w1024 and full come out at the original's 600 px, never enlarged.
-  const expected = { w256: [256, 171], w512: [512, 341], w1024: [600, 400], full: [600, 400], og: [1200, 630] } as const;
-  it.each(VARIANT_FORMATS.map((f) => [f]))('%s', async (format: VariantFormat) => {
-    const { sha } = await storeOriginal(600, 400, `formats ${format}`);
-    for (const [size, [w, h]] of Object.entries(expected)) {
-      const { res, bytes } = await get(`/i/${sha}/${size}.${format}`);
-      expect(res.status, `${size}.${format}`).toBe(200);
-      expect(res.headers.get('content-type')).toBe(VARIANT_CONTENT_TYPES[format]);
-      expect(res.headers.get('content-length')).toBe(String(bytes.byteLength));
-      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-      expect(res.headers.get('etag')).toBe(`"${sha}-${size}-${format}"`);
-      expect(res.headers.get('x-darkroom-variant')).toBeNull();
-      expect(imageHeader(bytes), `${size}.${format}`).toEqual({ type: VARIANT_CONTENT_TYPES[format], width: w, height: h });
-    }
-  }, 90_000); // AVIF encodes slowly under the local sharp binding on a shared machine
+  const expected = {
+    w256: [256, 171],
+    w512: [512, 341],
+    w1024: [600, 400],
+    full: [600, 400],
+    og: [1200, 630],
+  } as const;
+  it.each(VARIANT_FORMATS.map((f) => [f]))(
+    '%s',
+    async (format: VariantFormat) => {
+      const { sha } = await storeOriginal(600, 400, `formats ${format}`);
+      for (const [size, [w, h]] of Object.entries(expected)) {
+        const { res, bytes } = await get(`/i/${sha}/${size}.${format}`);
+        expect(res.status, `${size}.${format}`).toBe(200);
+        expect(res.headers.get('content-type')).toBe(VARIANT_CONTENT_TYPES[format]);
+        expect(res.headers.get('content-length')).toBe(String(bytes.byteLength));
+        expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+        expect(res.headers.get('etag')).toBe(`"${sha}-${size}-${format}"`);
+        expect(res.headers.get('x-darkroom-variant')).toBeNull();
+        expect(imageHeader(bytes), `${size}.${format}`).toEqual({
+          type: VARIANT_CONTENT_TYPES[format],
+          width: w,
+          height: h,
+        });
+      }
+    },
+    90_000,
+  ); // AVIF encodes slowly under the local sharp binding on a shared machine
 });
 
 describe('a variant is made once, then served from R2 like an original', () => {
@@ -123,7 +141,11 @@ describe('Accept negotiation on an original URL', () => {
     expect(refused.res.headers.get('content-type')).toBe('image/png');
 
     // curl, SDKs and downloads (a navigation's Accept lists text/html) get the file as named.
-    for (const accept of [undefined, '*/*', 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8']) {
+    for (const accept of [
+      undefined,
+      '*/*',
+      'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8',
+    ]) {
       const r = await get(url, accept ? { accept } : {});
       expect(r.res.headers.get('content-type'), String(accept)).toBe('image/png');
       expect(r.res.headers.get('vary')).toBe('Accept');
@@ -140,7 +162,16 @@ describe('Accept negotiation on an original URL', () => {
 describe('bad requests', () => {
   it('an unknown size or format is a 400 in the OpenAI error shape, made for nothing', async () => {
     const { sha } = await storeOriginal(64, 64, 'bad');
-    for (const name of ['w300.webp', 'w512.gif', 'w512', 'w512.WEBP', 'w0512.webp', 'og.jpeg', '.webp', 'w512.webp.png']) {
+    for (const name of [
+      'w300.webp',
+      'w512.gif',
+      'w512',
+      'w512.WEBP',
+      'w0512.webp',
+      'og.jpeg',
+      '.webp',
+      'w512.webp.png',
+    ]) {
       const { res, bytes } = await get(`/i/${sha}/${name}`);
       expect(res.status, name).toBe(400);
       const body = JSON.parse(new TextDecoder().decode(bytes));
@@ -198,7 +229,11 @@ describe('without a working binding the original is served', () => {
     // Nothing was stored under the variant's key: the next request tries again.
     expect(await env.IMAGES.head(`${sha}/w512.webp`)).toBeNull();
 
-    const negotiated = await direct(`/i/${sha}.png`, { IMAGES_TRANSFORM: binding }, { accept: 'image/avif,image/webp' });
+    const negotiated = await direct(
+      `/i/${sha}.png`,
+      { IMAGES_TRANSFORM: binding },
+      { accept: 'image/avif,image/webp' },
+    );
     expect(negotiated.res.status).toBe(200);
     expect(negotiated.res.headers.get('content-type')).toBe('image/png');
     expect(negotiated.bytes).toEqual(original);
@@ -225,7 +260,11 @@ describe('without a working binding the original is served', () => {
       },
     } as unknown as ImagesBinding;
     const ctx = createExecutionContext();
-    const res = await worker.fetch(new Request(`${BASE}/i/${sha}/w256.webp`), { ...env, IMAGES_TRANSFORM: slow, IMAGE_TRANSFORM_TIMEOUT_MS: '100' } as Env, ctx);
+    const res = await worker.fetch(
+      new Request(`${BASE}/i/${sha}/w256.webp`),
+      { ...env, IMAGES_TRANSFORM: slow, IMAGE_TRANSFORM_TIMEOUT_MS: '100' } as Env,
+      ctx,
+    );
     expect(res.headers.get('x-darkroom-variant')).toBe('original');
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(original);
     release();
@@ -240,6 +279,8 @@ describe('without a working binding the original is served', () => {
   it('a binding that never answers times out (a failure like the one above)', async () => {
     const { bytes: original } = await storeOriginal(128, 128, 'hang');
     const { makeVariant } = await import('../../worker/images/transform');
-    await expect(makeVariant(hanging, async () => new Blob([original]).stream(), { size: 'w256', format: 'webp' }, 50)).rejects.toThrow(/longer than 50 ms/);
+    await expect(
+      makeVariant(hanging, async () => new Blob([original]).stream(), { size: 'w256', format: 'webp' }, 50),
+    ).rejects.toThrow(/longer than 50 ms/);
   });
 });

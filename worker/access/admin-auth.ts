@@ -40,9 +40,16 @@ export const adminAuth = () =>
       allowed = true;
     }
     if (!allowed) {
-      throw new ApiError(401, 'The admin API needs "Authorization: Bearer <ADMIN_TOKEN>" or a console session.', 'authentication_error', 'invalid_admin_token', null, {
-        'www-authenticate': 'Bearer realm="darkroom-admin"',
-      });
+      throw new ApiError(
+        401,
+        'The admin API needs "Authorization: Bearer <ADMIN_TOKEN>" or a console session.',
+        'authentication_error',
+        'invalid_admin_token',
+        null,
+        {
+          'www-authenticate': 'Bearer realm="darkroom-admin"',
+        },
+      );
     }
     await next();
   });

@@ -63,7 +63,9 @@ export async function listKeys(env: Env): Promise<KeyRecord[]> {
     cursor = page.list_complete ? undefined : page.cursor;
   } while (cursor);
   const records = await Promise.all(names.map((n) => env.RECORDS.get<KeyRecord>(n, 'json')));
-  return records.filter((r): r is KeyRecord => r !== null).sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
+  return records
+    .filter((r): r is KeyRecord => r !== null)
+    .sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
 }
 
 export async function spendSnapshot(env: Env, id: string): Promise<SpendSnapshot | null> {

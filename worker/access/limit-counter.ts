@@ -21,7 +21,14 @@ export interface LimitSpec {
 
 export type Acquired =
   | { ok: true; lease: string; limit: number; remaining: number; resetS: number }
-  | { ok: false; reason: 'rate' | 'concurrency' | 'spend'; limit: number; remaining: number; resetS: number; retryAfterS: number };
+  | {
+      ok: false;
+      reason: 'rate' | 'concurrency' | 'spend';
+      limit: number;
+      remaining: number;
+      resetS: number;
+      retryAfterS: number;
+    };
 
 interface Spend {
   day: string;
@@ -107,12 +114,22 @@ export class LimitCounter extends DurableObject<Env> {
     const id = this.spendId ?? (await this.ctx.storage.get<string>('spendId'));
     if (!id) return;
     const spend = await this.loadSpend(Date.now());
-    const snapshot: SpendSnapshot = { day: spend.day, usd: spend.usd, total_usd: spend.total, updated: Math.floor(Date.now() / 1000) };
+    const snapshot: SpendSnapshot = {
+      day: spend.day,
+      usd: spend.usd,
+      total_usd: spend.total,
+      updated: Math.floor(Date.now() / 1000),
+    };
     await this.env.RECORDS.put(kvKey.spend(id), JSON.stringify(snapshot));
   }
 
   async usage(): Promise<{ spentTodayUsd: number; totalUsd: number; active: number; windowCount: number }> {
     const spend = await this.loadSpend(Date.now());
-    return { spentTodayUsd: spend.usd, totalUsd: spend.total, active: this.leases.size, windowCount: this.window.count };
+    return {
+      spentTodayUsd: spend.usd,
+      totalUsd: spend.total,
+      active: this.leases.size,
+      windowCount: this.window.count,
+    };
   }
 }

@@ -17,9 +17,19 @@ import { clientIp, resolvePrincipal } from './principal';
 import type { KeyLimits } from './records';
 
 const EXPOSED = [
-  'x-request-id', 'x-cache', 'x-cache-age', 'x-cache-saved-usd', 'x-darkroom-provider', 'x-darkroom-generation',
-  'x-darkroom-share-url', 'x-darkroom-coalesced', 'x-darkroom-image-fallback', 'retry-after', 'x-ratelimit-limit',
-  'x-ratelimit-remaining', 'x-ratelimit-reset',
+  'x-request-id',
+  'x-cache',
+  'x-cache-age',
+  'x-cache-saved-usd',
+  'x-darkroom-provider',
+  'x-darkroom-generation',
+  'x-darkroom-share-url',
+  'x-darkroom-coalesced',
+  'x-darkroom-image-fallback',
+  'retry-after',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
 ].join(', ');
 
 export function corsHeaders(origin: string): Record<string, string> {
@@ -75,13 +85,20 @@ function refuse(a: Extract<Acquired, { ok: false }>, who: string, cors: Record<s
       : a.reason === 'concurrency'
         ? `Too many generations are running at once for ${who}; wait for one to finish.`
         : `Rate limit reached for ${who} (${a.limit} requests per window); retry in ${a.retryAfterS} s.`;
-  return new ApiError(429, message, 'rate_limit_error', a.reason === 'spend' ? 'spend_cap_reached' : 'rate_limit_exceeded', null, {
-    ...cors,
-    'retry-after': String(a.retryAfterS),
-    'x-ratelimit-limit': String(a.limit),
-    'x-ratelimit-remaining': String(a.remaining),
-    'x-ratelimit-reset': String(a.resetS),
-  });
+  return new ApiError(
+    429,
+    message,
+    'rate_limit_error',
+    a.reason === 'spend' ? 'spend_cap_reached' : 'rate_limit_exceeded',
+    null,
+    {
+      ...cors,
+      'retry-after': String(a.retryAfterS),
+      'x-ratelimit-limit': String(a.limit),
+      'x-ratelimit-remaining': String(a.remaining),
+      'x-ratelimit-reset': String(a.resetS),
+    },
+  );
 }
 
 function countersFor(env: Env, req: Request, who: Awaited<ReturnType<typeof resolvePrincipal>>): Counter[] {
@@ -99,8 +116,17 @@ function countersFor(env: Env, req: Request, who: Awaited<ReturnType<typeof reso
     ];
     if (who.session) {
       // A Turnstile session is good for a bounded number of generations over its life.
-      const perSession: KeyLimits = { rpm: sessionGenerations(env), concurrency: 1_000, daily_usd: -1, window_s: sessionSeconds(env) };
-      counters.push({ name: `session:${who.session.sid}`, spec: spec(env, perSession), who: 'this playground session (reload the page for a new one)' });
+      const perSession: KeyLimits = {
+        rpm: sessionGenerations(env),
+        concurrency: 1_000,
+        daily_usd: -1,
+        window_s: sessionSeconds(env),
+      };
+      counters.push({
+        name: `session:${who.session.sid}`,
+        spec: spec(env, perSession),
+        who: 'this playground session (reload the page for a new one)',
+      });
     }
     return counters;
   }
@@ -133,7 +159,12 @@ export const generationAccess = () =>
     let limitHeaders: Record<string, string> = {};
     let settled = false;
     const release = (cost: number) => {
-      for (const l of leases) c.executionCtx.waitUntil(limiter(env, l.name).release(l.lease, cost).catch(() => {}));
+      for (const l of leases)
+        c.executionCtx.waitUntil(
+          limiter(env, l.name)
+            .release(l.lease, cost)
+            .catch(() => {}),
+        );
       leases = [];
     };
     const access: AccessContext = {
@@ -144,7 +175,13 @@ export const generationAccess = () =>
       cacheScope: who.cacheScope,
       checkRequest(req: ChatCompletionRequest) {
         if (who.principal.kind === 'publishable' && req.logit_bias !== undefined) {
-          throw new ApiError(403, 'Publishable keys may not set logit_bias.', 'permission_error', 'not_allowed', 'logit_bias');
+          throw new ApiError(
+            403,
+            'Publishable keys may not set logit_bias.',
+            'permission_error',
+            'not_allowed',
+            'logit_bias',
+          );
         }
       },
       async admit(generations = 1) {

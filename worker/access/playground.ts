@@ -19,7 +19,8 @@ export type PlaygroundMode = 'open' | 'turnstile' | 'off';
 export const SESSION_COOKIE = 'darkroom_session';
 export const DEFAULT_VERIFY_URL = 'https://challenges.cloudflare.com/turnstile/v0/siteverify';
 
-const turnstileConfigured = (env: Env) => Boolean(stringSetting(env.TURNSTILE_SITE_KEY) && stringSetting(env.TURNSTILE_SECRET_KEY));
+const turnstileConfigured = (env: Env) =>
+  Boolean(stringSetting(env.TURNSTILE_SITE_KEY) && stringSetting(env.TURNSTILE_SECRET_KEY));
 
 export function playgroundMode(env: Env): PlaygroundMode {
   const asked = stringSetting(env.PLAYGROUND)?.toLowerCase();
@@ -42,7 +43,11 @@ export interface Session {
 
 const encoder = new TextEncoder();
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 function fromB64url(s: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
   try {
@@ -54,7 +59,13 @@ function fromB64url(s: string): Uint8Array | null {
 
 async function signingKey(env: Env): Promise<CryptoKey> {
   // A key of its own, derived from the secret, so the cookie's MAC never uses the secret itself.
-  const base = await crypto.subtle.importKey('raw', encoder.encode(String(env.TURNSTILE_SECRET_KEY)), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const base = await crypto.subtle.importKey(
+    'raw',
+    encoder.encode(String(env.TURNSTILE_SECRET_KEY)),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   const derived = await crypto.subtle.sign('HMAC', base, encoder.encode('darkroom playground session v1'));
   return crypto.subtle.importKey('raw', derived, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
@@ -74,7 +85,11 @@ export function sessionCookie(value: string, env: Env, secure: boolean): string 
 export async function readSession(env: Env, req: Request, now = Date.now()): Promise<Session | null> {
   if (!stringSetting(env.TURNSTILE_SECRET_KEY)) return null;
   const cookie = req.headers.get('cookie') ?? '';
-  const value = cookie.split(';').map((p) => p.trim()).find((p) => p.startsWith(`${SESSION_COOKIE}=`))?.slice(SESSION_COOKIE.length + 1);
+  const value = cookie
+    .split(';')
+    .map((p) => p.trim())
+    .find((p) => p.startsWith(`${SESSION_COOKIE}=`))
+    ?.slice(SESSION_COOKIE.length + 1);
   const [p, m, extra] = (value ?? '').split('.');
   if (!p || !m || extra !== undefined) return null;
   const payload = fromB64url(p);

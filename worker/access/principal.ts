@@ -25,7 +25,6 @@ export interface Resolved {
   session?: Session;
 }
 
-
 /**
  * The client's IP. On Cloudflare `cf-connecting-ip` is set by the edge and cannot be forged;
  * `x-real-ip` is trusted only in development (tests and local tools use it to pose as visitors).
@@ -47,7 +46,11 @@ const unauthorized = (message: string, code: string) =>
   new ApiError(401, message, 'authentication_error', code, null, { 'www-authenticate': 'Bearer realm="darkroom"' });
 
 export function playgroundLimits(env: Env): KeyLimits {
-  return { rpm: num(env.PLAYGROUND_RPM, 10), concurrency: num(env.PLAYGROUND_CONCURRENCY, 2), daily_usd: num(env.PLAYGROUND_DAILY_USD, 2) };
+  return {
+    rpm: num(env.PLAYGROUND_RPM, 10),
+    concurrency: num(env.PLAYGROUND_CONCURRENCY, 2),
+    daily_usd: num(env.PLAYGROUND_DAILY_USD, 2),
+  };
 }
 
 export async function resolvePrincipal(env: Env, req: Request): Promise<Resolved> {
@@ -55,9 +58,16 @@ export async function resolvePrincipal(env: Env, req: Request): Promise<Resolved
   const origin = req.headers.get('origin');
   if (auth === null || auth.trim() === '') {
     if (!isSameOrigin(req)) {
-      throw unauthorized('Missing API key. Send "Authorization: Bearer <key>" (see the README to create one).', 'missing_api_key');
+      throw unauthorized(
+        'Missing API key. Send "Authorization: Bearer <key>" (see the README to create one).',
+        'missing_api_key',
+      );
     }
-    const playground = { principal: { kind: 'playground' as const, id: clientIp(req, env) }, limits: playgroundLimits(env), cacheScope: 'playground' };
+    const playground = {
+      principal: { kind: 'playground' as const, id: clientIp(req, env) },
+      limits: playgroundLimits(env),
+      cacheScope: 'playground',
+    };
     const mode = playgroundMode(env);
     if (mode === 'open') return playground;
     if (mode === 'off') {
@@ -65,7 +75,10 @@ export async function resolvePrincipal(env: Env, req: Request): Promise<Resolved
     }
     const session = await readSession(env, req);
     if (!session) {
-      throw unauthorized('The playground needs a session: solve the Turnstile check on the site (POST /v1/playground/session), or send an API key.', 'playground_session_required');
+      throw unauthorized(
+        'The playground needs a session: solve the Turnstile check on the site (POST /v1/playground/session), or send an API key.',
+        'playground_session_required',
+      );
     }
     return { ...playground, session };
   }
@@ -74,17 +87,26 @@ export async function resolvePrincipal(env: Env, req: Request): Promise<Resolved
   const key = m[1];
   if (key === DEV_KEY) {
     if (!isDevelopment(env)) {
-      throw unauthorized('The development key sk-local-dev only works on a local development server (npm start).', 'invalid_api_key');
+      throw unauthorized(
+        'The development key sk-local-dev only works on a local development server (npm start).',
+        'invalid_api_key',
+      );
     }
     return {
       principal: { kind: 'dev', id: 'dev', name: 'local development' },
       cacheScope: 'dev',
-      limits: { rpm: num(env.DEV_RPM, 600), concurrency: num(env.DEV_CONCURRENCY, 64), daily_usd: num(env.DEV_DAILY_USD, 1000) },
+      limits: {
+        rpm: num(env.DEV_RPM, 600),
+        concurrency: num(env.DEV_CONCURRENCY, 64),
+        daily_usd: num(env.DEV_DAILY_USD, 1000),
+      },
     };
   }
-  if (!KEY_FORMAT.test(key)) throw unauthorized('Malformed API key; Darkroom keys start with sk_ or pk_.', 'invalid_api_key');
+  if (!KEY_FORMAT.test(key))
+    throw unauthorized('Malformed API key; Darkroom keys start with sk_ or pk_.', 'invalid_api_key');
   const record = await findKey(env, key);
-  if (!record || record.type !== (key.startsWith('sk_') ? 'secret' : 'publishable')) throw unauthorized('Unknown API key.', 'invalid_api_key');
+  if (!record || record.type !== (key.startsWith('sk_') ? 'secret' : 'publishable'))
+    throw unauthorized('Unknown API key.', 'invalid_api_key');
   if (record.revoked) throw unauthorized('This API key has been revoked.', 'revoked_api_key');
   const cacheScope = record.cache === 'shared' ? 'shared' : `key:${record.id}`;
   if (record.type === 'publishable') {
@@ -93,7 +115,12 @@ export async function resolvePrincipal(env: Env, req: Request): Promise<Resolved
     const canonical = origin !== null && normaliseOrigin(origin) === origin;
     const allowed = canonical && (isSameOrigin(req) || (record.origins ?? []).some((p) => originMatches(origin, p)));
     if (!allowed) {
-      throw new ApiError(403, 'This publishable key is not allowed from this origin.', 'permission_error', 'origin_not_allowed');
+      throw new ApiError(
+        403,
+        'This publishable key is not allowed from this origin.',
+        'permission_error',
+        'origin_not_allowed',
+      );
     }
     return {
       principal: { kind: 'publishable', id: record.id, name: record.name },

@@ -19,9 +19,16 @@ export const recordReadLimit = () =>
       windowS: numberOr(env.RATE_LIMIT_WINDOW_S, 60) || 60,
     });
     if (!result.ok) {
-      throw new ApiError(429, `Too many generation lookups from your IP address; retry in ${result.retryAfterS} s.`, 'rate_limit_error', 'rate_limit_exceeded', null, {
-        'retry-after': String(result.retryAfterS),
-      });
+      throw new ApiError(
+        429,
+        `Too many generation lookups from your IP address; retry in ${result.retryAfterS} s.`,
+        'rate_limit_error',
+        'rate_limit_exceeded',
+        null,
+        {
+          'retry-after': String(result.retryAfterS),
+        },
+      );
     }
     c.executionCtx.waitUntil(stub.release(result.lease, 0).catch(() => {}));
     await next();

@@ -88,11 +88,15 @@ export function generateKey(type: KeyType): string {
 
 /** Problems with requested limits, or null. */
 export function limitsProblem(l: Partial<KeyLimits>): string | null {
-  const int = (v: unknown, lo: number, hi: number) => v === undefined || (Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi);
+  const int = (v: unknown, lo: number, hi: number) =>
+    v === undefined || (Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi);
   if (!int(l.rpm, 1, 1_000_000)) return 'rpm must be an integer from 1 to 1000000';
   if (!int(l.concurrency, 1, 10_000)) return 'concurrency must be an integer from 1 to 10000';
   if (!int(l.window_s, 1, 86_400)) return 'window_s must be an integer from 1 to 86400';
-  if (l.daily_usd !== undefined && !(typeof l.daily_usd === 'number' && Number.isFinite(l.daily_usd) && l.daily_usd <= 1_000_000)) {
+  if (
+    l.daily_usd !== undefined &&
+    !(typeof l.daily_usd === 'number' && Number.isFinite(l.daily_usd) && l.daily_usd <= 1_000_000)
+  ) {
     return 'daily_usd must be a number up to 1000000 (negative: no cap)';
   }
   return null;
@@ -102,10 +106,18 @@ export function limitsProblem(l: Partial<KeyLimits>): string | null {
 export function newKeyRecord(
   key: string,
   hash: string,
-  opts: { type: KeyType; name: string; origins?: string[]; limits?: Partial<KeyLimits>; cache?: CacheScope; now?: number },
+  opts: {
+    type: KeyType;
+    name: string;
+    origins?: string[];
+    limits?: Partial<KeyLimits>;
+    cache?: CacheScope;
+    now?: number;
+  },
 ): KeyRecord {
   const limits: KeyLimits = { ...DEFAULT_LIMITS[opts.type] };
-  for (const [k, v] of Object.entries(opts.limits ?? {})) if (v !== undefined) (limits as unknown as Record<string, number>)[k] = v;
+  for (const [k, v] of Object.entries(opts.limits ?? {}))
+    if (v !== undefined) (limits as unknown as Record<string, number>)[k] = v;
   return {
     id: hash.slice(0, 16),
     type: opts.type,

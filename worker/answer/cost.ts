@@ -6,7 +6,8 @@ import type { GenMeta, Usage } from '../stream/events';
 export const isFree = (meta: GenMeta | undefined): boolean => Boolean(meta && (meta.cache === 'HIT' || meta.joined));
 
 /** USD this answer costs its caller. */
-export const costOf = (meta: GenMeta | undefined, usage: Usage | undefined): number => (isFree(meta) ? 0 : (usage?.cost ?? 0));
+export const costOf = (meta: GenMeta | undefined, usage: Usage | undefined): number =>
+  isFree(meta) ? 0 : (usage?.cost ?? 0);
 
 /** Usage as the caller sees it: a free answer says `cost: 0`. */
 export const usageFor = <U extends Usage | undefined>(meta: GenMeta | undefined, usage: U): U =>

@@ -9,7 +9,8 @@ import type { Renderer } from './types';
 export type Dialect = 'openai' | 'openrouter';
 
 /** The path decides: OpenRouter's clients call `/api/v1/...` (their base URL ends in /api/v1). */
-export const dialectOf = (pathname: string): Dialect => (pathname.startsWith('/api/v1/') || pathname === '/api/v1' ? 'openrouter' : 'openai');
+export const dialectOf = (pathname: string): Dialect =>
+  pathname.startsWith('/api/v1/') || pathname === '/api/v1' ? 'openrouter' : 'openai';
 
 export const errorBodyFor = (dialect: Dialect | undefined): Renderer['errorBody'] =>
   dialect === 'openrouter' ? openRouterErrorBody : openAiErrorBody;

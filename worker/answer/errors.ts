@@ -6,6 +6,10 @@ import type { Renderer } from './types';
 /** OpenAI's error body: `{"error": {message, type, param, code}}`. */
 export const openAiErrorBody = (err: StreamError) => ({ error: err.error });
 
-export function errorResponse(err: StreamError, headers: Record<string, string> = {}, errorBody: Renderer['errorBody'] = openAiErrorBody): Response {
+export function errorResponse(
+  err: StreamError,
+  headers: Record<string, string> = {},
+  errorBody: Renderer['errorBody'] = openAiErrorBody,
+): Response {
   return Response.json(errorBody(err), { status: err.status, headers: { ...headers, ...err.headers } });
 }

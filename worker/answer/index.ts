@@ -31,7 +31,11 @@ export interface AnswerOptions {
   onSettled?: (outcome: Outcome) => void;
 }
 
-export async function answer(sources: (ReadableStream<GenEvent> | StreamError)[], renderer: Renderer, opts: AnswerOptions): Promise<Response> {
+export async function answer(
+  sources: (ReadableStream<GenEvent> | StreamError)[],
+  renderer: Renderer,
+  opts: AnswerOptions,
+): Promise<Response> {
   const base = opts.headers ?? {};
   const opened = await Promise.all(sources.map((s) => ('status' in s ? s : openEvents(s))));
   const failed = opened.find((o): o is StreamError => 'status' in o);

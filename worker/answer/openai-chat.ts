@@ -70,8 +70,16 @@ type Envelope = Pick<Chunk, 'id' | 'created' | 'model'>;
  * (`{type, image_url: {url: data URL}, partial_image_index}`); clients that do not know the field
  * see an empty delta. Previews are never stored, so they have no URL of ours.
  */
-export function partialChunk(p: PartialImage, envelope: Envelope | undefined, darkroom?: ReturnType<typeof publicMeta>): Chunk {
-  const partial_image = { type: 'image_url', image_url: { url: `data:${p.media_type};base64,${p.b64}` }, partial_image_index: p.index };
+export function partialChunk(
+  p: PartialImage,
+  envelope: Envelope | undefined,
+  darkroom?: ReturnType<typeof publicMeta>,
+): Chunk {
+  const partial_image = {
+    type: 'image_url',
+    image_url: { url: `data:${p.media_type};base64,${p.b64}` },
+    partial_image_index: p.index,
+  };
   return {
     id: envelope?.id ?? '',
     object: 'chat.completion.chunk',
@@ -82,9 +90,17 @@ export function partialChunk(p: PartialImage, envelope: Envelope | undefined, da
   };
 }
 
-function renderChunk(chunk: Chunk, origin: string, imageFormat: ImageFormat, darkroom: ReturnType<typeof publicMeta> | undefined, meta: GenMeta): Chunk {
+function renderChunk(
+  chunk: Chunk,
+  origin: string,
+  imageFormat: ImageFormat,
+  darkroom: ReturnType<typeof publicMeta> | undefined,
+  meta: GenMeta,
+): Chunk {
   const choices = chunk.choices.map((c) =>
-    c.delta?.images?.length ? { ...c, delta: { ...c.delta, images: c.delta.images.map((i) => publicImage(i, origin, imageFormat)) } } : c,
+    c.delta?.images?.length
+      ? { ...c, delta: { ...c.delta, images: c.delta.images.map((i) => publicImage(i, origin, imageFormat)) } }
+      : c,
   );
   const usage = usageFor(meta, chunk.usage);
   return { ...chunk, id: meta.generationId, choices, ...(usage ? { usage } : {}), ...(darkroom ? { darkroom } : {}) };
@@ -110,7 +126,9 @@ const asStream = (pieces: Uint8Array[]) =>
 /** A finished answer -> the bytes of an OpenAI chat.completion JSON body. */
 function completionBody(acc: Collected, origin: string, imageFormat: ImageFormat): Uint8Array[] {
   const completion = renderCompletion(acc, origin, imageFormat);
-  const fields = imageUrlFields(completion.choices[0].message.images ?? [], (i) => Boolean(acc.images[i]?.darkroom?.b64clean));
+  const fields = imageUrlFields(completion.choices[0].message.images ?? [], (i) =>
+    Boolean(acc.images[i]?.darkroom?.b64clean),
+  );
   return encodeJsonSpliced(completion, fields);
 }
 

@@ -38,13 +38,22 @@ function imageEvents(ctx: AnswerContext): SseRenderer {
   return {
     event(event, i, acc) {
       if (event.type === 'partial') {
-        return data({ type: 'image_generation.partial_image', partial_image_index: partials[i]++, b64_json: event.partial.b64, index: i });
+        return data({
+          type: 'image_generation.partial_image',
+          partial_image_index: partials[i]++,
+          b64_json: event.partial.b64,
+          index: i,
+        });
       }
       if (event.type === 'chunk') {
         const delta = event.chunk.choices[0]?.delta;
         const out: Uint8Array[] = [];
-        if (delta?.reasoning) out.push(...data({ type: 'image_generation.text_chunk', phase: 'reasoning', text: delta.reasoning, index: i }));
-        if (delta?.content) out.push(...data({ type: 'image_generation.text_chunk', phase: 'content', text: delta.content, index: i }));
+        if (delta?.reasoning)
+          out.push(
+            ...data({ type: 'image_generation.text_chunk', phase: 'reasoning', text: delta.reasoning, index: i }),
+          );
+        if (delta?.content)
+          out.push(...data({ type: 'image_generation.text_chunk', phase: 'content', text: delta.content, index: i }));
         return out;
       }
       if (event.type !== 'end') return [];
@@ -69,11 +78,18 @@ function imageEvents(ctx: AnswerContext): SseRenderer {
 
 /** One image: the raw base64 and its type, plus our URL and generation. */
 function imageItem(item: ImageItem, meta: GenMeta, origin: string) {
-  const pub = publicImage(item, origin, 'url') as ImageItem & { darkroom?: { url: string | null; content_type?: string } };
+  const pub = publicImage(item, origin, 'url') as ImageItem & {
+    darkroom?: { url: string | null; content_type?: string };
+  };
   const dataUrl = item.image_url.url;
   const b64 = dataUrl.startsWith('data:') ? dataUrl.slice(dataUrl.indexOf(',') + 1) : '';
   const mediaType = pub.darkroom?.content_type ?? (dataUrl.match(/^data:([^;,]+)/)?.[1] || 'image/png');
-  return { b64_json: b64, media_type: mediaType, url: pub.darkroom?.url ?? null, darkroom: { ...pub.darkroom, ...publicMeta(meta, origin) } };
+  return {
+    b64_json: b64,
+    media_type: mediaType,
+    url: pub.darkroom?.url ?? null,
+    darkroom: { ...pub.darkroom, ...publicMeta(meta, origin) },
+  };
 }
 
 /** OpenRouter's usage block: token counts and `cost` in USD, summed over the n images. */
@@ -81,5 +97,10 @@ function openRouterUsage(usages: Usage[]) {
   const sum = (k: 'prompt_tokens' | 'completion_tokens') => usages.reduce((a, u) => a + (u[k] ?? 0), 0);
   const prompt = sum('prompt_tokens');
   const completion = sum('completion_tokens');
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, cost: sumUsd(usages.map((u) => u.cost ?? 0)) };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    cost: sumUsd(usages.map((u) => u.cost ?? 0)),
+  };
 }

@@ -49,11 +49,16 @@ export function encodeJsonSpliced(
 }
 
 /** Getter/setter pairs for image_url.url of rendered image items whose source was clean. */
-export function imageUrlFields(items: { image_url: { url: string } }[], clean: (index: number) => boolean = () => true) {
-  return items.filter((_, i) => clean(i)).map((item) => ({
-    get: () => item.image_url.url,
-    set: (v: string) => {
-      item.image_url.url = v;
-    },
-  }));
+export function imageUrlFields(
+  items: { image_url: { url: string } }[],
+  clean: (index: number) => boolean = () => true,
+) {
+  return items
+    .filter((_, i) => clean(i))
+    .map((item) => ({
+      get: () => item.image_url.url,
+      set: (v: string) => {
+        item.image_url.url = v;
+      },
+    }));
 }

@@ -20,7 +20,13 @@ export interface SseOptions {
 }
 
 /** The state machine shared by the live and the whole path: event in, frames out. */
-function sseCore(sources: Opened[], renderer: Renderer, ctx: AnswerContext, write: (frames: Uint8Array[]) => void, over: (status: number, answers: Collected[]) => void) {
+function sseCore(
+  sources: Opened[],
+  renderer: Renderer,
+  ctx: AnswerContext,
+  write: (frames: Uint8Array[]) => void,
+  over: (status: number, answers: Collected[]) => void,
+) {
   const r = renderer.sse(ctx);
   const keepData = Boolean(renderer.keepsImageData);
   const answers = sources.map(() => emptyCollected());
@@ -73,7 +79,12 @@ function wholeBody(sources: Opened[], renderer: Renderer, ctx: AnswerContext, op
 }
 
 /** The answer's SSE body. */
-export function sseBody(sources: Opened[], renderer: Renderer, ctx: AnswerContext, opts: SseOptions): ReadableStream<Uint8Array> | Blob {
+export function sseBody(
+  sources: Opened[],
+  renderer: Renderer,
+  ctx: AnswerContext,
+  opts: SseOptions,
+): ReadableStream<Uint8Array> | Blob {
   if (sources.every((s) => s.whole)) return wholeBody(sources, renderer, ctx, opts);
   const readers = sources.map((s) => s.reader ?? wholeReader(s));
   let controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -113,14 +124,17 @@ export function sseBody(sources: Opened[], renderer: Renderer, ctx: AnswerContex
       sources.forEach((s, i) => core.handle(i, s.first));
       const every = opts.keepAliveMs;
       if (every > 0) {
-        timer = setInterval(() => {
-          if (core.done || Date.now() - lastWrite < every) return;
-          try {
-            write([KEEPALIVE]);
-          } catch {
-            clearInterval(timer!);
-          }
-        }, Math.max(50, every / 3));
+        timer = setInterval(
+          () => {
+            if (core.done || Date.now() - lastWrite < every) return;
+            try {
+              write([KEEPALIVE]);
+            } catch {
+              clearInterval(timer!);
+            }
+          },
+          Math.max(50, every / 3),
+        );
       }
     },
     async pull() {

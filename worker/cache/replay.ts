@@ -6,7 +6,11 @@ import type { Chunk, GenEvent, ImageItem } from '../stream/events';
 import type { CacheEntry } from './entry';
 
 /** Null when an image of the entry is gone from R2 (then the entry is not usable). */
-export async function replayEvents(entry: CacheEntry, store: ImageStore, withData: boolean): Promise<GenEvent[] | null> {
+export async function replayEvents(
+  entry: CacheEntry,
+  store: ImageStore,
+  withData: boolean,
+): Promise<GenEvent[] | null> {
   const images: ImageItem[] = [];
   for (const [index, img] of entry.images.entries()) {
     let url = '';
@@ -17,7 +21,13 @@ export async function replayEvents(entry: CacheEntry, store: ImageStore, withDat
     }
     images.push({ type: 'image_url', image_url: { url }, index, darkroom: { ...img, b64clean: true } }); // we wrote this base64
   }
-  const base = { ...entry.extra, id: entry.id, object: 'chat.completion.chunk' as const, created: entry.created, model: entry.model };
+  const base = {
+    ...entry.extra,
+    id: entry.id,
+    object: 'chat.completion.chunk' as const,
+    created: entry.created,
+    model: entry.model,
+  };
   const chunk = (delta: Chunk['choices'][0]['delta'], finish: string | null = null): GenEvent => ({
     type: 'chunk',
     chunk: { ...base, choices: [{ index: 0, delta, finish_reason: finish }] },
@@ -26,7 +36,13 @@ export async function replayEvents(entry: CacheEntry, store: ImageStore, withDat
   const events: GenEvent[] = [
     {
       type: 'meta',
-      meta: { generationId: entry.generation_id, provider: entry.provider, cache: 'HIT', age: ageS, savedUsd: entry.usage.cost ?? 0 },
+      meta: {
+        generationId: entry.generation_id,
+        provider: entry.provider,
+        cache: 'HIT',
+        age: ageS,
+        savedUsd: entry.usage.cost ?? 0,
+      },
     },
     chunk({ role: 'assistant', content: entry.text, ...(entry.reasoning ? { reasoning: entry.reasoning } : {}) }),
   ];

@@ -31,27 +31,47 @@ export async function resolveChatInputs(req: ChatCompletionRequest, env: Env, or
   const sources: ImageSource[] = [];
   messages.forEach((m, i) => {
     if (m.role === 'user' && Array.isArray(m.content)) {
-      m.content.forEach((p, j) => p.type === 'image_url' && sources.push({ url: p.image_url.url, param: `messages[${i}].content[${j}].image_url.url` }));
+      m.content.forEach(
+        (p, j) =>
+          p.type === 'image_url' &&
+          sources.push({ url: p.image_url.url, param: `messages[${i}].content[${j}].image_url.url` }),
+      );
     }
-    if (m.role === 'assistant') m.images?.forEach((p, j) => sources.push({ url: p.image_url.url, param: `messages[${i}].images[${j}].image_url.url` }));
+    if (m.role === 'assistant')
+      m.images?.forEach((p, j) =>
+        sources.push({ url: p.image_url.url, param: `messages[${i}].images[${j}].image_url.url` }),
+      );
   });
-  if (!sources.length) return { req: { ...rest, messages }, keyedMessages: messages, inputs: [], parent, store: async () => {} };
+  if (!sources.length)
+    return { req: { ...rest, messages }, keyedMessages: messages, inputs: [], parent, store: async () => {} };
 
   const { images, store } = await resolveImages(sources, { bucket: env.IMAGES, origin });
   const rewrite = (pick: 'upstreamUrl' | 'keyUrl'): Message[] => {
     let n = 0;
-    const swap = <P extends Part>(p: P): P => (p.type === 'image_url' ? { ...p, image_url: { ...p.image_url, url: images[n++][pick] } } : p);
+    const swap = <P extends Part>(p: P): P =>
+      p.type === 'image_url' ? { ...p, image_url: { ...p.image_url, url: images[n++][pick] } } : p;
     return messages.map((m) => {
       if (m.role === 'user' && Array.isArray(m.content)) return { ...m, content: m.content.map(swap) };
       if (m.role === 'assistant' && m.images) return { ...m, images: m.images.map(swap) };
       return m;
     }) as Message[];
   };
-  return { req: { ...rest, messages: rewrite('upstreamUrl') }, keyedMessages: rewrite('keyUrl'), inputs: images.map((i) => i.input), parent, store };
+  return {
+    req: { ...rest, messages: rewrite('upstreamUrl') },
+    keyedMessages: rewrite('keyUrl'),
+    inputs: images.map((i) => i.input),
+    parent,
+    store,
+  };
 }
 
 /** The stored output images of a generation, as this host's URLs (400 when there are none). */
-export async function parentImageUrls(env: Env, id: string, origin: string, param = 'darkroom.parent'): Promise<string[]> {
+export async function parentImageUrls(
+  env: Env,
+  id: string,
+  origin: string,
+  param = 'darkroom.parent',
+): Promise<string[]> {
   const record = await getStoredRecord(env, id);
   if (!record) throw badRequest(`There is no generation ${id} to refine.`, param, 'parent_not_found');
   const keys = record.images.flatMap((i) => (i.key ? [i.key] : []));

@@ -16,7 +16,13 @@ import type { GenerationPlan } from './plan';
  * this request, not the request the cache key names. Its record is still written: the share link
  * shows what was made, and says by whom.
  */
-export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Collected, provider: string, fromPrimary: boolean): Promise<void> {
+export async function finishGeneration(
+  env: Env,
+  plan: GenerationPlan,
+  acc: Collected,
+  provider: string,
+  fromPrimary: boolean,
+): Promise<void> {
   if (!acc.ended || acc.error || !acc.finishReason) return;
   // A hung KV write must not keep the background task (or the Durable Object) alive.
   const { kvWriteMs } = settings(env);
@@ -25,29 +31,48 @@ export async function finishGeneration(env: Env, plan: GenerationPlan, acc: Coll
     try {
       await bounded(writeEntry(env.CACHE, plan.cacheKey, entry, plan.ttlSeconds), kvWriteMs, 'KV put');
     } catch (err) {
-      logLine({ level: 'error', msg: 'cache write failed; skipped', generation: plan.generationId, error: String(err) });
+      logLine({
+        level: 'error',
+        msg: 'cache write failed; skipped',
+        generation: plan.generationId,
+        error: String(err),
+      });
     }
   }
   try {
-    const written = await bounded(putGenerationRecord(env, {
-      id: plan.generationId,
-      created: Math.floor(Date.now() / 1000), // when it was generated, not the upstream's clock
-      model: acc.model || String(plan.upstreamBody.model ?? ''),
-      provider,
-      prompt: plan.record.prompt,
-      seed: plan.record.seed,
-      aspect_ratio: plan.record.aspectRatio,
-      text: acc.text,
-      images: acc.images.flatMap((i) => (i.darkroom ? [i.darkroom] : [])),
-      inputs: plan.record.inputs,
-      parent: plan.record.parent,
-      usage: acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 },
-      finish_reason: acc.finishReason,
-      streamed: plan.stream,
-      upstream_id: acc.id || null,
-    }), kvWriteMs, 'KV put record');
-    if (!written) logLine({ level: 'error', msg: 'a generation record with this id exists; not overwritten', generation: plan.generationId });
+    const written = await bounded(
+      putGenerationRecord(env, {
+        id: plan.generationId,
+        created: Math.floor(Date.now() / 1000), // when it was generated, not the upstream's clock
+        model: acc.model || String(plan.upstreamBody.model ?? ''),
+        provider,
+        prompt: plan.record.prompt,
+        seed: plan.record.seed,
+        aspect_ratio: plan.record.aspectRatio,
+        text: acc.text,
+        images: acc.images.flatMap((i) => (i.darkroom ? [i.darkroom] : [])),
+        inputs: plan.record.inputs,
+        parent: plan.record.parent,
+        usage: acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 },
+        finish_reason: acc.finishReason,
+        streamed: plan.stream,
+        upstream_id: acc.id || null,
+      }),
+      kvWriteMs,
+      'KV put record',
+    );
+    if (!written)
+      logLine({
+        level: 'error',
+        msg: 'a generation record with this id exists; not overwritten',
+        generation: plan.generationId,
+      });
   } catch (err) {
-    logLine({ level: 'error', msg: 'generation record write failed; skipped', generation: plan.generationId, error: String(err) });
+    logLine({
+      level: 'error',
+      msg: 'generation record write failed; skipped',
+      generation: plan.generationId,
+      error: String(err),
+    });
   }
 }

@@ -44,7 +44,11 @@ export function once(fn: () => Promise<void>): () => Promise<void> {
   return () => (p ??= fn());
 }
 
-async function cachedEvents(env: Env, plan: GenerationPlan, withImageData: boolean): Promise<ReadableStream<GenEvent> | null> {
+async function cachedEvents(
+  env: Env,
+  plan: GenerationPlan,
+  withImageData: boolean,
+): Promise<ReadableStream<GenEvent> | null> {
   try {
     const entry = await bounded(readEntry(env.CACHE, plan.cacheKey!), settings(env).kvReadMs, 'KV get'); // a hung KV read is a miss, not a hung request
     if (!entry) return null;

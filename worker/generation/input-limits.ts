@@ -12,17 +12,28 @@ export function checkInputLimits(req: ChatCompletionRequest): void {
       if (p.type === 'text') chars += p.text.length;
       const inline = p.type === 'image_url' ? p.image_url.url : p.type === 'file' ? p.file.file_data : undefined;
       if (inline?.startsWith('data:') && decodedSize(inline) > LIMITS.maxInputImageBytes) {
-        throw new ApiError(413, `messages[${i}].content[${j}] is larger than ${LIMITS.maxInputImageBytes} bytes.`,
-          'invalid_request_error', 'input_too_large', `messages[${i}].content[${j}]`);
+        throw new ApiError(
+          413,
+          `messages[${i}].content[${j}] is larger than ${LIMITS.maxInputImageBytes} bytes.`,
+          'invalid_request_error',
+          'input_too_large',
+          `messages[${i}].content[${j}]`,
+        );
       }
       if (p.type === 'image_url' && !/^(https?:|data:image\/)/.test(p.image_url.url)) {
-        throw badRequest(`messages[${i}].content[${j}].image_url.url must be an https URL or a data:image URL.`,
-          `messages[${i}].content[${j}].image_url.url`);
+        throw badRequest(
+          `messages[${i}].content[${j}].image_url.url must be an https URL or a data:image URL.`,
+          `messages[${i}].content[${j}].image_url.url`,
+        );
       }
     });
   });
   if (chars > LIMITS.maxPromptChars) {
-    throw badRequest(`The messages hold ${chars} characters of text; the limit is ${LIMITS.maxPromptChars}.`, 'messages', 'context_length_exceeded');
+    throw badRequest(
+      `The messages hold ${chars} characters of text; the limit is ${LIMITS.maxPromptChars}.`,
+      'messages',
+      'context_length_exceeded',
+    );
   }
 }
 

@@ -18,7 +18,13 @@ export interface GenerationPlan {
   readCache: boolean;
   ttlSeconds: number;
   generationId: string;
-  record: { prompt: string; seed: number | null; aspectRatio: string | null; inputs: InputRecord[]; parent: string | null };
+  record: {
+    prompt: string;
+    seed: number | null;
+    aspectRatio: string | null;
+    inputs: InputRecord[];
+    parent: string | null;
+  };
 }
 
 /** The request's input images, resolved (see chat-inputs.ts): absent for text-only requests. */
@@ -42,7 +48,8 @@ export async function planGeneration(
     modalities: req.modalities ?? ['image', 'text'],
     stream: Boolean(stream),
   };
-  if (max_tokens !== undefined && upstreamBody.max_completion_tokens === undefined) upstreamBody.max_completion_tokens = max_tokens;
+  if (max_tokens !== undefined && upstreamBody.max_completion_tokens === undefined)
+    upstreamBody.max_completion_tokens = max_tokens;
   delete upstreamBody.stream_options;
   if (req.seed === -1) delete upstreamBody.seed; // -1 means "random": let the upstream pick
   const seeded = isSeeded(req.seed);

@@ -25,7 +25,8 @@ export interface RunContext {
 
 export function toStreamError(err: unknown): StreamError {
   const api = toApiError(err);
-  if (!(err instanceof ApiError)) logLine({ level: 'error', msg: 'generation failed', error: String((err as Error)?.stack ?? err) });
+  if (!(err instanceof ApiError))
+    logLine({ level: 'error', msg: 'generation failed', error: String((err as Error)?.stack ?? err) });
   return { status: api.status, error: api.body().error, headers: api.headers };
 }
 
@@ -47,8 +48,12 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
     async start(c) {
       try {
         const providers = selectProviders(env);
-        const started = await startUpstream(providers, { body: plan.upstreamBody, api: plan.upstreamApi }, s.retry, abort.signal, (a) =>
-          logLine({ level: 'warn', msg: 'upstream attempt failed', generation: plan.generationId, ...a }),
+        const started = await startUpstream(
+          providers,
+          { body: plan.upstreamBody, api: plan.upstreamApi },
+          s.retry,
+          abort.signal,
+          (a) => logLine({ level: 'warn', msg: 'upstream attempt failed', generation: plan.generationId, ...a }),
         );
         if (abort.signal.aborted) {
           started.res.body?.cancel().catch(() => {});
@@ -57,14 +62,22 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
         provider = started.provider.name;
         fromPrimary = started.provider === providers[0];
         const cache = plan.readCache ? 'MISS' : 'BYPASS';
-        c.enqueue({ type: 'meta', meta: { generationId: plan.generationId, provider, cache, ...(fromPrimary ? {} : { fallback: true }) } });
+        c.enqueue({
+          type: 'meta',
+          meta: { generationId: plan.generationId, provider, cache, ...(fromPrimary ? {} : { fallback: true }) },
+        });
         const store = r2ImageStore(env.IMAGES, { timeoutMs: s.storageMs });
         inner = upstreamEvents(started.res, {
           store,
           idleMs: s.idleMs,
           progressMs: s.progressMs,
           onFallback: (err) =>
-            logLine({ level: 'error', msg: 'R2 write failed; image served as data URL', generation: plan.generationId, error: String(err) }),
+            logLine({
+              level: 'error',
+              msg: 'R2 write failed; image served as data URL',
+              generation: plan.generationId,
+              error: String(err),
+            }),
         }).getReader();
       } catch (err) {
         if (abort.signal.aborted) return c.close();
@@ -84,9 +97,16 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
       if (isTerminal(value)) {
         // Only the primary upstream's answers are cached, or replayed to late joiners.
         ctx.onFinished?.(fromPrimary && entryFrom(acc, provider, plan.generationId) !== null);
-        ctx.waitUntil(finishGeneration(env, plan, acc, provider, fromPrimary).catch((err) => {
-          logLine({ level: 'error', msg: 'finishing the generation failed', generation: plan.generationId, error: String(err) });
-        }));
+        ctx.waitUntil(
+          finishGeneration(env, plan, acc, provider, fromPrimary).catch((err) => {
+            logLine({
+              level: 'error',
+              msg: 'finishing the generation failed',
+              generation: plan.generationId,
+              error: String(err),
+            });
+          }),
+        );
       }
       c.enqueue(value);
     },

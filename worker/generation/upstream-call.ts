@@ -63,8 +63,14 @@ export async function startUpstream(
       }
       const backoff = Math.min(policy.baseMs * 2 ** (attempt - 1), maxDelay) * (0.5 + Math.random() * 0.5);
       const wait = Math.max(backoff, Math.min((outcome.retryAfterS ?? 0) * 1000, maxDelay + 1));
-      const again = outcome.retryable && attempt < policy.maxAttempts && Date.now() + wait < deadline && wait <= maxDelay;
-      log?.({ provider: provider.name, attempt, outcome: `${outcome.error.status} ${outcome.error.code}`, ...(again ? { wait_ms: Math.round(wait) } : {}) });
+      const again =
+        outcome.retryable && attempt < policy.maxAttempts && Date.now() + wait < deadline && wait <= maxDelay;
+      log?.({
+        provider: provider.name,
+        attempt,
+        outcome: `${outcome.error.status} ${outcome.error.code}`,
+        ...(again ? { wait_ms: Math.round(wait) } : {}),
+      });
       if (!again) break;
       await sleep(wait, signal);
     }
@@ -80,7 +86,12 @@ type Outcome =
   | { ok: true; res: Response }
   | { ok: false; error: ApiError; retryable: boolean; fallback: boolean; retryAfterS?: number };
 
-async function tryOnce(provider: Provider, call: UpstreamCall, firstByteMs: number, outer?: AbortSignal): Promise<Outcome> {
+async function tryOnce(
+  provider: Provider,
+  call: UpstreamCall,
+  firstByteMs: number,
+  outer?: AbortSignal,
+): Promise<Outcome> {
   // One controller per attempt, linked to the caller's signal for the attempt's whole life:
   // aborting the generation later still cancels this upstream request.
   const controller = new AbortController();
@@ -101,7 +112,10 @@ async function tryOnce(provider: Provider, call: UpstreamCall, firstByteMs: numb
     if (!type.includes('text/event-stream') && !type.includes('json')) {
       // An HTML error page or a bare 200 from something in front of the upstream: nothing was generated.
       res.body?.cancel().catch(() => {});
-      return broken(`The upstream answered with ${describeType(type)} instead of JSON or an event stream.`, 'upstream_invalid_response');
+      return broken(
+        `The upstream answered with ${describeType(type)} instead of JSON or an event stream.`,
+        'upstream_invalid_response',
+      );
     }
     const first = await firstChunk(res);
     if (!first) return broken('The upstream answered with an empty body.', 'upstream_empty');
@@ -110,7 +124,14 @@ async function tryOnce(provider: Provider, call: UpstreamCall, firstByteMs: numb
   } catch (err) {
     if (outer?.aborted) throw clientGone();
     const error = timedOut
-      ? new ApiError(504, `The upstream sent nothing within ${Math.round(firstByteMs / 1000)} s.`, 'timeout_error', 'upstream_timeout', null, NO_RETRY)
+      ? new ApiError(
+          504,
+          `The upstream sent nothing within ${Math.round(firstByteMs / 1000)} s.`,
+          'timeout_error',
+          'upstream_timeout',
+          null,
+          NO_RETRY,
+        )
       : new ApiError(502, 'Could not connect to the upstream.', 'upstream_error', 'upstream_unreachable');
     return { ok: false, error, retryable: true, fallback: true };
   } finally {
@@ -141,7 +162,14 @@ async function failed(provider: Provider, res: Response): Promise<Outcome> {
   if (!(retryable && [429, 503].includes(mapped.status))) Object.assign(headers, NO_RETRY);
   if ([429, 503].includes(mapped.status) && retryAfterS) headers['retry-after'] = String(Math.ceil(retryAfterS));
   const message = scrubUpstreamText(mapped.error.message, provider.secrets);
-  const error = new ApiError(mapped.status as never, message, mapped.error.type as never, mapped.error.code, null, headers);
+  const error = new ApiError(
+    mapped.status as never,
+    message,
+    mapped.error.type as never,
+    mapped.error.code,
+    null,
+    headers,
+  );
   // Our configuration or account at this upstream (auth, credits, model gone) or its failure:
   // another upstream may do better. The request itself (400, 403 moderation) would fail anywhere.
   const fallback = retryable || [401, 402, 404].includes(res.status) || res.status >= 500;
@@ -177,6 +205,13 @@ async function firstChunk(res: Response): Promise<Response | null> {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

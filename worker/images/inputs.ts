@@ -59,17 +59,26 @@ export interface Checked {
 /** An input image's bytes, checked: a real PNG/JPEG/WebP/GIF within the size and pixel limits. */
 export function checkImageBytes(bytes: Uint8Array, param: string): Checked {
   if (bytes.byteLength > LIMITS.maxInputImageBytes) {
-    throw new ApiError(413, `${param} is ${bytes.byteLength} bytes; an input image may be at most ${LIMITS.maxInputImageBytes} bytes.`,
-      'invalid_request_error', 'input_too_large', param);
+    throw new ApiError(
+      413,
+      `${param} is ${bytes.byteLength} bytes; an input image may be at most ${LIMITS.maxInputImageBytes} bytes.`,
+      'invalid_request_error',
+      'input_too_large',
+      param,
+    );
   }
   const kind = sniffImage(bytes);
-  if (!kind) throw badRequest(`${param} is not a PNG, JPEG, WebP or GIF image (checked by its bytes).`, param, 'invalid_image');
+  if (!kind)
+    throw badRequest(`${param} is not a PNG, JPEG, WebP or GIF image (checked by its bytes).`, param, 'invalid_image');
   const { width, height } = kind;
-  if (!width || !height) throw badRequest(`${param} is a ${kind.ext.toUpperCase()} whose size cannot be read.`, param, 'invalid_image');
+  if (!width || !height)
+    throw badRequest(`${param} is a ${kind.ext.toUpperCase()} whose size cannot be read.`, param, 'invalid_image');
   if (Math.max(width, height) > LIMITS.maxInputSide || width * height > LIMITS.maxInputPixels) {
     throw badRequest(
       `${param} is ${width}x${height} pixels; input images may have at most ${LIMITS.maxInputPixels} pixels and ${LIMITS.maxInputSide} on a side.`,
-      param, 'image_too_many_pixels');
+      param,
+      'image_too_many_pixels',
+    );
   }
   return { bytes, kind: { ...kind, width, height } };
 }
@@ -93,7 +102,11 @@ export async function resolveImages(
   ctx: ResolveContext,
 ): Promise<{ images: ResolvedImage[]; store(): Promise<void> }> {
   if (sources.length > LIMITS.maxInputImages) {
-    throw badRequest(`The request has ${sources.length} input images; the limit is ${LIMITS.maxInputImages}.`, sources[LIMITS.maxInputImages].param, 'too_many_images');
+    throw badRequest(
+      `The request has ${sources.length} input images; the limit is ${LIMITS.maxInputImages}.`,
+      sources[LIMITS.maxInputImages].param,
+      'too_many_images',
+    );
   }
   const r2 = r2ImageStore(ctx.bucket);
   const toStore: Pending[] = [];
@@ -102,7 +115,9 @@ export async function resolveImages(
     const role = src.role ?? 'image';
     if (src.bytes) {
       const { kind } = checkImageBytes(src.bytes, src.param);
-      images.push(await inline(src.bytes, kind, role, toStore, () => `data:${kind.contentType};base64,${toBase64(src.bytes!)}`));
+      images.push(
+        await inline(src.bytes, kind, role, toStore, () => `data:${kind.contentType};base64,${toBase64(src.bytes!)}`),
+      );
       continue;
     }
     if (!src.url) throw badRequest(`${src.param} is empty.`, src.param);
@@ -112,14 +127,21 @@ export async function resolveImages(
       continue;
     }
     if (!src.url.startsWith('data:')) {
-      if (!/^https?:\/\//.test(src.url)) throw badRequest(`${src.param} must be an https URL or a data:image URL.`, src.param);
+      if (!/^https?:\/\//.test(src.url))
+        throw badRequest(`${src.param} must be an https URL or a data:image URL.`, src.param);
       images.push({ upstreamUrl: src.url, keyUrl: src.url, input: { role, url: src.url } });
       continue;
     }
     const parsed = parseDataUrl(src.url);
     if (!parsed) throw badRequest(`${src.param} is not a base64 data URL.`, src.param, 'invalid_image');
     if (parsed.base64.length > Math.ceil(LIMITS.maxInputImageBytes / 3) * 4 + 4) {
-      throw new ApiError(413, `${src.param} is larger than ${LIMITS.maxInputImageBytes} bytes.`, 'invalid_request_error', 'input_too_large', src.param);
+      throw new ApiError(
+        413,
+        `${src.param} is larger than ${LIMITS.maxInputImageBytes} bytes.`,
+        'invalid_request_error',
+        'input_too_large',
+        src.param,
+      );
     }
     let bytes: Uint8Array;
     try {
@@ -155,14 +177,33 @@ export async function resolveImages(
 type Pending = { key: string; bytes: Uint8Array; contentType: string; input: InputRecord };
 
 /** An image whose bytes came with the request: hashed now, written to R2 by store(). */
-async function inline(bytes: Uint8Array, kind: Checked['kind'], role: InputRecord['role'], toStore: Pending[], upstreamUrl: () => string): Promise<ResolvedImage> {
+async function inline(
+  bytes: Uint8Array,
+  kind: Checked['kind'],
+  role: InputRecord['role'],
+  toStore: Pending[],
+  upstreamUrl: () => string,
+): Promise<ResolvedImage> {
   const sha256 = await sha256Hex(bytes);
-  const input: InputRecord = { role, key: `${sha256}.${kind.ext}`, sha256, content_type: kind.contentType, bytes: bytes.byteLength, width: kind.width, height: kind.height };
+  const input: InputRecord = {
+    role,
+    key: `${sha256}.${kind.ext}`,
+    sha256,
+    content_type: kind.contentType,
+    bytes: bytes.byteLength,
+    width: kind.width,
+    height: kind.height,
+  };
   toStore.push({ key: input.key!, bytes, contentType: kind.contentType, input });
   return { upstreamUrl: upstreamUrl(), keyUrl: keyUrlOf(sha256), input, bytes };
 }
 
-async function fromStore(store: ImageStore, key: string, src: ImageSource, role: InputRecord['role']): Promise<ResolvedImage> {
+async function fromStore(
+  store: ImageStore,
+  key: string,
+  src: ImageSource,
+  role: InputRecord['role'],
+): Promise<ResolvedImage> {
   const obj = await store.get(key).catch(() => null);
   if (!obj) throw badRequest(`${src.param}: there is no image ${key} on this host.`, src.param, 'image_not_found');
   const { kind } = checkImageBytes(obj.bytes, src.param);
@@ -170,7 +211,15 @@ async function fromStore(store: ImageStore, key: string, src: ImageSource, role:
   return {
     upstreamUrl: `data:${kind.contentType};base64,${toBase64(obj.bytes)}`,
     keyUrl: keyUrlOf(sha256),
-    input: { role, key, sha256, content_type: kind.contentType, bytes: obj.bytes.byteLength, width: kind.width, height: kind.height },
+    input: {
+      role,
+      key,
+      sha256,
+      content_type: kind.contentType,
+      bytes: obj.bytes.byteLength,
+      width: kind.width,
+      height: kind.height,
+    },
     bytes: obj.bytes,
   };
 }

@@ -8,8 +8,17 @@ export interface Sniffed {
 }
 
 export function sniffImage(b: Uint8Array): Sniffed | null {
-  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 &&
-      b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a) {
+  if (
+    b.length >= 24 &&
+    b[0] === 0x89 &&
+    b[1] === 0x50 &&
+    b[2] === 0x4e &&
+    b[3] === 0x47 &&
+    b[4] === 0x0d &&
+    b[5] === 0x0a &&
+    b[6] === 0x1a &&
+    b[7] === 0x0a
+  ) {
     return { contentType: 'image/png', ext: 'png', width: u32be(b, 16), height: u32be(b, 20) };
   }
   if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) {
@@ -71,7 +80,7 @@ export function pngHasAlpha(b: Uint8Array): boolean {
   const colourType = b[25];
   if (colourType === 4 || colourType === 6) return true;
   // Walk the chunks up to the image data: tRNS must come before the first IDAT.
-  for (let i = 8; i + 8 <= b.length; ) {
+  for (let i = 8; i + 8 <= b.length;) {
     const len = u32be(b, i);
     const type = ascii(b, i + 4, 4);
     if (type === 'tRNS') return true;

@@ -42,7 +42,11 @@ export async function makeVariant(
   for (const quality of qualities) {
     const source = await open();
     if (!source) return null;
-    const bytes = await bounded(runOnce(binding, source, v, contentType, quality), timeoutMs, `image transform ${v.size}.${v.format}`);
+    const bytes = await bounded(
+      runOnce(binding, source, v, contentType, quality),
+      timeoutMs,
+      `image transform ${v.size}.${v.format}`,
+    );
     // A smaller quality that does not shrink the file (the local binding ignores quality) ends the search.
     if (made && bytes.byteLength >= made.bytes.byteLength) break;
     made = { bytes, contentType };
@@ -51,12 +55,19 @@ export async function makeVariant(
   return made;
 }
 
-async function runOnce(binding: ImagesBinding, source: ReadableStream<Uint8Array>, v: Variant, contentType: string, quality: number): Promise<Uint8Array> {
+async function runOnce(
+  binding: ImagesBinding,
+  source: ReadableStream<Uint8Array>,
+  v: Variant,
+  contentType: string,
+  quality: number,
+): Promise<Uint8Array> {
   let t = binding.input(source);
   const transform = transformFor(v);
   if (transform) t = t.transform(transform);
   const result = await t.output({ format: contentType as ImageOutputOptions['format'], quality });
-  if (result.contentType() !== contentType) throw new TransformFailed(`the binding made ${result.contentType()}, not ${contentType}`);
+  if (result.contentType() !== contentType)
+    throw new TransformFailed(`the binding made ${result.contentType()}, not ${contentType}`);
   const bytes = new Uint8Array(await new Response(result.image()).arrayBuffer());
   if (!bytes.byteLength) throw new TransformFailed('the binding made an empty image');
   return bytes;

@@ -7,7 +7,12 @@ import { ApiError, badRequest } from './errors';
 export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
   const type = req.headers.get('content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type.trim())) {
-    throw new ApiError(415, "Content-Type must be 'application/json'.", 'invalid_request_error', 'unsupported_media_type');
+    throw new ApiError(
+      415,
+      "Content-Type must be 'application/json'.",
+      'invalid_request_error',
+      'unsupported_media_type',
+    );
   }
   if (!req.body) throw badRequest('The request body is empty; send a JSON object.', null, 'invalid_json');
   const bytes = await readBodyBytes(req, maxBytes);
@@ -22,7 +27,11 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw badRequest(`The request body is not valid JSON: ${String((err as Error).message).slice(0, 200)}`, null, 'invalid_json');
+    throw badRequest(
+      `The request body is not valid JSON: ${String((err as Error).message).slice(0, 200)}`,
+      null,
+      'invalid_json',
+    );
   }
   // JSON.parse copes with any depth, but everything after it (validation, the cache key,
   // JSON.stringify for the upstream) recurses: a deep body must be refused here, not crash there.
@@ -79,7 +88,6 @@ export function nestedDeeperThan(text: string, limit: number): boolean {
   }
   return false;
 }
-
 
 const tooLarge = (max: number) =>
   new ApiError(413, `The request body is larger than ${max} bytes.`, 'invalid_request_error', 'request_too_large');

@@ -13,7 +13,9 @@ const NAMED_SECRETS = ['UPSTREAM_API_KEY', 'OPENROUTER_API_KEY', 'ADMIN_TOKEN', 
 /** Every secret this configuration holds, fallbacks' own keys included. */
 export function secretsOf(env: Record<string, unknown>): string[] {
   const names = [...NAMED_SECRETS, ...upstreamFallbacks(env).flatMap((f) => (f.keyVar ? [f.keyVar] : []))];
-  const values = names.map((n) => env[n]).filter((v): v is string => typeof v === 'string' && v.length >= MIN_SECRET_LENGTH);
+  const values = names
+    .map((n) => env[n])
+    .filter((v): v is string => typeof v === 'string' && v.length >= MIN_SECRET_LENGTH);
   return [...new Set(values)];
 }
 
@@ -101,10 +103,12 @@ function mask(length: number): Uint8Array {
  * begins no secret, so events are not delayed). `onLeak` runs once if anything was masked.
  */
 export function scrubBytes(secrets: readonly string[], onLeak?: () => void): TransformStream<Uint8Array, Uint8Array> {
-  const needles = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH).map((s) => {
-    const bytes = encoder.encode(s);
-    return { bytes, anchor: anchorOf(bytes) };
-  });
+  const needles = [...new Set(secrets)]
+    .filter((s) => s.length >= MIN_SECRET_LENGTH)
+    .map((s) => {
+      const bytes = encoder.encode(s);
+      return { bytes, anchor: anchorOf(bytes) };
+    });
   // One native scan per distinct anchor byte (usually one: keys share their '-' or '_').
   const groups = new Map<number, typeof needles>();
   for (const n of needles) groups.set(n.bytes[n.anchor], [...(groups.get(n.bytes[n.anchor]) ?? []), n]);

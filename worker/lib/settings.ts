@@ -55,7 +55,10 @@ export function settings(env: Env): Settings {
     demoDelayMs: numberOr(env.DEMO_DELAY_MS, 40),
     demoPartialDelayMs: numberOr(env.DEMO_PARTIAL_DELAY_MS, numberOr(env.DEMO_DELAY_MS, 40) > 0 ? 400 : 0),
     demoPartialImages: Math.max(0, Math.min(3, numberOr(env.DEMO_PARTIAL_IMAGES, 2))),
-    upstreamImagesApi: String(env.UPSTREAM_IMAGES_API ?? '').trim().toLowerCase() !== 'off',
+    upstreamImagesApi:
+      String(env.UPSTREAM_IMAGES_API ?? '')
+        .trim()
+        .toLowerCase() !== 'off',
     bodyTimeoutMs: Math.max(1, numberOr(env.BODY_TIMEOUT_MS, 30_000)),
     recordsRpm: Math.max(1, numberOr(env.RECORDS_RPM, 120)),
     sessionSeconds: Math.max(60, numberOr(env.PLAYGROUND_SESSION_S, 1800)),

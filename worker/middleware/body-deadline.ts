@@ -6,7 +6,12 @@ import { ApiError } from '../lib/errors';
 import { settings } from '../lib/settings';
 
 const timedOut = (ms: number) =>
-  new ApiError(408, `The request body did not arrive within ${Math.round(ms / 100) / 10} s.`, 'invalid_request_error', 'request_timeout');
+  new ApiError(
+    408,
+    `The request body did not arrive within ${Math.round(ms / 100) / 10} s.`,
+    'invalid_request_error',
+    'request_timeout',
+  );
 
 /** The body as a stream that errors with a 408 once the deadline passes before its end. */
 export function withDeadline(body: ReadableStream<Uint8Array>, ms: number): ReadableStream<Uint8Array> {

@@ -24,7 +24,8 @@ export function securityHeadersFor(path: string, contentType: string | null, has
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'strict-origin-when-cross-origin',
   };
-  if (!hasCsp) out['content-security-policy'] = html ? `${PAGE_CSP}; frame-ancestors ${frameable ? '*' : "'none'"}` : API_CSP;
+  if (!hasCsp)
+    out['content-security-policy'] = html ? `${PAGE_CSP}; frame-ancestors ${frameable ? '*' : "'none'"}` : API_CSP;
   if (!frameable) out['x-frame-options'] = 'DENY';
   return out;
 }
@@ -35,7 +36,8 @@ export function securityHeadersFor(path: string, contentType: string | null, has
  * stream (same length, so Content-Length stays true); nothing is buffered.
  */
 function withoutSecrets(res: Response, secrets: string[], requestId: string | undefined): Response {
-  const report = () => logLine({ level: 'error', request_id: requestId, msg: 'a secret was about to leave the Worker; redacted' });
+  const report = () =>
+    logLine({ level: 'error', request_id: requestId, msg: 'a secret was about to leave the Worker; redacted' });
   const out = new Response(res.body ? res.body.pipeThrough(scrubBytes(secrets, report)) : null, res);
   if (scrubHeaders(out.headers, secrets)) report();
   return out;
@@ -54,7 +56,10 @@ export const securityHeaders = () =>
     const path = new URL(c.req.url).pathname;
     const set = () => {
       const h = c.res.headers;
-      for (const [k, v] of Object.entries(securityHeadersFor(path, h.get('content-type'), h.has('content-security-policy')))) h.set(k, v);
+      for (const [k, v] of Object.entries(
+        securityHeadersFor(path, h.get('content-type'), h.has('content-security-policy')),
+      ))
+        h.set(k, v);
       if (isEmbed(path) && c.res.status < 400) h.delete('x-frame-options'); // the no-key page stays unframable
     };
     try {

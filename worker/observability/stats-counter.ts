@@ -24,7 +24,15 @@ export interface StatsTotals {
 }
 
 const EMPTY = (): StatsTotals => ({
-  requests: 0, errors: 0, cache_hits: 0, cache_misses: 0, coalesced: 0, tokens: 0, cost_spent_usd: 0, cost_saved_usd: 0, since: Date.now(),
+  requests: 0,
+  errors: 0,
+  cache_hits: 0,
+  cache_misses: 0,
+  coalesced: 0,
+  tokens: 0,
+  cost_spent_usd: 0,
+  cost_saved_usd: 0,
+  since: Date.now(),
 });
 
 export class StatsCounter extends DurableObject<Env> {

@@ -71,7 +71,13 @@ export function quantileOf(hist: Map<number, number>, q: number): number | null 
 }
 
 /** Every path that runs generations, in both dialects. */
-export const GENERATION_PATHS = new Set(['/v1/chat/completions', '/v1/images/generations', '/v1/images/edits', '/api/v1/chat/completions', '/api/v1/images']);
+export const GENERATION_PATHS = new Set([
+  '/v1/chat/completions',
+  '/v1/images/generations',
+  '/v1/images/edits',
+  '/api/v1/chat/completions',
+  '/api/v1/images',
+]);
 
 export interface RequestFacts {
   at: number;

@@ -8,12 +8,19 @@ import { type Example, examples } from './examples';
 type Json = Record<string, any>;
 
 const esc = (s: unknown) =>
-  String(s ?? '').replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!,
+  );
 
 /** Escaped text with `code` spans. */
 const md = (s: unknown) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
 
-const slug = (method: string, path: string) => `${method}-${path}`.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '').toLowerCase();
+const slug = (method: string, path: string) =>
+  `${method}-${path}`
+    .replace(/[^a-z0-9]+/gi, '-')
+    .replace(/-+$/, '')
+    .toLowerCase();
 
 function resolve(doc: Json, schema: Json | undefined): Json | undefined {
   if (schema?.$ref) return doc.components.schemas[schema.$ref.split('/').pop()];
@@ -52,10 +59,15 @@ function fieldsTable(doc: Json, schema: Json | undefined): string {
   const required = new Set<string>(s.required ?? []);
   const rows = Object.entries(s.properties as Record<string, Json>).map(([name, p]) => {
     const lim = limits(p);
-    return `<tr><td><code>${esc(name)}</code>${required.has(name) ? ' <span class="req">required</span>' : ''}</td>` +
-      `<td class="type">${esc(typeOf(doc, p))}${lim ? `<div class="lim">${esc(lim)}</div>` : ''}</td><td>${md(p.description ?? '')}</td></tr>`;
+    return (
+      `<tr><td><code>${esc(name)}</code>${required.has(name) ? ' <span class="req">required</span>' : ''}</td>` +
+      `<td class="type">${esc(typeOf(doc, p))}${lim ? `<div class="lim">${esc(lim)}</div>` : ''}</td><td>${md(p.description ?? '')}</td></tr>`
+    );
   });
-  const strict = s.additionalProperties === false ? '<p class="note">Any other field is refused with a 400 <code>unknown_parameter</code>.</p>' : '';
+  const strict =
+    s.additionalProperties === false
+      ? '<p class="note">Any other field is refused with a 400 <code>unknown_parameter</code>.</p>'
+      : '';
   return `<table><thead><tr><th>Field</th><th>Type</th><th>Description</th></tr></thead><tbody>${rows.join('')}</tbody></table>${strict}`;
 }
 
@@ -69,7 +81,10 @@ function exampleTabs(list: Example[] | undefined): string {
   if (!list?.length) return '';
   const g = `ex${++tabGroup}`;
   const inputs = list
-    .map((e, i) => `<input type="radio" name="${g}" id="${g}-${i}"${i ? '' : ' checked'}><label for="${g}-${i}">${esc(e.label)}</label>`)
+    .map(
+      (e, i) =>
+        `<input type="radio" name="${g}" id="${g}-${i}"${i ? '' : ' checked'}><label for="${g}-${i}">${esc(e.label)}</label>`,
+    )
     .join('');
   const panels = list.map((e) => codeBlock(e.code, e.lang, `${e.label} example`, 'panel')).join('');
   return `<div class="tabs">${inputs}${panels}</div>`;
@@ -86,14 +101,25 @@ function operation(doc: Json, method: string, path: string, op: Json, ex: Record
   <p class="summary">${md(op.summary)}${op.security?.length ? ` <span class="auth">${op.security[0].admin ? 'admin token' : 'API key'}</span>` : ''}</p>
   ${op.description ? `<p>${md(op.description)}</p>` : ''}
   ${exampleTabs(ex[op.operationId])}
-  ${params.length ? `<h4>Parameters</h4><table><thead><tr><th>Name</th><th>In</th><th>Description</th></tr></thead><tbody>${params
-    .map((p) => `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td><td>${md(p.description ?? '')}</td></tr>`)
-    .join('')}</tbody></table>` : ''}
+  ${
+    params.length
+      ? `<h4>Parameters</h4><table><thead><tr><th>Name</th><th>In</th><th>Description</th></tr></thead><tbody>${params
+          .map(
+            (p) =>
+              `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td><td>${md(p.description ?? '')}</td></tr>`,
+          )
+          .join('')}</tbody></table>`
+      : ''
+  }
   ${body ? `<h4>Request body <span class="muted">${esc(typeOf(doc, body))}</span></h4>${fieldsTable(doc, body)}` : ''}
   ${okSchema ? `<h4>Response <span class="muted">${esc(typeOf(doc, okSchema))}</span></h4>${fieldsTable(doc, okSchema)}` : ''}
-  ${ok?.headers ? `<h4>Response headers</h4><table><tbody>${Object.entries(ok.headers as Record<string, Json>)
-    .map(([h, v]) => `<tr><td><code>${esc(h)}</code></td><td>${md(v.description)}</td></tr>`)
-    .join('')}</tbody></table>` : ''}
+  ${
+    ok?.headers
+      ? `<h4>Response headers</h4><table><tbody>${Object.entries(ok.headers as Record<string, Json>)
+          .map(([h, v]) => `<tr><td><code>${esc(h)}</code></td><td>${md(v.description)}</td></tr>`)
+          .join('')}</tbody></table>`
+      : ''
+  }
   <h4>Status codes</h4><ul class="codes">${responses.map(([code, r]) => `<li><code>${esc(code)}</code> ${md(r.description)}</li>`).join('')}</ul>
 </section>`;
 }
@@ -107,16 +133,25 @@ export function docsPage(doc: Json, base: string, key: string): string {
   }
   const tags = (doc.tags as { name: string; description: string }[]).filter((t) => ops.some((o) => o.tag === t.name));
   const nav = tags
-    .map((t) => `<li class="navtag">${esc(t.name)}</li>${ops
-      .filter((o) => o.tag === t.name)
-      .map((o) => `<li><a href="#${slug(o.method, o.path)}"><span class="m ${o.method}">${o.method.toUpperCase()}</span> ${esc(o.path)}</a></li>`)
-      .join('')}`)
+    .map(
+      (t) =>
+        `<li class="navtag">${esc(t.name)}</li>${ops
+          .filter((o) => o.tag === t.name)
+          .map(
+            (o) =>
+              `<li><a href="#${slug(o.method, o.path)}"><span class="m ${o.method}">${o.method.toUpperCase()}</span> ${esc(o.path)}</a></li>`,
+          )
+          .join('')}`,
+    )
     .join('');
   const sections = tags
-    .map((t) => `<h2 id="tag-${esc(t.name.toLowerCase())}">${esc(t.name)}</h2><p class="muted">${md(t.description)}</p>${ops
-      .filter((o) => o.tag === t.name)
-      .map((o) => operation(doc, o.method, o.path, o.op, ex))
-      .join('')}`)
+    .map(
+      (t) =>
+        `<h2 id="tag-${esc(t.name.toLowerCase())}">${esc(t.name)}</h2><p class="muted">${md(t.description)}</p>${ops
+          .filter((o) => o.tag === t.name)
+          .map((o) => operation(doc, o.method, o.path, o.op, ex))
+          .join('')}`,
+    )
     .join('');
   const keyNote = key.startsWith('$')
     ? `<p>Examples read your key from <code>${esc(key)}</code>: <code>export ${esc(key.slice(1))}=sk_...</code></p>`

@@ -181,7 +181,11 @@ export const Model = z.looseObject({
   owned_by: z.string(),
   context_length: z.number().int(),
   architecture: z.looseObject({ input_modalities: z.array(z.string()), output_modalities: z.array(z.string()) }),
-  pricing: z.looseObject({ currency: z.string(), input_per_million_tokens: z.number(), output_per_million_tokens: z.number() }),
+  pricing: z.looseObject({
+    currency: z.string(),
+    input_per_million_tokens: z.number(),
+    output_per_million_tokens: z.number(),
+  }),
   aliases: z.array(z.string()),
 });
 

@@ -20,7 +20,12 @@ export function imagesApi(route: ImagesRoute): (req: UpstreamRequest) => Promise
   const url = `${route.baseUrl}/images`;
   return async (req) => {
     if (route.chatFallback && withoutImagesRoute.has(route.baseUrl)) return route.chat(req);
-    const res = await fetch(url, { method: 'POST', headers: route.headers, body: JSON.stringify(imagesRequestBody(req.body)), signal: req.signal });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: route.headers,
+      body: JSON.stringify(imagesRequestBody(req.body)),
+      signal: req.signal,
+    });
     if (!route.chatFallback || (res.status !== 404 && res.status !== 405)) return res;
     res.body?.cancel().catch(() => {});
     withoutImagesRoute.add(route.baseUrl);
@@ -42,8 +47,17 @@ export function imagesRequestBody(chat: Record<string, unknown>): Record<string,
   const messages = Array.isArray(chat.messages) ? (chat.messages as { role?: string; content?: unknown }[]) : [];
   const parts: Part[] = messages
     .filter((m) => m.role === 'user')
-    .flatMap((m) => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : Array.isArray(m.content) ? (m.content as Part[]) : []));
-  const prompt = parts.filter((p) => p.type === 'text').map((p) => p.text).join('\n');
+    .flatMap((m) =>
+      typeof m.content === 'string'
+        ? [{ type: 'text', text: m.content }]
+        : Array.isArray(m.content)
+          ? (m.content as Part[])
+          : [],
+    );
+  const prompt = parts
+    .filter((p) => p.type === 'text')
+    .map((p) => p.text)
+    .join('\n');
   const input_references = parts
     .filter((p) => p.type === 'image_url' && typeof p.image_url?.url === 'string')
     .map((p) => ({ type: 'image_url', image_url: { url: p.image_url!.url } }));

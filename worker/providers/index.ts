@@ -24,8 +24,10 @@ export function selectProviders(env: Env): Provider[] {
   const fallbacks = upstreamFallbacks(env)
     .map(({ target, keyVar }): Provider | null => {
       if (target === 'demo') return demo(demoOpts);
-      if (target === 'openrouter') return openRouterKey ? openRouter(openRouterKey, env.OPENROUTER_BASE_URL, imagesApi) : null;
-      if (/^https?:\/\//.test(target)) return custom(target, keyVar ? stringSetting(env[keyVar]) : undefined, imagesApi);
+      if (target === 'openrouter')
+        return openRouterKey ? openRouter(openRouterKey, env.OPENROUTER_BASE_URL, imagesApi) : null;
+      if (/^https?:\/\//.test(target))
+        return custom(target, keyVar ? stringSetting(env[keyVar]) : undefined, imagesApi);
       return null;
     })
     .filter((p): p is Provider => p !== null);

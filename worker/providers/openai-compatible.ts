@@ -17,11 +17,14 @@ export function openAICompatible(opts: {
   const url = `${baseUrl}/chat/completions`;
   const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
-  const chat = ({ body, signal }: UpstreamRequest) => fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+  const chat = ({ body, signal }: UpstreamRequest) =>
+    fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
   return {
     name: opts.name,
     secrets: opts.apiKey ? [opts.apiKey] : [],
     chat,
-    ...(opts.imagesApi === false ? {} : { images: imagesApi({ baseUrl, headers, chatFallback: Boolean(opts.imagesChatFallback), chat }) }),
+    ...(opts.imagesApi === false
+      ? {}
+      : { images: imagesApi({ baseUrl, headers, chatFallback: Boolean(opts.imagesChatFallback), chat }) }),
   };
 }

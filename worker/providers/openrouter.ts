@@ -3,7 +3,11 @@
 import { openAICompatible } from './openai-compatible';
 import type { Provider } from './types';
 
-export function openRouter(apiKey: string, baseUrl = 'https://openrouter.ai/api/v1', opts: { imagesApi?: boolean } = {}): Provider {
+export function openRouter(
+  apiKey: string,
+  baseUrl = 'https://openrouter.ai/api/v1',
+  opts: { imagesApi?: boolean } = {},
+): Provider {
   return openAICompatible({
     name: 'openrouter',
     baseUrl,

@@ -42,7 +42,8 @@ chatRoutes.post('/', async (c) => {
     timing,
   });
   // Workers freeze timers during I/O, so this is coarse in production; it is exact locally.
-  if (timing.lookupMs !== undefined) headers['server-timing'] = `cache;desc="cache lookup";dur=${timing.lookupMs.toFixed(2)}`;
+  if (timing.lookupMs !== undefined)
+    headers['server-timing'] = `cache;desc="cache lookup";dur=${timing.lookupMs.toFixed(2)}`;
   return answer([events], chatRenderer(dialectOf(c.req.path), { imageFormat }), {
     origin,
     stream: plan.stream,

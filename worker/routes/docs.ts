@@ -13,7 +13,10 @@ const openApiDocument = (origin: string): Json => ({ ...(document as Json), serv
 export const docsRoutes = new Hono<AppEnv>();
 
 docsRoutes.get('/openapi.json', (c) =>
-  c.json(openApiDocument(new URL(c.req.url).origin), 200, { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' }),
+  c.json(openApiDocument(new URL(c.req.url).origin), 200, {
+    'access-control-allow-origin': '*',
+    'cache-control': 'public, max-age=300',
+  }),
 );
 
 docsRoutes.get('/docs', (c) => {

@@ -8,7 +8,13 @@ import { type Context, Hono } from 'hono';
 import { answer, type Renderer } from '../answer';
 import { openAiImages } from '../answer/openai-images';
 import { LIMITS } from '../../shared/limits';
-import { ChatCompletionRequest, IMAGE_SIZES, ImageGenerationRequest, type ImagesRequest, type Message } from '../../shared/schemas';
+import {
+  ChatCompletionRequest,
+  IMAGE_SIZES,
+  ImageGenerationRequest,
+  type ImagesRequest,
+  type Message,
+} from '../../shared/schemas';
 import type { ResolvedImage } from '../images/inputs';
 import { cachePolicyFor } from '../cache/policy';
 import type { AppEnv } from '../env';
@@ -37,14 +43,25 @@ function contentFor(prompt: string, inputs: EditInputs | undefined, pick: 'upstr
   const hasMask = inputs.images.some((i) => i.input.role === 'mask');
   return [
     ...inputs.images.map((i) => ({ type: 'image_url' as const, image_url: { url: i[pick] } })),
-    { type: 'text' as const, text: hasMask ? `${prompt}\n\n(The last image is a mask: change only where it is transparent.)` : prompt },
+    {
+      type: 'text' as const,
+      text: hasMask ? `${prompt}\n\n(The last image is a mask: change only where it is transparent.)` : prompt,
+    },
   ];
 }
 
 /** The i-th image of an Images API request as a chat request (seeded: seed + i). */
-export function chatRequestFor(req: ImagesRequest, i: number, inputs?: EditInputs, pick: 'upstreamUrl' | 'keyUrl' = 'upstreamUrl'): Record<string, unknown> {
+export function chatRequestFor(
+  req: ImagesRequest,
+  i: number,
+  inputs?: EditInputs,
+  pick: 'upstreamUrl' | 'keyUrl' = 'upstreamUrl',
+): Record<string, unknown> {
   if (req.size && req.size !== 'auto' && req.aspect_ratio && IMAGE_SIZES[req.size] !== req.aspect_ratio) {
-    throw badRequest(`size ${req.size} is ${IMAGE_SIZES[req.size]}, which contradicts aspect_ratio ${req.aspect_ratio}; send one of them.`, 'aspect_ratio');
+    throw badRequest(
+      `size ${req.size} is ${IMAGE_SIZES[req.size]}, which contradicts aspect_ratio ${req.aspect_ratio}; send one of them.`,
+      'aspect_ratio',
+    );
   }
   const image_config: Record<string, string | number> = {};
   const ratio = req.aspect_ratio ?? (req.size && req.size !== 'auto' ? IMAGE_SIZES[req.size] : undefined);
@@ -55,7 +72,8 @@ export function chatRequestFor(req: ImagesRequest, i: number, inputs?: EditInput
   if (quality && quality !== 'auto') image_config.quality = quality;
   if (req.background && req.background !== 'auto') image_config.background = req.background;
   if (req.output_format && req.output_format !== 'png') image_config.output_format = req.output_format;
-  if (req.output_compression !== undefined && req.output_compression !== 100) image_config.output_compression = req.output_compression;
+  if (req.output_compression !== undefined && req.output_compression !== 100)
+    image_config.output_compression = req.output_compression;
   if (req.moderation && req.moderation !== 'auto') image_config.moderation = req.moderation;
   if (req.input_fidelity && req.input_fidelity !== 'low') image_config.input_fidelity = req.input_fidelity;
   if (req.resolution) image_config.image_size = req.resolution;
@@ -87,7 +105,11 @@ export interface ImagesAnswerOptions {
 }
 
 /** An Images API request (generation or edit), validated: run its n generations and answer. */
-export async function answerImages(c: Context<AppEnv>, req: ImagesRequest, opts: ImagesAnswerOptions): Promise<Response> {
+export async function answerImages(
+  c: Context<AppEnv>,
+  req: ImagesRequest,
+  opts: ImagesAnswerOptions,
+): Promise<Response> {
   const access = c.get('access');
   const chats = Array.from({ length: req.n ?? 1 }, (_, i) => {
     // The same validation and checks as POST /v1/chat/completions.
@@ -99,7 +121,11 @@ export async function answerImages(c: Context<AppEnv>, req: ImagesRequest, opts:
   });
   await opts.storeInputs?.();
   const planOpts = { ...cachePolicyFor(c.env, c.req.raw.headers, access), api: 'images' as const };
-  const planInputs = (keyed: Message[]) => ({ keyedMessages: keyed, inputs: opts.inputs?.images.map((i) => i.input) ?? [], parent: opts.inputs?.parent ?? null });
+  const planInputs = (keyed: Message[]) => ({
+    keyedMessages: keyed,
+    inputs: opts.inputs?.images.map((i) => i.input) ?? [],
+    parent: opts.inputs?.parent ?? null,
+  });
   const withB64 = req.response_format !== 'url';
   // One admission for the whole request, and only if some image is not a cache hit; it takes n
   // from the rate window, since n generations may run.

@@ -31,7 +31,9 @@ imagesEditsRoutes.post('/', async (c) => {
   const origin = new URL(c.req.url).origin;
 
   const sources: ImageSource[] = [];
-  if (req.parent) for (const url of await parentImageUrls(c.env, req.parent, origin, 'parent')) sources.push({ url, param: 'parent' });
+  if (req.parent)
+    for (const url of await parentImageUrls(c.env, req.parent, origin, 'parent'))
+      sources.push({ url, param: 'parent' });
   if (files) {
     files.images.forEach((bytes, i) => sources.push({ bytes, param: files.arrayField ? `image[${i}]` : 'image' }));
     if (files.mask) sources.push({ bytes: files.mask, param: 'mask', role: 'mask' });
@@ -41,7 +43,11 @@ imagesEditsRoutes.post('/', async (c) => {
   }
   const { images, store } = await resolveImages(sources, { bucket: c.env.IMAGES, origin });
   checkMask(images);
-  return answerImages(c, req, { kind: 'image_edit', inputs: { images, parent: req.parent ?? null }, storeInputs: store });
+  return answerImages(c, req, {
+    kind: 'image_edit',
+    inputs: { images, parent: req.parent ?? null },
+    storeInputs: store,
+  });
 });
 
 /** The mask must be a PNG with transparency, exactly the size of the first image. */
@@ -49,12 +55,22 @@ function checkMask(images: Awaited<ReturnType<typeof resolveImages>>['images']) 
   const mask = images.find((i) => i.input.role === 'mask');
   if (!mask) return;
   const param = 'mask';
-  if (!mask.bytes) throw badRequest('mask must be sent as a file or a data URL (its transparency is checked).', param, 'invalid_mask');
-  if (!pngHasAlpha(mask.bytes)) throw badRequest('mask must be a PNG with an alpha channel (transparent where the image should change).', param, 'invalid_mask');
+  if (!mask.bytes)
+    throw badRequest('mask must be sent as a file or a data URL (its transparency is checked).', param, 'invalid_mask');
+  if (!pngHasAlpha(mask.bytes))
+    throw badRequest(
+      'mask must be a PNG with an alpha channel (transparent where the image should change).',
+      param,
+      'invalid_mask',
+    );
   const first = images.find((i) => i.input.role === 'image');
   const [mw, mh, iw, ih] = [mask.input.width, mask.input.height, first?.input.width, first?.input.height];
   if (iw && ih && (mw !== iw || mh !== ih)) {
-    throw badRequest(`mask is ${mw}x${mh} pixels but the image is ${iw}x${ih}; they must be the same size.`, param, 'invalid_mask');
+    throw badRequest(
+      `mask is ${mw}x${mh} pixels but the image is ${iw}x${ih}; they must be the same size.`,
+      param,
+      'invalid_mask',
+    );
   }
 }
 
@@ -88,7 +104,12 @@ async function readForm(raw: Request): Promise<{ fields: Record<string, unknown>
   for (const [name, value] of form.entries()) {
     const isFile = typeof value !== 'string';
     if (name === 'image' || name === 'image[]' || name === 'mask') {
-      if (!isFile) throw badRequest(`${name} must be a file (multipart upload); use JSON \`images\` for URLs.`, name, 'invalid_type');
+      if (!isFile)
+        throw badRequest(
+          `${name} must be a file (multipart upload); use JSON \`images\` for URLs.`,
+          name,
+          'invalid_type',
+        );
       const bytes = new Uint8Array(await (value as File).arrayBuffer());
       if (name === 'mask') files.mask = bytes;
       else files.images.push(bytes);

@@ -99,9 +99,15 @@ async function tryServeStored(c: Context<AppEnv>, key: string, o: ServeOptions):
   const obj =
     c.req.method === 'HEAD'
       ? meta
-      : await c.env.IMAGES.get(key, range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : {});
+      : await c.env.IMAGES.get(
+          key,
+          range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : {},
+        );
   if (!obj) return null;
-  const headers: Record<string, string> = { ...base, 'content-type': obj.httpMetadata?.contentType ?? 'application/octet-stream' };
+  const headers: Record<string, string> = {
+    ...base,
+    'content-type': obj.httpMetadata?.contentType ?? 'application/octet-stream',
+  };
   const body = 'body' in obj ? (obj as R2ObjectBody).body : null;
   if (range) {
     headers['content-range'] = `bytes ${range.start}-${range.end}/${obj.size}`;
@@ -118,19 +124,29 @@ function serveBytes(c: Context<AppEnv>, made: MadeVariant, o: ServeOptions): Res
   const size = made.bytes.byteLength;
   const rangeHeader = c.req.method === 'GET' ? c.req.header('range') : undefined;
   const range = rangeHeader ? parseRange(rangeHeader, size) : null;
-  if (range === 'unsatisfiable') return new Response(null, { status: 416, headers: { ...base, 'content-range': `bytes */${size}` } });
+  if (range === 'unsatisfiable')
+    return new Response(null, { status: 416, headers: { ...base, 'content-range': `bytes */${size}` } });
   const head = c.req.method === 'HEAD';
   if (range) {
     const part = made.bytes.subarray(range.start, range.end + 1);
     return new Response(head ? null : part, {
       status: 206,
-      headers: { ...base, 'content-range': `bytes ${range.start}-${range.end}/${size}`, 'content-length': String(part.byteLength) },
+      headers: {
+        ...base,
+        'content-range': `bytes ${range.start}-${range.end}/${size}`,
+        'content-length': String(part.byteLength),
+      },
     });
   }
   return new Response(head ? null : made.bytes, { status: 200, headers: { ...base, 'content-length': String(size) } });
 }
 
-async function serveVariant(c: Context<AppEnv>, sha: string, v: Variant, opts: { originalKey?: string; vary?: boolean }): Promise<Response> {
+async function serveVariant(
+  c: Context<AppEnv>,
+  sha: string,
+  v: Variant,
+  opts: { originalKey?: string; vary?: boolean },
+): Promise<Response> {
   const o: ServeOptions = { etag: `"${sha}-${v.size}-${v.format}"`, cacheControl: IMMUTABLE, vary: opts.vary };
   const cached = notModified(c, o);
   if (cached) return cached;
@@ -141,7 +157,12 @@ async function serveVariant(c: Context<AppEnv>, sha: string, v: Variant, opts: {
   const originalKey = opts.originalKey ?? (await findOriginalKey(c.env.IMAGES, sha, settings(c.env).storageMs));
   if (!originalKey) throw notFound();
   const fallback = () =>
-    serveStored(c, originalKey, { etag: `"${sha}"`, cacheControl: FALLBACK_CACHE, vary: opts.vary, extra: { 'x-darkroom-variant': 'original' } });
+    serveStored(c, originalKey, {
+      etag: `"${sha}"`,
+      cacheControl: FALLBACK_CACHE,
+      vary: opts.vary,
+      extra: { 'x-darkroom-variant': 'original' },
+    });
   const binding = c.env.IMAGES_TRANSFORM;
   if (!binding) return fallback();
   let made: MadeVariant | null;
@@ -151,7 +172,13 @@ async function serveVariant(c: Context<AppEnv>, sha: string, v: Variant, opts: {
   } catch (err) {
     // A slow transform goes on after this answer and stores its variant for the next request.
     if (err instanceof StorageTimeout) c.executionCtx.waitUntil(making.catch(() => {}));
-    logLine({ level: 'warn', request_id: c.get('requestId'), msg: 'image variant failed; serving the original', variant: key, error: String((err as Error)?.message ?? err) });
+    logLine({
+      level: 'warn',
+      request_id: c.get('requestId'),
+      msg: 'image variant failed; serving the original',
+      variant: key,
+      error: String((err as Error)?.message ?? err),
+    });
     return fallback();
   }
   if (!made) throw notFound();
@@ -159,14 +186,29 @@ async function serveVariant(c: Context<AppEnv>, sha: string, v: Variant, opts: {
 }
 
 /** Makes the variant and stores it (a failed write is logged: the bytes are still served). */
-async function makeAndStore(c: Context<AppEnv>, binding: ImagesBinding, key: string, originalKey: string, v: Variant): Promise<MadeVariant | null> {
+async function makeAndStore(
+  c: Context<AppEnv>,
+  binding: ImagesBinding,
+  key: string,
+  originalKey: string,
+  v: Variant,
+): Promise<MadeVariant | null> {
   const made = await makeVariant(binding, async () => (await c.env.IMAGES.get(originalKey))?.body ?? null, v, Infinity);
   if (!made) return null;
   try {
     // The bytes this URL keeps for ever: ours, or another request's that stored first.
-    return { ...made, bytes: await putVariantOnce(c.env.IMAGES, key, made.bytes, made.contentType, settings(c.env).storageMs) };
+    return {
+      ...made,
+      bytes: await putVariantOnce(c.env.IMAGES, key, made.bytes, made.contentType, settings(c.env).storageMs),
+    };
   } catch (err) {
-    logLine({ level: 'warn', request_id: c.get('requestId'), msg: 'image variant not stored', variant: key, error: String((err as Error)?.message ?? err) });
+    logLine({
+      level: 'warn',
+      request_id: c.get('requestId'),
+      msg: 'image variant not stored',
+      variant: key,
+      error: String((err as Error)?.message ?? err),
+    });
     return made;
   }
 }

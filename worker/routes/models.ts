@@ -25,6 +25,13 @@ export const modelCard = () => ({
 
 modelRoutes.get('/', (c) => c.json({ object: 'list', data: [modelCard()] }));
 modelRoutes.get('/:id{.+}', (c) => {
-  if (!(c.req.param('id') in MODEL_ALIASES)) throw new ApiError(404, `The model '${c.req.param('id')}' does not exist.`, 'not_found_error', 'model_not_found', 'model');
+  if (!(c.req.param('id') in MODEL_ALIASES))
+    throw new ApiError(
+      404,
+      `The model '${c.req.param('id')}' does not exist.`,
+      'not_found_error',
+      'model_not_found',
+      'model',
+    );
   return c.json(modelCard());
 });

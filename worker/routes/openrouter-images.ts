@@ -21,8 +21,13 @@ export function imagesRequestOf(req: OpenRouterImagesRequest): ImagesRequest {
 
 openRouterImagesRoutes.post('/', async (c) => {
   const req = validate(OpenRouterImagesRequest, await readJsonBody(c.req.raw, LIMITS.maxBodyBytes));
-  const sources: ImageSource[] = (req.input_references ?? []).map((ref, i) => ({ url: ref.image_url.url, param: `input_references[${i}].image_url.url` }));
-  const resolved = sources.length ? await resolveImages(sources, { bucket: c.env.IMAGES, origin: new URL(c.req.url).origin }) : null;
+  const sources: ImageSource[] = (req.input_references ?? []).map((ref, i) => ({
+    url: ref.image_url.url,
+    param: `input_references[${i}].image_url.url`,
+  }));
+  const resolved = sources.length
+    ? await resolveImages(sources, { bucket: c.env.IMAGES, origin: new URL(c.req.url).origin })
+    : null;
   return answerImages(c, imagesRequestOf(req), {
     kind: 'image_generation',
     ...(resolved ? { inputs: { images: resolved.images, parent: null }, storeInputs: resolved.store } : {}),

@@ -21,7 +21,7 @@ const CHAIN_DEPTH = 5;
 async function ancestorsOf(c: Context<AppEnv>, r: GenerationRecord): Promise<Ancestor[]> {
   const chain: Ancestor[] = [];
   const seen = new Set([r.id]);
-  for (let id = r.parent; id && chain.length < CHAIN_DEPTH && !seen.has(id); ) {
+  for (let id = r.parent; id && chain.length < CHAIN_DEPTH && !seen.has(id);) {
     seen.add(id);
     const parent = await getStoredRecord(c.env, id).catch(() => null);
     chain.push({ id, prompt: parent?.prompt ?? '' });
@@ -120,7 +120,12 @@ export function remixUrl(r: Pick<GenerationRecord, 'prompt' | 'seed' | 'aspect_r
 
 export function renderSharePage(tpl: string, r: GenerationRecord, pageUrl: string, chain: Ancestor[] = []): string {
   const image = r.images.find((i) => i.url);
-  const size = image?.width && image?.height ? { width: image.width, height: image.height } : r.aspect_ratio ? dimensionsFor(r.aspect_ratio) : null;
+  const size =
+    image?.width && image?.height
+      ? { width: image.width, height: image.height }
+      : r.aspect_ratio
+        ? dimensionsFor(r.aspect_ratio)
+        : null;
   const title = truncate(r.prompt, 90) || 'An image from Darkroom';
   const description = `${r.seed != null ? `Seed ${r.seed} · ` : ''}${r.aspect_ratio ? `${r.aspect_ratio} · ` : ''}made with ${r.model} on Darkroom. Remix it with your own prompt.`;
   const shareUrl = r.share_url || pageUrl;
@@ -157,8 +162,12 @@ export function renderSharePage(tpl: string, r: GenerationRecord, pageUrl: strin
     `<title>${escapeHtml(title)} · Darkroom</title>`,
     `<meta name="description" content="${escapeHtml(description)}">`,
     `<link rel="canonical" href="${escapeHtml(shareUrl)}">`,
-    ...meta.filter(([, v]) => v != null && v !== '').map(([k, v]) => `<meta property="${k}" content="${escapeHtml(v)}">`),
-    ...twitter.filter(([, v]) => v != null && v !== '').map(([k, v]) => `<meta name="${k}" content="${escapeHtml(v)}">`),
+    ...meta
+      .filter(([, v]) => v != null && v !== '')
+      .map(([k, v]) => `<meta property="${k}" content="${escapeHtml(v)}">`),
+    ...twitter
+      .filter(([, v]) => v != null && v !== '')
+      .map(([k, v]) => `<meta name="${k}" content="${escapeHtml(v)}">`),
     `<script type="application/json" id="darkroom-data">${jsonIsland({ ...r, remix_url: remixUrl(r) })}</script>`,
   ].join('\n    ');
 

@@ -49,7 +49,11 @@ export const variantKey = (sha256: string, v: Variant) => `${sha256}/${v.size}.$
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** The key of the original with this content hash (its extension is not in a variant's URL), or null. */
-export async function findOriginalKey(bucket: R2Bucket, sha256: string, timeoutMs = STORAGE_TIMEOUT_MS): Promise<string | null> {
+export async function findOriginalKey(
+  bucket: R2Bucket,
+  sha256: string,
+  timeoutMs = STORAGE_TIMEOUT_MS,
+): Promise<string | null> {
   const listed = await bounded(bucket.list({ prefix: `${sha256}.`, limit: 8 }), timeoutMs, `R2 list ${sha256}`);
   return listed.objects.map((o) => o.key).find(isImageKey) ?? null;
 }
@@ -66,7 +70,10 @@ export async function putVariantOnce(
   timeoutMs = STORAGE_TIMEOUT_MS,
 ): Promise<Uint8Array> {
   const put = await bounded(
-    bucket.put(key, bytes, { httpMetadata: { contentType, cacheControl: IMMUTABLE }, onlyIf: { etagDoesNotMatch: '*' } }),
+    bucket.put(key, bytes, {
+      httpMetadata: { contentType, cacheControl: IMMUTABLE },
+      onlyIf: { etagDoesNotMatch: '*' },
+    }),
     timeoutMs,
     `R2 put ${key}`,
   );

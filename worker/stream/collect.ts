@@ -1,5 +1,15 @@
 // Folds GenEvents into one finished answer: what a JSON client receives and what the cache keeps.
-import { type Chunk, connectionLost, endedEarly, isTerminal, type GenEvent, type GenMeta, type ImageItem, type StreamError, type Usage } from './events';
+import {
+  type Chunk,
+  connectionLost,
+  endedEarly,
+  isTerminal,
+  type GenEvent,
+  type GenMeta,
+  type ImageItem,
+  type StreamError,
+  type Usage,
+} from './events';
 
 export interface Collected {
   meta?: GenMeta;
@@ -18,7 +28,17 @@ export interface Collected {
 }
 
 export function emptyCollected(): Collected {
-  return { id: '', created: 0, model: '', text: '', reasoning: '', images: [], finishReason: null, extra: {}, ended: false };
+  return {
+    id: '',
+    created: 0,
+    model: '',
+    text: '',
+    reasoning: '',
+    images: [],
+    finishReason: null,
+    extra: {},
+    ended: false,
+  };
 }
 
 /**
@@ -54,7 +74,8 @@ function addChunk(acc: Collected, chunk: Chunk, keepImageData: boolean) {
     if (typeof d.content === 'string') acc.text += d.content;
     if (typeof d.reasoning === 'string') acc.reasoning += d.reasoning;
     if (Array.isArray(d.images)) {
-      for (const i of d.images) acc.images.push(keepImageData ? i : { type: 'image_url', image_url: { url: '' }, darkroom: i.darkroom });
+      for (const i of d.images)
+        acc.images.push(keepImageData ? i : { type: 'image_url', image_url: { url: '' }, darkroom: i.darkroom });
     }
     if (choice.finish_reason) acc.finishReason = choice.finish_reason;
   }
@@ -88,4 +109,3 @@ export async function collectFrom(reader: ReadableStreamDefaultReader<GenEvent>,
   if (!acc.ended && !acc.error) addEvent(acc, endedEarly());
   return acc;
 }
-

@@ -92,7 +92,8 @@ export const isTerminal = (e: GenEvent) => e.type === 'end' || e.type === 'error
  * automatic retry would pay for the whole generation again.
  */
 /** The source broke (connection lost, a stage threw). */
-export const connectionLost = () => streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost');
+export const connectionLost = () =>
+  streamError(502, 'The connection to the upstream was lost mid-answer.', 'upstream_connection_lost');
 
 /** The events stopped without `end` or `error`: never to be taken for a finished answer. */
 export const endedEarly = () => streamError(502, 'The generation ended before it finished.', 'upstream_truncated');
@@ -102,7 +103,6 @@ export type ErrorEvent = Extract<GenEvent, { type: 'error' }>;
 export function streamError(status: number, message: string, code: string, type = 'upstream_error'): ErrorEvent {
   return { type: 'error', error: { status, error: { message, type, param: null, code }, headers: noRetry() } };
 }
-
 
 /** A stage failure that knows which error event it should become (see pipeline.ts). */
 export class StageError extends Error {

@@ -6,9 +6,12 @@
 import { type Chunk, type GenEvent, type PartialImage, streamError, type Usage } from './events';
 
 /** True for an SSE payload (or JSON answer) of the Images API rather than chat completions. */
-export const isImagesStreamEvent = (ev: object) => typeof (ev as { type?: unknown }).type === 'string' && /^image_(generation|edit)\./.test((ev as { type: string }).type);
+export const isImagesStreamEvent = (ev: object) =>
+  typeof (ev as { type?: unknown }).type === 'string' &&
+  /^image_(generation|edit)\./.test((ev as { type: string }).type);
 
-export const isImagesAnswer = (body: Record<string, unknown>) => Array.isArray(body.data) && !Array.isArray(body.choices);
+export const isImagesAnswer = (body: Record<string, unknown>) =>
+  Array.isArray(body.data) && !Array.isArray(body.choices);
 
 /** One Images API stream event -> a GenEvent, or null for events that carry nothing we use. */
 export function fromImagesStreamEvent(ev: Record<string, unknown>): GenEvent | null {
@@ -18,7 +21,8 @@ export function fromImagesStreamEvent(ev: Record<string, unknown>): GenEvent | n
     return partial ? { type: 'partial', partial } : null;
   }
   if (kind === 'text_chunk' && typeof ev.text === 'string') {
-    const delta = ev.phase === 'reasoning' ? { reasoning: ev.text } : ev.phase === 'draft' ? null : { content: ev.text };
+    const delta =
+      ev.phase === 'reasoning' ? { reasoning: ev.text } : ev.phase === 'draft' ? null : { content: ev.text };
     return delta ? { type: 'chunk', chunk: chunkOf(ev, [{ index: 0, delta, finish_reason: null }]) } : null;
   }
   if (kind === 'completed') return completedChunk([ev], ev.usage, ev);
@@ -27,7 +31,9 @@ export function fromImagesStreamEvent(ev: Record<string, unknown>): GenEvent | n
 
 /** A whole Images API JSON answer -> the events a stream of it would have produced. */
 export function imagesAnswerToEvents(body: Record<string, unknown>): GenEvent[] {
-  const data = (body.data as unknown[]).filter((d): d is Record<string, unknown> => Boolean(d) && typeof d === 'object');
+  const data = (body.data as unknown[]).filter(
+    (d): d is Record<string, unknown> => Boolean(d) && typeof d === 'object',
+  );
   const done = completedChunk(data, body.usage, body);
   return done.type === 'error' ? [done] : [done, { type: 'end' }];
 }
@@ -35,7 +41,13 @@ export function imagesAnswerToEvents(body: Record<string, unknown>): GenEvent[] 
 function completedChunk(items: Record<string, unknown>[], usage: unknown, ev: Record<string, unknown>): GenEvent {
   const images = items.flatMap((d, index) =>
     typeof d.b64_json === 'string' && d.b64_json
-      ? [{ type: 'image_url' as const, image_url: { url: `data:${mediaType(d.media_type)};base64,${d.b64_json}` }, index }]
+      ? [
+          {
+            type: 'image_url' as const,
+            image_url: { url: `data:${mediaType(d.media_type)};base64,${d.b64_json}` },
+            index,
+          },
+        ]
       : [],
   );
   if (!images.length) return streamError(502, 'The upstream finished without an image (no b64_json).', 'no_image');
@@ -65,7 +77,11 @@ function usageOf(raw: unknown): Usage | undefined {
   const num = (...vs: unknown[]) => Number(vs.find((v) => typeof v === 'number') ?? 0);
   const prompt = num(u.prompt_tokens, u.input_tokens);
   const completion = num(u.completion_tokens, u.output_tokens);
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: num(u.total_tokens, prompt + completion) };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: num(u.total_tokens, prompt + completion),
+  };
 }
 
 const mediaType = (v: unknown) => (typeof v === 'string' && /^image\/[a-z0-9.+-]+$/.test(v) ? v : 'image/png');
@@ -77,7 +93,10 @@ export function partialFrom(b64: unknown, media: unknown, index: unknown): Parti
 
 /** `delta.darkroom.partial_image` of a chat chunk (how Darkroom itself relays previews on chat). */
 export function partialOfChunk(chunk: Chunk): PartialImage | null {
-  const p = (chunk.choices?.[0]?.delta?.darkroom as { partial_image?: { image_url?: { url?: unknown }; partial_image_index?: unknown } } | undefined)?.partial_image;
+  const p = (
+    chunk.choices?.[0]?.delta?.darkroom as
+      { partial_image?: { image_url?: { url?: unknown }; partial_image_index?: unknown } } | undefined
+  )?.partial_image;
   const url = p?.image_url?.url;
   if (typeof url !== 'string' || !url.startsWith('data:')) return null;
   const comma = url.indexOf(',');

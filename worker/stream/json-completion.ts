@@ -12,7 +12,12 @@ interface Completion {
   id?: string;
   created?: number;
   model?: string;
-  choices?: Array<{ index?: number; message?: Record<string, unknown>; finish_reason?: string | null; error?: unknown }>;
+  choices?: Array<{
+    index?: number;
+    message?: Record<string, unknown>;
+    finish_reason?: string | null;
+    error?: unknown;
+  }>;
   usage?: Chunk['usage'];
   error?: unknown;
   [k: string]: unknown;
@@ -26,7 +31,8 @@ export function completionToEvents(body: unknown): GenEvent[] {
   if (c.error) return [upstreamErrorEvent(c.error, 502)];
   if (isImagesAnswer(c)) return imagesAnswerToEvents(c);
   const choices = Array.isArray(c.choices) ? c.choices : null;
-  if (!choices?.length) return [streamError(502, 'The upstream answered without choices.', 'upstream_invalid_response')];
+  if (!choices?.length)
+    return [streamError(502, 'The upstream answered without choices.', 'upstream_invalid_response')];
   const failed = choices.find((ch) => ch?.finish_reason === 'error' || ch?.error);
   if (failed) return [upstreamErrorEvent(failed.error ?? { message: 'generation failed' }, 502)];
   if (!choices.every((ch) => ch?.finish_reason)) {
@@ -41,7 +47,11 @@ export function completionToEvents(body: unknown): GenEvent[] {
     model: String(c.model ?? ''),
     choices: choices.map((ch, i) => {
       const { role = 'assistant', content = null, ...msg } = ch.message ?? {};
-      return { index: ch.index ?? i, delta: { role: String(role), content: content as string | null, ...msg }, finish_reason: ch.finish_reason ?? null };
+      return {
+        index: ch.index ?? i,
+        delta: { role: String(role), content: content as string | null, ...msg },
+        finish_reason: ch.finish_reason ?? null,
+      };
     }),
     ...(usage ? { usage } : {}),
   };
@@ -55,18 +65,26 @@ export interface ReadLimits {
   totalMs?: number;
 }
 
-export async function readJsonCompletion(res: Response, maxBytes: number, limits: ReadLimits = {}): Promise<GenEvent[]> {
+export async function readJsonCompletion(
+  res: Response,
+  maxBytes: number,
+  limits: ReadLimits = {},
+): Promise<GenEvent[]> {
   let text: string | null;
   try {
     const declared = Number(res.headers.get('content-length') ?? NaN);
     // With a declared length within the cap, the runtime reads and decodes natively: a JS read
     // loop over an 8 MiB body cost a quarter of the CPU of the answer (bench/profile.mjs).
-    text = declared > 0 && declared <= maxBytes ? await withinTotal(res.text(), limits.totalMs) : await readTextCapped(res, maxBytes, limits);
+    text =
+      declared > 0 && declared <= maxBytes
+        ? await withinTotal(res.text(), limits.totalMs)
+        : await readTextCapped(res, maxBytes, limits);
   } catch (err) {
     if (err instanceof ReadTimeout) return [timeoutEvent(err.message)];
     return [connectionLost()];
   }
-  if (text === null) return [streamError(502, `The upstream answer is larger than ${maxBytes} bytes.`, 'upstream_too_large')];
+  if (text === null)
+    return [streamError(502, `The upstream answer is larger than ${maxBytes} bytes.`, 'upstream_too_large')];
   if (!text.trim()) return [streamError(502, 'The upstream answered with an empty body.', 'upstream_empty')];
   let parsed: unknown;
   try {
@@ -96,12 +114,16 @@ export async function readTextCapped(res: Response, maxBytes: number, limits: Re
   let last = started;
   const timer =
     idleMs || totalMs
-      ? setInterval(() => {
-          const now = Date.now();
-          if (idleMs && now - last > idleMs) timedOut = `The upstream sent nothing for ${seconds(idleMs)}.`;
-          else if (totalMs && now - started > totalMs) timedOut = `The upstream did not finish its answer within ${seconds(totalMs)}.`;
-          if (timedOut) reader.cancel().catch(() => {});
-        }, Math.max(10, Math.min(idleMs || Infinity, totalMs || Infinity) / 4))
+      ? setInterval(
+          () => {
+            const now = Date.now();
+            if (idleMs && now - last > idleMs) timedOut = `The upstream sent nothing for ${seconds(idleMs)}.`;
+            else if (totalMs && now - started > totalMs)
+              timedOut = `The upstream did not finish its answer within ${seconds(totalMs)}.`;
+            if (timedOut) reader.cancel().catch(() => {});
+          },
+          Math.max(10, Math.min(idleMs || Infinity, totalMs || Infinity) / 4),
+        )
       : undefined;
   try {
     for (;;) {
@@ -121,12 +143,14 @@ export async function readTextCapped(res: Response, maxBytes: number, limits: Re
   }
 }
 
-
 function withinTotal<T>(p: Promise<T>, totalMs: number | undefined): Promise<T> {
   if (!totalMs) return p;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReadTimeout(`The upstream did not finish its answer within ${seconds(totalMs)}.`)), totalMs);
+    timer = setTimeout(
+      () => reject(new ReadTimeout(`The upstream did not finish its answer within ${seconds(totalMs)}.`)),
+      totalMs,
+    );
   });
   return Promise.race([p, timeout]).finally(() => timer !== undefined && clearTimeout(timer));
 }

@@ -31,11 +31,18 @@ export function upstreamEvents(res: Response, opts: PipelineOptions): ReadableSt
     return processed(readJsonCompletion(res, opts.maxJsonBytes ?? LIMITS.maxOutputImageBytes * 6, limits), opts);
   }
   res.body?.cancel().catch(() => {});
-  return fromEvents([streamError(502, `The upstream answered with ${describeType(type)} instead of JSON or an event stream.`, 'upstream_invalid_response')]);
+  return fromEvents([
+    streamError(
+      502,
+      `The upstream answered with ${describeType(type)} instead of JSON or an event stream.`,
+      'upstream_invalid_response',
+    ),
+  ]);
 }
 
 /** After the upstream-specific stages, every event goes through these, in order. */
-const finishStages = async (event: GenEvent, opts: StoreImagesOptions) => priceEvent(await storeEventImages(checkPartial(event, opts), opts));
+const finishStages = async (event: GenEvent, opts: StoreImagesOptions) =>
+  priceEvent(await storeEventImages(checkPartial(event, opts), opts));
 
 function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): ReadableStream<GenEvent> {
   // Pieces are decoded to text at once, so one buffer serves the whole body.

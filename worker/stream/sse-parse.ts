@@ -31,7 +31,10 @@ export function createSseDecoder(opts: { maxLine?: number } = {}) {
     },
   });
   const take = () => {
-    if (overflow) throw new StageError(streamError(502, `The upstream sent an event larger than ${maxLine} characters.`, 'upstream_too_large'));
+    if (overflow)
+      throw new StageError(
+        streamError(502, `The upstream sent an event larger than ${maxLine} characters.`, 'upstream_too_large'),
+      );
     const messages = out;
     out = [];
     return messages;

@@ -119,7 +119,10 @@ export function checkPartial(event: GenEvent, opts: StoreImagesOptions): GenEven
   const maxBytes = opts.maxBytes ?? LIMITS.maxOutputImageBytes;
   let head: Uint8Array | null = null;
   try {
-    head = b64.length <= Math.ceil(maxBytes / 3) * 4 + 4 && /^[A-Za-z0-9+/]+={0,2}$/.test(b64.slice(0, 4096)) ? fromBase64(b64.slice(0, 64)) : null;
+    head =
+      b64.length <= Math.ceil(maxBytes / 3) * 4 + 4 && /^[A-Za-z0-9+/]+={0,2}$/.test(b64.slice(0, 4096))
+        ? fromBase64(b64.slice(0, 64))
+        : null;
   } catch {}
   const kind = head && sniffImage(head);
   if (!kind) return { type: 'keepalive' };

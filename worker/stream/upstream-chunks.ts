@@ -20,16 +20,22 @@ export function createChunkReader() {
       if (finished) return null;
       if (msg.kind === 'comment') return { type: 'keepalive' };
       if (msg.data === '[DONE]') {
-        return terminal(sawData ? { type: 'end' } : streamError(502, 'The upstream stream ended without any data.', 'upstream_empty'));
+        return terminal(
+          sawData ? { type: 'end' } : streamError(502, 'The upstream stream ended without any data.', 'upstream_empty'),
+        );
       }
       let chunk: Chunk;
       try {
         chunk = parseChunkJson(msg.data) as Chunk;
       } catch {
-        return terminal(streamError(502, 'The upstream sent an event that is not valid JSON.', 'upstream_invalid_json'));
+        return terminal(
+          streamError(502, 'The upstream sent an event that is not valid JSON.', 'upstream_invalid_json'),
+        );
       }
       if (!chunk || typeof chunk !== 'object' || Array.isArray(chunk)) {
-        return terminal(streamError(502, 'The upstream sent an event that is not a JSON object.', 'upstream_invalid_json'));
+        return terminal(
+          streamError(502, 'The upstream sent an event that is not a JSON object.', 'upstream_invalid_json'),
+        );
       }
       if (chunk.error || msg.event === 'error') return terminal(upstreamErrorEvent(chunk.error ?? chunk, 502));
       if (isImagesStreamEvent(chunk)) {
@@ -59,7 +65,11 @@ export function createChunkReader() {
       return terminal(
         sawFinish
           ? { type: 'end' }
-          : streamError(502, 'The upstream stream was cut off before it finished (no [DONE], no finish_reason).', 'upstream_truncated'),
+          : streamError(
+              502,
+              'The upstream stream was cut off before it finished (no [DONE], no finish_reason).',
+              'upstream_truncated',
+            ),
       );
     },
   };

@@ -26,7 +26,8 @@ export function mapUpstreamError(
   const code = typeof err.code === 'number' ? err.code : (err.http_status ?? httpStatus);
   const upstreamMessage = scrubUpstreamText(typeof err.message === 'string' ? err.message : 'no message', secrets);
   // Every field an upstream wrote is scrubbed; a code must also look like a code.
-  const errorType = typeof err.metadata?.error_type === 'string' ? scrubUpstreamText(err.metadata.error_type, secrets) : '';
+  const errorType =
+    typeof err.metadata?.error_type === 'string' ? scrubUpstreamText(err.metadata.error_type, secrets) : '';
   const retryable = Boolean(err.availability?.retryable) || [408, 429, 500, 502, 503].includes(code);
   const retryAfter = err.availability?.retry_after;
   const make = (status: number, type: string, ourCode: string, message: string) => ({
@@ -39,20 +40,36 @@ export function mapUpstreamError(
     case 400:
     case 413:
     case 422:
-      return make(400, 'invalid_request_error', CODE.test(errorType) ? errorType : 'upstream_rejected_request',
-        `The model rejected the request: ${upstreamMessage}`);
+      return make(
+        400,
+        'invalid_request_error',
+        CODE.test(errorType) ? errorType : 'upstream_rejected_request',
+        `The model rejected the request: ${upstreamMessage}`,
+      );
     case 401:
-      return make(502, 'upstream_error', 'upstream_auth_failed',
-        'The upstream rejected the gateway credentials. This is a server configuration problem, not your key.');
+      return make(
+        502,
+        'upstream_error',
+        'upstream_auth_failed',
+        'The upstream rejected the gateway credentials. This is a server configuration problem, not your key.',
+      );
     case 402:
-      return make(402, 'insufficient_quota', 'upstream_insufficient_credits',
-        `The upstream account has run out of credits: ${upstreamMessage}`);
+      return make(
+        402,
+        'insufficient_quota',
+        'upstream_insufficient_credits',
+        `The upstream account has run out of credits: ${upstreamMessage}`,
+      );
     case 403: {
       const reasons = Array.isArray(err.metadata?.reasons)
         ? ` (${scrubUpstreamText(err.metadata.reasons.map(String).join(', '), secrets)})`
         : '';
-      return make(403, 'permission_error', 'content_policy_violation',
-        `The prompt was refused by moderation${reasons}: ${upstreamMessage}`);
+      return make(
+        403,
+        'permission_error',
+        'content_policy_violation',
+        `The prompt was refused by moderation${reasons}: ${upstreamMessage}`,
+      );
     }
     case 408:
     case 504:
@@ -62,14 +79,22 @@ export function mapUpstreamError(
     case 503:
       return make(503, 'upstream_error', 'upstream_unavailable', `The upstream is unavailable: ${upstreamMessage}`);
     case 404:
-      return make(502, 'upstream_error', 'upstream_model_unavailable', `The upstream cannot serve this model: ${upstreamMessage}`);
+      return make(
+        502,
+        'upstream_error',
+        'upstream_model_unavailable',
+        `The upstream cannot serve this model: ${upstreamMessage}`,
+      );
     default:
-      return make(502, 'upstream_error', 'upstream_error',
-        `The upstream failed: ${upstreamMessage}`);
+      return make(502, 'upstream_error', 'upstream_error', `The upstream failed: ${upstreamMessage}`);
   }
 }
 
-export function upstreamErrorEvent(raw: unknown, httpStatus: number, secrets?: readonly (string | undefined)[]): GenEvent {
+export function upstreamErrorEvent(
+  raw: unknown,
+  httpStatus: number,
+  secrets?: readonly (string | undefined)[],
+): GenEvent {
   const { status, error } = mapUpstreamError(raw, httpStatus, secrets);
   return { type: 'error', error: { status, error, headers: noRetry() } };
 }

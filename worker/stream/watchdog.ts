@@ -16,13 +16,19 @@ export interface Watchdog {
 export function createWatchdog(idleMs: number, progressMs: number, onStall: (event: GenEvent) => void): Watchdog {
   let lastLife = Date.now();
   let lastProgress = lastLife;
-  const timer: ReturnType<typeof setInterval> = setInterval(() => {
-    const now = Date.now();
-    const stalled = now - lastLife > idleMs ? 'sent nothing' : now - lastProgress > progressMs ? 'made no progress' : null;
-    if (!stalled) return;
-    clearInterval(timer);
-    onStall(timeoutEvent(`The upstream ${stalled} for ${seconds(stalled === 'sent nothing' ? idleMs : progressMs)}.`));
-  }, Math.max(10, Math.min(idleMs, progressMs) / 4));
+  const timer: ReturnType<typeof setInterval> = setInterval(
+    () => {
+      const now = Date.now();
+      const stalled =
+        now - lastLife > idleMs ? 'sent nothing' : now - lastProgress > progressMs ? 'made no progress' : null;
+      if (!stalled) return;
+      clearInterval(timer);
+      onStall(
+        timeoutEvent(`The upstream ${stalled} for ${seconds(stalled === 'sent nothing' ? idleMs : progressMs)}.`),
+      );
+    },
+    Math.max(10, Math.min(idleMs, progressMs) / 4),
+  );
   return {
     life() {
       lastLife = Date.now();
@@ -36,6 +42,7 @@ export function createWatchdog(idleMs: number, progressMs: number, onStall: (eve
   };
 }
 
-export const timeoutEvent = (message: string): GenEvent => streamError(504, message, 'upstream_timeout', 'timeout_error');
+export const timeoutEvent = (message: string): GenEvent =>
+  streamError(504, message, 'upstream_timeout', 'timeout_error');
 
 export const seconds = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);

@@ -5,7 +5,12 @@ const log = (line) => {
   el.textContent = (el.textContent === 'none yet' ? '' : el.textContent + '\n') + line;
 };
 document.addEventListener('darkroom:image', (e) => {
-  window.__darkroom.events.push({ detail: e.detail, bubbles: e.bubbles, composed: e.composed, target: e.target.tagName });
+  window.__darkroom.events.push({
+    detail: e.detail,
+    bubbles: e.bubbles,
+    composed: e.composed,
+    target: e.target.tagName,
+  });
   log(`darkroom:image ${JSON.stringify(e.detail)}`);
 });
 window.addEventListener('message', (e) => {

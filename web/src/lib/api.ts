@@ -6,7 +6,8 @@ import { H, type CacheStatus } from '../../../shared/headers';
 import { numberOr, parseRetryAfter } from '../../../shared/parse';
 import type { DarkroomImage, DarkroomMeta, GenerationRecord } from '../../../shared/api';
 
-export type ErrorKind = 'rate_limited' | 'bad_request' | 'auth' | 'upstream' | 'timeout' | 'network' | 'not_found' | 'unknown';
+export type ErrorKind =
+  'rate_limited' | 'bad_request' | 'auth' | 'upstream' | 'timeout' | 'network' | 'not_found' | 'unknown';
 
 /** An error with a sentence for people (`message`) and facts for code. */
 export class ApiError extends Error {
@@ -97,13 +98,25 @@ const sentence = (s: string) => {
 };
 
 /** Map an HTTP status and OpenAI-style error to an ApiError with a readable sentence. */
-export function toApiError(status: number, err: ErrorFields | undefined, retryAfter: number | null = null, requestId: string | null = null): ApiError {
+export function toApiError(
+  status: number,
+  err: ErrorFields | undefined,
+  retryAfter: number | null = null,
+  requestId: string | null = null,
+): ApiError {
   const detail = typeof err?.message === 'string' ? err.message.replace(/\s+/g, ' ').slice(0, 300) : '';
   const code = err?.code == null ? null : String(err.code);
   const type = err?.type ?? '';
   if (status === 429 || code === 'rate_limit_exceeded' || type === 'rate_limit_error') {
     // The UIs show a live countdown from `retryAfter` beside this sentence.
-    return new ApiError('Too many images at once: you have reached the rate limit for now.', 'rate_limited', status || 429, retryAfter, code, requestId);
+    return new ApiError(
+      'Too many images at once: you have reached the rate limit for now.',
+      'rate_limited',
+      status || 429,
+      retryAfter,
+      code,
+      requestId,
+    );
   }
   if (status === 400 || status === 413 || status === 422 || type === 'invalid_request_error') {
     const why = detail ? ` ${sentence(detail)}` : '';
@@ -111,16 +124,45 @@ export function toApiError(status: number, err: ErrorFields | undefined, retryAf
   }
   if (status === 401 || status === 403) {
     const why = detail ? ` ${sentence(detail)}` : '';
-    return new ApiError(`This site is not allowed to generate images with this key.${why}`, 'auth', status, null, code, requestId);
+    return new ApiError(
+      `This site is not allowed to generate images with this key.${why}`,
+      'auth',
+      status,
+      null,
+      code,
+      requestId,
+    );
   }
-  if (status === 404) return new ApiError('That generation does not exist.', 'not_found', status, null, code, requestId);
+  if (status === 404)
+    return new ApiError('That generation does not exist.', 'not_found', status, null, code, requestId);
   if (status === 504 || code === 'timeout' || /timed? ?out/i.test(detail)) {
-    return new ApiError('The image model took too long to answer. Please try again.', 'timeout', status, retryAfter, code, requestId);
+    return new ApiError(
+      'The image model took too long to answer. Please try again.',
+      'timeout',
+      status,
+      retryAfter,
+      code,
+      requestId,
+    );
   }
   if (status >= 500 || status === 0) {
-    return new ApiError('The image model failed to answer. Please try again in a moment.', 'upstream', status, retryAfter, code, requestId);
+    return new ApiError(
+      'The image model failed to answer. Please try again in a moment.',
+      'upstream',
+      status,
+      retryAfter,
+      code,
+      requestId,
+    );
   }
-  return new ApiError(sentence(detail) || `Something went wrong (HTTP ${status}).`, 'unknown', status, null, code, requestId);
+  return new ApiError(
+    sentence(detail) || `Something went wrong (HTTP ${status}).`,
+    'unknown',
+    status,
+    null,
+    code,
+    requestId,
+  );
 }
 
 /** Whole seconds to wait (at least 1), from Retry-After as the Worker parses it too. */
@@ -147,7 +189,11 @@ function networkError(e: unknown): ApiError | unknown {
 
 /** Generate an image, streaming text and progress to `on`. Resolves when the stream ends. */
 export async function generate(req: GenerateRequest, on: GenerateHandlers = {}): Promise<GenerateResult> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', [H.imageFormat]: 'url' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'text/event-stream',
+    [H.imageFormat]: 'url',
+  };
   if (req.key) headers.authorization = `Bearer ${req.key}`;
   const images = req.images ?? [];
   const content = images.length
@@ -164,7 +210,12 @@ export async function generate(req: GenerateRequest, on: GenerateHandlers = {}):
   };
   let res: Response;
   try {
-    res = await fetch(`${req.origin ?? ''}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body), signal: req.signal });
+    res = await fetch(`${req.origin ?? ''}/v1/chat/completions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: req.signal,
+    });
   } catch (e) {
     throw networkError(e);
   }
@@ -254,7 +305,9 @@ export async function generate(req: GenerateRequest, on: GenerateHandlers = {}):
     if (failure) throw failure;
     if (!result.images.length) {
       throw new ApiError(
-        done ? 'The model answered without an image. Try rephrasing the prompt.' : 'The connection closed before the image was ready. Please try again.',
+        done
+          ? 'The model answered without an image. Try rephrasing the prompt.'
+          : 'The connection closed before the image was ready. Please try again.',
         'upstream',
         502,
         null,

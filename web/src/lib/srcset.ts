@@ -21,6 +21,10 @@ export interface ImgAttrs {
 export function imgAttrs(url: string, o: { sizes: string; width?: number; height?: number; lazy?: boolean }): ImgAttrs {
   const v = responsiveImage(url, o.width, o.height);
   const dims = o.width && o.height ? { width: o.width, height: o.height } : {};
-  const base = { loading: o.lazy === false ? ('eager' as const) : ('lazy' as const), decoding: 'async' as const, ...dims };
+  const base = {
+    loading: o.lazy === false ? ('eager' as const) : ('lazy' as const),
+    decoding: 'async' as const,
+    ...dims,
+  };
   return v ? { ...base, src: v.src, srcset: v.srcset, sizes: o.sizes } : { ...base, src: url };
 }

@@ -56,7 +56,12 @@ export function progressAt(elapsedSeconds: number, typicalSeconds: number): numb
 
 /** A download file name from the prompt and seed: "a-red-fox-in-snow-42.png". */
 export function downloadName(prompt: string, seed: number, url: string): string {
-  const slug = prompt.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'darkroom';
+  const slug =
+    prompt
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 48) || 'darkroom';
   const ext = url.match(/\.(png|jpe?g|webp|gif)(?:$|\?)/i)?.[1] ?? 'png';
   return `${slug}-${seed}.${ext}`;
 }

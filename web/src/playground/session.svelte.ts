@@ -183,7 +183,13 @@ export class Session {
       this.partial = null;
       if (result.provider === 'demo') this.demo = true;
       this.history = remember(this.history, item);
-      this.shown = { ...item, cached: result.cache === 'HIT', cacheAge: result.cacheAge, fromHistory: false, seconds: (Date.now() - this.startedAt) / 1000 };
+      this.shown = {
+        ...item,
+        cached: result.cache === 'HIT',
+        cacheAge: result.cacheAge,
+        fromHistory: false,
+        seconds: (Date.now() - this.startedAt) / 1000,
+      };
       this.phase = 'done';
       this.status = announce.ready(text);
       this.finished++;

@@ -26,7 +26,12 @@ export interface DemoOptions {
 }
 
 export function demo(opts: DemoOptions = {}): Provider {
-  const o = { delayMs: opts.delayMs ?? 40, partialDelayMs: opts.partialDelayMs ?? 0, partialImages: opts.partialImages ?? 2, size: opts.size ?? 512 };
+  const o = {
+    delayMs: opts.delayMs ?? 40,
+    partialDelayMs: opts.partialDelayMs ?? 0,
+    partialImages: opts.partialImages ?? 2,
+    size: opts.size ?? 512,
+  };
   return {
     name: 'demo',
     secrets: [],
@@ -62,13 +67,23 @@ function sceneOf(body: Record<string, unknown>, size: number, text = ''): Scene 
   const { width, height } = dimensionsFor(ratio, size);
   const prompt_tokens = Math.max(1, Math.ceil(prompt.length / 4)) + inputImages(body) * 258;
   const completion_tokens = Math.ceil(text.length / 4) + IMAGE_TOKENS;
-  return { prompt, seed, width, height, usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens } };
+  return {
+    prompt,
+    seed,
+    width,
+    height,
+    usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens },
+  };
 }
 
 /** Image parts of the user messages (the images to edit). */
 function inputImages(body: Record<string, unknown>): number {
   const messages = Array.isArray(body.messages) ? body.messages : [];
-  return messages.reduce((n, m) => n + (Array.isArray(m?.content) ? m.content.filter((p: { type?: string }) => p?.type === 'image_url').length : 0), 0);
+  return messages.reduce(
+    (n, m) =>
+      n + (Array.isArray(m?.content) ? m.content.filter((p: { type?: string }) => p?.type === 'image_url').length : 0),
+    0,
+  );
 }
 
 const wait = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
@@ -76,9 +91,16 @@ const wait = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : P
 /** The Images API (OpenRouter's POST /images): `{created, data, usage}` or its stream events. */
 function imagesAnswer({ body, signal }: UpstreamRequest, o: Required<DemoOptions>): Response {
   const scene = sceneOf(body, o.size);
-  const final = async () => toBase64(await encodePng(scene.width, scene.height, paintScene(scene.width, scene.height, scene.prompt, scene.seed)));
+  const final = async () =>
+    toBase64(
+      await encodePng(scene.width, scene.height, paintScene(scene.width, scene.height, scene.prompt, scene.seed)),
+    );
   if (!body.stream) {
-    return lazyJson(async () => ({ created: CREATED, data: [{ b64_json: await final(), media_type: 'image/png' }], usage: scene.usage }));
+    return lazyJson(async () => ({
+      created: CREATED,
+      data: [{ b64_json: await final(), media_type: 'image/png' }],
+      usage: scene.usage,
+    }));
   }
   const encoder = new TextEncoder();
   const sse = (obj: object) => encoder.encode(`data: ${JSON.stringify(obj)}\n\n`);
@@ -91,7 +113,15 @@ function imagesAnswer({ body, signal }: UpstreamRequest, o: Required<DemoOptions
       c.enqueue(sse({ type: 'image_generation.partial_image', partial_image_index: i, b64_json: b64 }));
     }
     await wait(o.partialDelayMs);
-    c.enqueue(sse({ type: 'image_generation.completed', b64_json: await final(), media_type: 'image/png', created: CREATED, usage: scene.usage }));
+    c.enqueue(
+      sse({
+        type: 'image_generation.completed',
+        b64_json: await final(),
+        media_type: 'image/png',
+        created: CREATED,
+        usage: scene.usage,
+      }),
+    );
     c.enqueue(encoder.encode('data: [DONE]\n\n'));
   });
 }
@@ -118,7 +148,8 @@ function answer({ body, signal }: UpstreamRequest, o: Required<DemoOptions>): Re
   const wantsImage = !Array.isArray(body.modalities) || body.modalities.includes('image');
   const { width, height } = dimensionsFor(ratio, size);
   const inputs = inputImages(body);
-  const text = `Demo provider (offline): a generated sketch for “${prompt.slice(0, 200)}”, seed ${seed}, ${ratio}` +
+  const text =
+    `Demo provider (offline): a generated sketch for “${prompt.slice(0, 200)}”, seed ${seed}, ${ratio}` +
     `${inputs ? `, from ${inputs} input image${inputs > 1 ? 's' : ''}` : ''}. ` +
     'Set OPENROUTER_API_KEY for the real model.';
   const id = `gen-demo-${hash32(`${seed}\u0000${prompt}\u0000${ratio}`).toString(36)}`;
@@ -132,12 +163,28 @@ function answer({ body, signal }: UpstreamRequest, o: Required<DemoOptions>): Re
     const png = await encodePng(width, height, paintScene(width, height, prompt, seed));
     return [{ type: 'image_url', image_url: { url: `data:image/png;base64,${toBase64(png)}` }, index: 0 }];
   };
-  const base = { id, object: 'chat.completion.chunk', created: CREATED, model: String(body.model), provider: 'Darkroom demo' };
+  const base = {
+    id,
+    object: 'chat.completion.chunk',
+    created: CREATED,
+    model: String(body.model),
+    provider: 'Darkroom demo',
+  };
 
   if (!body.stream) {
     return lazyJson(async () => ({
-      id, object: 'chat.completion', created: CREATED, model: String(body.model), provider: 'Darkroom demo',
-      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: text, ...(wantsImage ? { images: await image() } : {}) } }],
+      id,
+      object: 'chat.completion',
+      created: CREATED,
+      model: String(body.model),
+      provider: 'Darkroom demo',
+      choices: [
+        {
+          index: 0,
+          finish_reason: 'stop',
+          message: { role: 'assistant', content: text, ...(wantsImage ? { images: await image() } : {}) },
+        },
+      ],
       usage,
     }));
   }
@@ -164,7 +211,11 @@ function answer({ body, signal }: UpstreamRequest, o: Required<DemoOptions>): Re
           for (const [i, b64] of stages.entries()) {
             await new Promise((r) => setTimeout(r, o.partialDelayMs));
             if (signal?.aborted) return c.close();
-            const partial_image = { type: 'image_url', image_url: { url: `data:image/png;base64,${b64}` }, partial_image_index: i };
+            const partial_image = {
+              type: 'image_url',
+              image_url: { url: `data:image/png;base64,${b64}` },
+              partial_image_index: i,
+            };
             c.enqueue(chunk({ darkroom: { partial_image } }));
           }
           if (o.partialDelayMs > 0) await new Promise((r) => setTimeout(r, o.partialDelayMs));

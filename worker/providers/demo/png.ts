@@ -93,7 +93,11 @@ export function paintScene(width: number, height: number, prompt: string, seed: 
   const hue = rand() * 360;
   const skyTop = hsl(hue, 0.55, 0.28);
   const skyLow = hsl((hue + 40 + rand() * 60) % 360, 0.7, 0.72);
-  const sun = { x: (0.2 + rand() * 0.6) * width, y: (0.2 + rand() * 0.3) * height, r: (0.07 + rand() * 0.08) * Math.min(width, height) };
+  const sun = {
+    x: (0.2 + rand() * 0.6) * width,
+    y: (0.2 + rand() * 0.3) * height,
+    r: (0.07 + rand() * 0.08) * Math.min(width, height),
+  };
   const sunColor = hsl((hue + 180) % 360, 0.8, 0.85);
   const layers = Array.from({ length: 4 }, (_, i) => ({
     base: height * (0.5 + i * 0.12),
@@ -124,7 +128,11 @@ export function paintScene(width: number, height: number, prompt: string, seed: 
       if (d < sun.r) c = [...sunColor];
       else if (d < sun.r * 2.2) {
         const glow = (1 - (d - sun.r) / (sun.r * 1.2)) * 0.35;
-        c = [c[0] + (sunColor[0] - c[0]) * glow, c[1] + (sunColor[1] - c[1]) * glow, c[2] + (sunColor[2] - c[2]) * glow];
+        c = [
+          c[0] + (sunColor[0] - c[0]) * glow,
+          c[1] + (sunColor[1] - c[1]) * glow,
+          c[2] + (sunColor[2] - c[2]) * glow,
+        ];
       }
       for (let i = 0; i < layers.length; i++) if (y >= ridge[i][x]) c = [...layers[i].color];
       grain = (Math.imul(grain, 1103515245) + 12345) >>> 0;
