@@ -21,7 +21,9 @@ await build({
   build: {
     outDir,
     emptyOutDir: false,
-    target: 'es2020',
+    // ES2022 (class fields, private methods: what Svelte 5 emits) is in every browser since 2022;
+    // down-levelling them to ES2020 cost 1.2 KB gzipped of the 25 KB budget.
+    target: 'es2022',
     minify: true,
     lib: {
       entry: `${root}web/src/widget/main.ts`,

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { assertAccessible } from './axe.mjs';
 
 export const tests = [];
 /** `last`: runs after every other suite's tests (the runner orders them). */
@@ -771,6 +772,7 @@ test('playground: attach an image, edit it, edit the result again, with previews
   await page
     .locator('input[type=file]')
     .setInputFiles({ name: 'other.png', mimeType: 'image/png', buffer: pngBytes(16, 16, 9) });
+  await assertAccessible(page, 'playground, two images attached');
   await page.getByRole('button', { name: 'Remove attached image 2 (other.png)' }).click();
   assert.equal(await page.getByRole('img', { name: /^Attached image/ }).count(), 1);
   await page.getByLabel('Prompt').fill('Make the sky purple');
@@ -794,6 +796,7 @@ test('playground: attach an image, edit it, edit the result again, with previews
   await page.evaluate(() => window.__seen.partials?.clear());
   await page.getByRole('button', { name: 'Edit', exact: true }).click();
   assert.match(await page.locator('.editing').textContent(), /Editing/, 'the result being edited is shown');
+  await assertAccessible(page, 'playground, editing a result');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'prompt', 'focus moves to the prompt');
   await page.getByLabel('Prompt').fill('Now at night');
   const second = await finishes(page, async () => {
@@ -839,6 +842,7 @@ test('widget: allow-upload adds an attach button that sends the image', async (c
   await until('the attached note', async () =>
     /1 image attached/.test((await widget.locator('.attached').textContent()) ?? ''),
   );
+  await assertAccessible(page, 'widget with allow-upload, an image attached');
   await widget.getByLabel('Image prompt').fill('Turn it into a watercolor');
   const body = await chatBodyOf(page, () => widget.getByRole('button', { name: 'Generate' }).click());
   assert.equal(body.messages[0].content[0].type, 'image_url', 'the attached image is sent');
