@@ -9,6 +9,8 @@ export const H = {
   imageFormat: 'x-image-format',
   imageFallback: 'x-darkroom-image-fallback',
   generationId: 'x-darkroom-generation',
+  /** OpenRouter's name for the same id (its SDK and docs read it). */
+  openRouterGenerationId: 'x-generation-id',
   shareUrl: 'x-darkroom-share-url',
   shouldRetry: 'x-should-retry',
   deprecation: 'deprecation',

@@ -65,6 +65,7 @@ describe('OpenRouter dialect: answers', () => {
     expect(res.status).toBe(200);
     expect(json).toHaveProperty('system_fingerprint', null);
     expect(json.id).toBe(res.headers.get('x-darkroom-generation'));
+    expect(res.headers.get('x-generation-id')).toBe(json.id);
     const or = await call(`/api/v1/generation?id=${json.id}`, { method: 'GET' });
     expect(or.res.status).toBe(200);
     expect(or.json.data).toMatchObject({

@@ -13,6 +13,7 @@ export function metaHeaders(metas: GenMeta[], origin: string): Record<string, st
     [H.cache]: cache,
     [H.provider]: [...new Set(metas.map((m) => m.provider))].join(', '),
     [H.generationId]: metas.map((m) => m.generationId).join(', '),
+    [H.openRouterGenerationId]: metas.map((m) => m.generationId).join(', '),
     [H.shareUrl]: `${origin}/s/${metas[0].generationId}`,
   };
   if (cache === 'HIT') {
