@@ -24,6 +24,8 @@ declare global {
       TURNSTILE_VERIFY_URL?: string;
       /** A request body must arrive within this many ms (default 30000), else 408. */
       BODY_TIMEOUT_MS?: string;
+      /** Milliseconds the console's usage batch waits for more samples before its D1 write (default 1000). */
+      USAGE_FLUSH_MS?: string;
       /** Record and share-page reads per IP per rate window (default 120). */
       RECORDS_RPM?: string;
       FIRST_BYTE_TIMEOUT_MS?: string;

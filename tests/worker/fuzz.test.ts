@@ -12,7 +12,15 @@ import worker from '../../worker/index';
 import { DEV_KEY } from './helpers';
 
 // The dev key's rate limits would turn most of the run into 429s before validation is reached.
-const fuzzEnv = { ...env, DEV_RPM: '1000000', DEV_CONCURRENCY: '10000', DEV_DAILY_USD: '1000000' } as Env;
+// USAGE_FLUSH_MS: each request here waits for its background work, and a 1 s usage batch per
+// request would be most of the run.
+const fuzzEnv = {
+  ...env,
+  DEV_RPM: '1000000',
+  DEV_CONCURRENCY: '10000',
+  DEV_DAILY_USD: '1000000',
+  USAGE_FLUSH_MS: '0',
+} as Env;
 const enc = new TextEncoder();
 
 const rejections: unknown[] = [];

@@ -8,6 +8,7 @@
 import type { ErrorKind, PrincipalKind } from '../../shared/admin';
 import type { CacheStatus } from '../../shared/headers';
 import type { Env, Outcome } from '../env';
+import { numberOr } from '../lib/settings';
 import { logLine } from './log';
 import { writeUsageBatch } from './usage-store';
 
@@ -195,6 +196,7 @@ export function addSample(batch: UsageBatch, s: UsageSample): boolean {
   return true;
 }
 
+/** How long the request that opens a batch waits for more samples (USAGE_FLUSH_MS). */
 const FLUSH_AFTER_MS = 1000;
 let pending = emptyBatch();
 let pendingCount = 0;
@@ -211,7 +213,7 @@ export async function recordUsage(env: Env, sample: UsageSample): Promise<void> 
   if (!env.USAGE || Date.now() < pausedUntil) return;
   if (!addSample(pending, sample)) dropped++;
   if (++pendingCount > 1) return;
-  await new Promise((r) => setTimeout(r, FLUSH_AFTER_MS));
+  await new Promise((r) => setTimeout(r, numberOr(env.USAGE_FLUSH_MS, FLUSH_AFTER_MS)));
   const batch = pending;
   const lost = dropped;
   pending = emptyBatch();
