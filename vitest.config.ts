@@ -18,6 +18,8 @@ const testVars = {
   KEEPALIVE_MS: '15000',
   DEMO_DELAY_MS: '0',
   RATE_LIMIT_WINDOW_S: '60',
+  // The auth tests try many wrong admin tokens from one address (the test's own limit test reads this).
+  ADMIN_AUTH_FAILURES: '50',
 };
 
 /** The console's D1 schema, applied by tests/fixtures/apply-migrations.ts in each test file. */

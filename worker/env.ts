@@ -28,6 +28,8 @@ declare global {
       USAGE_FLUSH_MS?: string;
       /** Record and share-page reads per IP per rate window (default 120). */
       RECORDS_RPM?: string;
+      /** Wrong admin tokens per IP per 15 minutes before every try is refused (default 10). */
+      ADMIN_AUTH_FAILURES?: string;
       FIRST_BYTE_TIMEOUT_MS?: string;
       IDLE_TIMEOUT_MS?: string;
       RETRY_MAX_ATTEMPTS?: string;

@@ -108,6 +108,37 @@ describe('console session', () => {
     expect(huge.res.status).toBe(413);
   });
 
+  it('after ADMIN_AUTH_FAILURES wrong tokens from one IP, every try from it is refused (form and bearer)', async () => {
+    const formFrom = (ip: string, token: string) =>
+      page('/admin/sign-in', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: SITE, 'cf-connecting-ip': ip },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    const bearerFrom = (ip: string, token: string) =>
+      call('/v1/admin/keys', { key: token, headers: { 'cf-connecting-ip': ip } });
+    const limit = Number(env.ADMIN_AUTH_FAILURES);
+    expect(limit).toBeGreaterThan(0);
+    const guesser = '203.0.113.71';
+    for (let i = 0; i < limit; i++) expect((await formFrom(guesser, `wrong-guess-number-${i}`)).res.status).toBe(401);
+    const right = await formFrom(guesser, ADMIN);
+    expect(right.res.status).toBe(429);
+    expect(right.res.headers.get('set-cookie')).toBeNull();
+    expect(Number(right.res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(right.text).toContain('Too many wrong admin tokens');
+    const bearer = await bearerFrom(guesser, ADMIN);
+    expect(bearer.res.status).toBe(429);
+    expect(bearer.json.error.code).toBe('too_many_admin_attempts');
+    // Another IP is not affected; a right token is never counted.
+    for (let i = 0; i < limit + 2; i++) expect((await bearerFrom('203.0.113.72', ADMIN)).res.status).toBe(200);
+    expect((await formFrom('203.0.113.72', ADMIN)).res.status).toBe(303);
+    // Wrong bearer tokens count as well.
+    const scripted = '203.0.113.73';
+    for (let i = 0; i < limit; i++)
+      expect((await bearerFrom(scripted, `wrong-bearer-${i}-xxxxxxxx`)).res.status).toBe(401);
+    expect((await bearerFrom(scripted, ADMIN)).res.status).toBe(429);
+  });
+
   it('refuses forged, tampered and expired cookies', async () => {
     const good = await session();
     const [name, value] = good.split('=');

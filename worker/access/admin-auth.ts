@@ -3,9 +3,11 @@
 // the CSRF check on every call that changes something. Without ADMIN_TOKEN configured (or with
 // one shorter than 16 characters), the admin API is closed. Both sides are hashed before the
 // constant-time comparison, so neither the token's bytes nor its length leak through timing.
+// Wrong tokens are counted per IP (./admin-attempts.ts): guessing is refused after a few.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Env } from '../env';
 import { ApiError } from '../lib/errors';
+import { guardedTokenCheck } from './admin-attempts';
 import { csrfProblem, sessionOf } from './admin-session';
 
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
@@ -33,7 +35,9 @@ export const adminAuth = () =>
     let allowed = false;
     if (open && auth !== undefined) {
       const presented = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth)?.[1];
-      allowed = presented !== undefined && (await tokenMatches(presented, c.env.ADMIN_TOKEN as string));
+      allowed =
+        presented !== undefined &&
+        (await guardedTokenCheck(c.env, c.req.raw, () => tokenMatches(presented, c.env.ADMIN_TOKEN as string)));
     } else if (open && (await sessionOf(c.env, c.req.raw))) {
       const problem = SAFE_METHODS.has(c.req.method) ? null : csrfProblem(c.req.raw, { needHeader: true });
       if (problem) throw new ApiError(403, problem, 'permission_error', 'csrf_check_failed');

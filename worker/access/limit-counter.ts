@@ -90,6 +90,15 @@ export class LimitCounter extends DurableObject<Env> {
 
   private spendId?: string;
 
+  /** Whether `weight` more would fit the window now; takes nothing (a check before a costly try). */
+  async peek(spec: LimitSpec, weight = 1): Promise<{ ok: boolean; retryAfterS: number }> {
+    const now = Date.now();
+    const windowMs = Math.max(1, spec.windowS) * 1000;
+    if (now >= this.window.start + windowMs) return { ok: true, retryAfterS: 0 };
+    const retryAfterS = Math.max(1, Math.ceil((this.window.start + windowMs - now) / 1000));
+    return { ok: this.window.count + weight <= spec.rpm, retryAfterS };
+  }
+
   /** Returns the lease and books what the generation cost. Safe to call twice. */
   async release(lease: string, costUsd: number): Promise<void> {
     this.leases.delete(lease);

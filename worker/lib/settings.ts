@@ -29,6 +29,8 @@ export interface Settings {
   bodyTimeoutMs: number;
   /** Reads of records and share pages per IP per rate window (RECORDS_RPM). */
   recordsRpm: number;
+  /** Wrong admin tokens (sign-in form or bearer) per IP per 15 minutes before every try is refused (ADMIN_AUTH_FAILURES). */
+  adminAuthFailures: number;
   /** A playground Turnstile session: its life in seconds and the generations it is good for. */
   sessionSeconds: number;
   sessionGenerations: number;
@@ -61,6 +63,7 @@ export function settings(env: Env): Settings {
         .toLowerCase() !== 'off',
     bodyTimeoutMs: Math.max(1, numberOr(env.BODY_TIMEOUT_MS, 30_000)),
     recordsRpm: Math.max(1, numberOr(env.RECORDS_RPM, 120)),
+    adminAuthFailures: Math.max(1, numberOr(env.ADMIN_AUTH_FAILURES, 10)),
     sessionSeconds: Math.max(60, numberOr(env.PLAYGROUND_SESSION_S, 1800)),
     sessionGenerations: Math.max(1, numberOr(env.PLAYGROUND_SESSION_GENERATIONS, 20)),
     imageTransformMs: numberOr(env.IMAGE_TRANSFORM_TIMEOUT_MS, 15_000),

@@ -4,9 +4,11 @@
 // (dist/web/admin/, built by vite from web/admin/index.html) are read from the assets only for a
 // signed-in browser. Signing in and out are plain form posts, checked for the console's own Origin.
 import { Hono, type Context } from 'hono';
+import { guardedTokenCheck } from '../access/admin-attempts';
 import { adminIsOpen, tokenMatches } from '../access/admin-auth';
 import { csrfProblem, endSession, newSession, SESSION_TTL_S, sessionCookie, sessionOf } from '../access/admin-session';
 import type { AppEnv } from '../env';
+import { ApiError } from '../lib/errors';
 import { readBodyBytes } from '../lib/request-body';
 import { escapeHtml } from './share';
 
@@ -59,7 +61,7 @@ export function renderSignIn(message: string | null, closed: boolean): string {
 </html>`;
 }
 
-const signInPage = (c: Context<AppEnv>, message: string | null, status: 401 | 403 | 413 = 401) =>
+const signInPage = (c: Context<AppEnv>, message: string | null, status: 401 | 403 | 413 | 429 = 401) =>
   c.html(renderSignIn(message, !adminIsOpen(c.env)), status, NO_STORE);
 
 /** The built console shell, read from the assets only for a signed-in browser. */
@@ -98,8 +100,18 @@ adminPageRoutes.post('/sign-in', async (c) => {
     ? new URLSearchParams(new TextDecoder().decode(body))
     : null;
   const token = form?.get('token') ?? '';
-  if (!token || !(await tokenMatches(token, c.env.ADMIN_TOKEN as string)))
-    return signInPage(c, 'That is not the admin token.');
+  let matches: boolean;
+  try {
+    matches =
+      token !== '' &&
+      (await guardedTokenCheck(c.env, c.req.raw, () => tokenMatches(token, c.env.ADMIN_TOKEN as string)));
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    const res = signInPage(c, err.message, 429);
+    res.headers.set('retry-after', err.headers['retry-after'] ?? '60');
+    return res;
+  }
+  if (!matches) return signInPage(c, 'That is not the admin token.');
   const s = await newSession(c.env.ADMIN_TOKEN as string, Date.now());
   return new Response(null, {
     status: 303,
