@@ -9,7 +9,7 @@ import type { AppEnv } from './env';
 import { ApiError, toApiError } from './lib/errors';
 import { recordReadLimit } from './access/read-limit';
 import { bodyDeadline } from './middleware/body-deadline';
-import { requestContext } from './middleware/request-context';
+import { requestContext, requestIds } from './middleware/request-context';
 import { securityHeaders } from './middleware/security-headers';
 import { logLine } from './observability/log';
 import { adminRoutes, statsRoutes } from './routes/admin';
@@ -34,7 +34,7 @@ export { StatsCounter } from './observability/stats-counter';
 
 const app = new Hono<AppEnv>();
 
-app.use('*', requestContext(), securityHeaders(), bodyDeadline());
+app.use('*', requestIds(), requestContext(), securityHeaders(), bodyDeadline());
 app.use('/v1/*', preflight());
 app.use('/api/v1/*', preflight());
 app.on('GET', ['/v1/generations/*', '/s/*', '/api/v1/generation'], recordReadLimit());

@@ -4,6 +4,14 @@ import { describe, expect, it, vi } from 'vitest';
 import { ask, call, chat, eventually, uniquePrompt } from './helpers';
 
 describe('observability', () => {
+  it('makes its own request ids: a forged X-Request-Id is neither echoed nor logged', async () => {
+    const a = await call('/v1/models', { headers: { 'x-request-id': 'req_someone-elses-id' } });
+    expect(a.res.status).toBe(200);
+    expect(a.res.headers.get('x-request-id')).toMatch(/^req_[0-9A-Za-z]{16}$/);
+    const b = await call('/v1/models');
+    expect(b.res.headers.get('x-request-id')).not.toBe(a.res.headers.get('x-request-id'));
+  });
+
   it('logs one JSON line per request with id, route, status, latency, cache, provider, tokens and cost', async () => {
     const spy = vi.spyOn(console, 'log');
     try {

@@ -3,6 +3,8 @@
 // x-ratelimit-* headers, in OpenAI's error shape.
 // Cost on the hot path: a secret key is one cached KV lookup (per isolate, 5 s) and one Durable
 // Object call; the lease goes back in waitUntil when the generation is over.
+import type { Context } from 'hono';
+import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import type { ChatCompletionRequest } from '../../shared/schemas';
 import type { AppEnv, Env } from '../env';
@@ -30,12 +32,12 @@ const EXPOSED = [
   'x-ratelimit-limit',
   'x-ratelimit-remaining',
   'x-ratelimit-reset',
-].join(', ');
+];
 
 export function corsHeaders(origin: string): Record<string, string> {
   return {
     'access-control-allow-origin': origin,
-    'access-control-expose-headers': EXPOSED,
+    'access-control-expose-headers': EXPOSED.join(', '),
     vary: 'Origin',
   };
 }
@@ -43,26 +45,25 @@ export function corsHeaders(origin: string): Record<string, string> {
 /** The admin API is for operators' tools, never for a browser on another site. */
 const NEVER_CORS = /^\/v1\/(admin|stats)(\/|$)/;
 
-/** Preflights carry no key: allow the origin when some live publishable key lists it. */
-export const preflight = () =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    if (c.req.method !== 'OPTIONS') return next();
-    const origin = c.req.header('origin');
+/**
+ * Preflights carry no key: Hono's cors answers them, allowing the origin (in canonical form
+ * only) when some live publishable key lists it. The answers themselves get their CORS headers
+ * in generationAccess, once the key and its own origins are known.
+ */
+const preflightCors = cors({
+  origin: async (origin, c: Context<AppEnv>) => {
     const o = origin ? normaliseOrigin(origin) : null;
-    const corsPath = !NEVER_CORS.test(new URL(c.req.url).pathname);
-    if (corsPath && o && o === origin && (await originHasKeys(c.env, o))) {
-      return new Response(null, {
-        status: 204,
-        headers: {
-          ...corsHeaders(o),
-          'access-control-allow-methods': 'POST, GET, OPTIONS',
-          'access-control-allow-headers': 'authorization, content-type, accept, x-image-format',
-          'access-control-max-age': '600',
-        },
-      });
-    }
-    return new Response(null, { status: 204, headers: { vary: 'Origin', allow: 'POST, GET, OPTIONS' } });
-  });
+    if (!o || o !== origin || NEVER_CORS.test(new URL(c.req.url).pathname)) return null;
+    return (await originHasKeys(c.env, o)) ? o : null;
+  },
+  allowMethods: ['POST', 'GET', 'OPTIONS'],
+  allowHeaders: ['authorization', 'content-type', 'accept', 'x-image-format'],
+  exposeHeaders: EXPOSED,
+  maxAge: 600,
+});
+
+export const preflight = () =>
+  createMiddleware<AppEnv>(async (c, next) => (c.req.method === 'OPTIONS' ? preflightCors(c, next) : next()));
 
 const limiter = (env: Env, name: string) => env.LIMITS.get(env.LIMITS.idFromName(name));
 

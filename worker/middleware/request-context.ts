@@ -1,6 +1,8 @@
-// Every answer gets an x-request-id, and every request one structured JSON log line. A streamed
-// generation logs when its stream is over, so the line carries its tokens and cost.
+// Every answer gets an x-request-id (made by Hono's requestId, below), and every request one
+// structured JSON log line. A streamed generation logs when its stream is over, so the line
+// carries its tokens and cost.
 import { createMiddleware } from 'hono/factory';
+import { requestId } from 'hono/request-id';
 import { H } from '../../shared/headers';
 import type { AppEnv, Outcome } from '../env';
 import { shortId } from '../lib/bytes';
@@ -9,13 +11,18 @@ import { configureLogging, logLine } from '../observability/log';
 import { recordStats } from '../observability/stats';
 import { GENERATION_PATHS, recordUsage, usageSampleOf } from '../observability/usage';
 
+/**
+ * Hono's requestId, with our own ids: an incoming X-Request-Id is never trusted (a stranger could
+ * otherwise give their requests another caller's id in the operator's logs), so it is not read.
+ */
+export const requestIds = () => requestId({ headerName: '', generator: () => `req_${shortId(16)}` });
+
 export const requestContext = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const started = Date.now();
     configureLogging(c.env.LOG_LEVEL);
     registerSecrets(c.env);
-    const requestId = `req_${shortId(16)}`;
-    c.set('requestId', requestId);
+    const requestId = c.get('requestId');
     c.set('startedAt', started);
     let fields: Record<string, unknown> | undefined;
     let outcome: Outcome | undefined;

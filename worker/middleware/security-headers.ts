@@ -1,6 +1,10 @@
 // Security headers on everything the Worker answers. Pages may not be framed, except /embed,
 // which exists to be framed (its route sets frame-ancestors from the key's origins). Static
 // files get the same headers from web/public/_headers.
+// Hono's secureHeaders is not used: it sets one static set after every handler, while these
+// depend on the answer (the CSP by content type, framing only for /embed), and its defaults
+// (Cross-Origin-Resource-Policy: same-origin, COEP) would stop other sites' widgets from showing
+// our images.
 // Last line of defence for secrets: no header and no body byte leaves the Worker carrying a
 // configured secret (see withoutSecrets).
 import { createMiddleware } from 'hono/factory';
