@@ -16,6 +16,7 @@ import {
   uniquePrompt,
   upstreamRequests,
 } from './helpers';
+import { createKey } from './access-helpers';
 import { dataUrl, makePng } from './png';
 
 const up = () => env.FAKE_UPSTREAM as string;
@@ -60,6 +61,42 @@ async function recordOf(id: string): Promise<any> {
 }
 
 describe('POST /v1/images/edits', () => {
+  it('stores the images of a caller over its limits nothing: refused before anything is written (edits and chat)', async () => {
+    const { key } = await createKey({ type: 'secret', rpm: 1 });
+    const as = (body: FormData | Record<string, unknown>, path = '/v1/images/edits') =>
+      SELF.fetch(`https://darkroom.test${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body instanceof FormData ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body instanceof FormData ? body : JSON.stringify(body),
+      }).then((r) => answerOf(r));
+    const first = await makePng(24, 24, { seed: 101 });
+    expect((await as(formOf({ prompt: uniquePrompt('admitted edit') }, [['image', first]]))).res.status).toBe(200);
+    expect(await env.IMAGES.head(await keyOf(first))).not.toBeNull();
+    const refused = await makePng(24, 24, { seed: 102 });
+    const edited = await as(formOf({ prompt: uniquePrompt('refused edit') }, [['image', refused]]));
+    expect(edited.res.status).toBe(429);
+    const chatted = await as(
+      {
+        model: 'openai/gpt-5.4-image-2',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'edit' },
+              { type: 'image_url', image_url: { url: dataUrl(refused) } },
+            ],
+          },
+        ],
+      },
+      '/v1/chat/completions',
+    );
+    expect(chatted.res.status).toBe(429);
+    expect(await env.IMAGES.head(await keyOf(refused))).toBeNull();
+  });
+
   it('one file: stored once in R2, sent upstream as an input reference, kept in the record, shown on the share page', async () => {
     const prompt = uniquePrompt('edit one file');
     const png = await makePng(40, 30, { seed: 11 });

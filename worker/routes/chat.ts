@@ -24,9 +24,9 @@ chatRoutes.post('/', async (c) => {
   const access = c.get('access');
   access?.checkRequest?.(req);
   const origin = new URL(c.req.url).origin;
-  // Input images checked (all of them, before anything is stored), then stored once in R2.
+  // Input images checked (all of them, before anything is stored); stored once in R2 only when a
+  // generation is admitted (a caller over its limits stores nothing).
   const inputs = await resolveChatInputs(req, c.env, origin);
-  await inputs.store();
   const plan = await planGeneration(inputs.req, cachePolicyFor(c.env, c.req.raw.headers, access), inputs);
   const imageFormat: ImageFormat = c.req.header(H.imageFormat)?.toLowerCase() === 'url' ? 'url' : 'data_url';
   const headers: Record<string, string> = {};
@@ -38,7 +38,10 @@ chatRoutes.post('/', async (c) => {
   const events = await generationEvents(c.env, plan, {
     withImageData: imageFormat !== 'url',
     waitUntil: (p) => c.executionCtx.waitUntil(p),
-    admit: access?.admit,
+    admit: async () => {
+      await access?.admit?.();
+      await inputs.store();
+    },
     timing,
   });
   // Workers freeze timers during I/O, so this is coarse in production; it is exact locally.

@@ -98,7 +98,7 @@ export interface ImagesAnswerOptions {
   /** Stream event names: `image_generation.*` or `image_edit.*`. */
   kind: 'image_generation' | 'image_edit';
   inputs?: EditInputs;
-  /** Writes new input images to R2: called once every check has passed. */
+  /** Writes new input images to R2: called once every check has passed and a generation is admitted. */
   storeInputs?: () => Promise<void>;
   /** The dialect's renderer (default: OpenAI's Images API). */
   renderer?: Renderer;
@@ -119,7 +119,6 @@ export async function answerImages(
     const keyed = opts.inputs ? (chatRequestFor(req, i, opts.inputs, 'keyUrl').messages as Message[]) : chat.messages;
     return { chat, keyed };
   });
-  await opts.storeInputs?.();
   const planOpts = { ...cachePolicyFor(c.env, c.req.raw.headers, access), api: 'images' as const };
   const planInputs = (keyed: Message[]) => ({
     keyedMessages: keyed,
@@ -129,7 +128,11 @@ export async function answerImages(
   const withB64 = req.response_format !== 'url';
   // One admission for the whole request, and only if some image is not a cache hit; it takes n
   // from the rate window, since n generations may run.
-  const admit = once(async () => access?.admit?.(chats.length));
+  // New input images are written to R2 only then: a caller over its limits stores nothing.
+  const admit = once(async () => {
+    await access?.admit?.(chats.length);
+    await opts.storeInputs?.();
+  });
 
   // Start every generation; one that fails to start is answered as an HTTP error (and the others are let go).
   const started = await Promise.allSettled(
