@@ -46,6 +46,7 @@ describe('openai: chat completions', () => {
       stream: true,
     });
     const images: any[] = [];
+    const records: any[] = [];
     let text = '';
     let chunks = 0;
     let usage: any;
@@ -53,6 +54,8 @@ describe('openai: chat completions', () => {
       chunks++;
       text += chunk.choices[0]?.delta?.content ?? '';
       images.push(...(((chunk.choices[0]?.delta as any)?.images as any[]) ?? []));
+      // The image is handed over as it arrives; our stored copy follows in the next chunk.
+      records.push(...(((chunk.choices[0]?.delta as any)?.darkroom?.images as any[]) ?? []));
       usage ??= chunk.usage;
     }
     expect(chunks).toBeGreaterThan(3);
@@ -60,7 +63,10 @@ describe('openai: chat completions', () => {
     expect(images).toHaveLength(1);
     const bytes = fromDataUrl(images[0].image_url.url);
     expect(isPng(bytes)).toBe(true);
-    expect((await download(images[0].darkroom.url)).equals(bytes)).toBe(true);
+    expect(images[0].darkroom).toBeUndefined();
+    expect(records).toHaveLength(1);
+    expect((await download(records[0].url)).equals(bytes)).toBe(true);
+    expect(records[0].sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(usage.cost).toBeGreaterThan(0);
   });
 });

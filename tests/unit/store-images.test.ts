@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ImageStore } from '../../worker/storage/image-store';
 import type { GenEvent } from '../../worker/stream/events';
-import { storeEventImages } from '../../worker/stream/store-images';
+import { upstreamEvents } from '../../worker/stream/pipeline';
+import { imageAhead, storeEventImages } from '../../worker/stream/store-images';
 
 // A real 1x1 PNG.
 const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
@@ -84,5 +85,67 @@ describe('store-images', () => {
     };
     expect(await storeEventImages(plain, { store })).toBe(plain);
     expect(await storeEventImages({ type: 'end' }, { store })).toEqual({ type: 'end' });
+  });
+});
+
+describe('image hand-off', () => {
+  const sse = (...chunks: unknown[]) =>
+    new Response(chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n', {
+      headers: { 'content-type': 'text/event-stream' },
+    });
+  const envelope = { id: 'up-1', object: 'chat.completion.chunk', created: 1, model: 'm' };
+  const imageChunk = (url: string) => ({
+    ...envelope,
+    choices: [{ index: 0, delta: { images: [{ type: 'image_url', image_url: { url } }] }, finish_reason: null }],
+  });
+
+  it("hands the upstream's image chunk over before the store has finished, then the stored chunk", async () => {
+    let finishPut!: () => void;
+    let putStarted!: () => void;
+    const started = new Promise<void>((resolve) => (putStarted = resolve));
+    const slowStore: ImageStore = {
+      put: () => (putStarted(), new Promise<void>((done) => (finishPut = done))),
+      get: async () => null,
+    };
+    const reader = upstreamEvents(
+      sse(imageChunk(`data:image/png;base64,${PNG_B64}`), {
+        ...envelope,
+        choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+      }),
+      { store: slowStore, idleMs: 5_000, progressMs: 5_000 },
+    ).getReader();
+    const ahead = (await reader.read()).value!;
+    expect(ahead.type).toBe('image-ahead');
+    if (ahead.type !== 'image-ahead') return;
+    expect(ahead.ahead.upstreamId).toBe('up-1');
+    expect(JSON.parse(ahead.ahead.raw)).toEqual(imageChunk(`data:image/png;base64,${PNG_B64}`));
+    await started; // the R2 write is still running: the image went out before it
+    const storedRead = reader.read();
+    finishPut();
+    const stored = (await storedRead).value!;
+    expect(stored.type).toBe('chunk');
+    expect(imageOf(stored)?.darkroom?.key).toMatch(/^[0-9a-f]{64}\.png$/);
+    reader.cancel();
+  });
+
+  it('hands nothing over that is not plausibly an image, or that carries what we price (usage, finish)', () => {
+    const event = (chunk: object): GenEvent => ({ type: 'chunk', raw: JSON.stringify(chunk), chunk: chunk as any });
+    const opts = { store: memoryStore().store };
+    expect(imageAhead(event(imageChunk(`data:image/png;base64,${PNG_B64}`)), opts)?.type).toBe('image-ahead');
+    expect(
+      imageAhead(event(imageChunk(`data:image/png;base64,${btoa('not an image at all, just text')}`)), opts),
+    ).toBeNull();
+    expect(imageAhead(event(imageChunk('https://example.com/a.png')), opts)).toBeNull();
+    const withUsage = {
+      ...imageChunk(`data:image/png;base64,${PNG_B64}`),
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    };
+    expect(imageAhead(event(withUsage), opts)).toBeNull();
+    const finished = imageChunk(`data:image/png;base64,${PNG_B64}`);
+    finished.choices[0].finish_reason = 'stop' as never;
+    expect(imageAhead(event(finished), opts)).toBeNull();
+    expect(
+      imageAhead({ type: 'chunk', chunk: imageChunk(`data:image/png;base64,${PNG_B64}`) as any }, opts),
+    ).toBeNull(); // no raw text
   });
 });

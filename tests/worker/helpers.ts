@@ -91,7 +91,19 @@ export function sseJson(text: string): any[] {
 
 export function imagesOf(answer: Answer): any[] {
   if (answer.json) return answer.json.choices[0].message.images ?? [];
-  return sseJson(answer.text).flatMap((c) => c.choices?.[0]?.delta?.images ?? []);
+  // A streamed data-URL answer carries each image chunk's records (darkroom) in the chunk after
+  // it (delta.darkroom.images); a client puts them back on the images, as here.
+  const images: any[] = [];
+  for (const c of sseJson(answer.text)) {
+    const delta = c.choices?.[0]?.delta;
+    images.push(...(delta?.images ?? []).map((i: any) => ({ ...i })));
+    const records: any[] = delta?.darkroom?.images ?? [];
+    records.forEach((r, k) => {
+      const image = images[images.length - records.length + k];
+      if (image && r) image.darkroom = r;
+    });
+  }
+  return images;
 }
 
 export function textOf(answer: Answer): string {

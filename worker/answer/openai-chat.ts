@@ -7,6 +7,7 @@ import { MODEL_ID } from '../../shared/model';
 import { type Chunk, type GenMeta, type PartialImage } from '../stream/events';
 import { isFree, usageFor } from './cost';
 import { openAiErrorBody } from './errors';
+import { darkroomImage } from '../storage/image-store';
 import { type ImageFormat, publicImage, publicMeta } from './public';
 import { encodeJsonSpliced, imageUrlFields } from './splice-json';
 import type { AnswerContext, Renderer, SseRenderer } from './types';
@@ -35,8 +36,17 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
   let sentMeta = false;
   /** The envelope of the last chunk, for previews (which may come before any chunk). */
   let envelope: Envelope | undefined;
+  /** The upstream's image chunk went out before its images were stored (the hand-off). */
+  let handedOver = false;
   return {
     event(event) {
+      if (event.type === 'image-ahead') {
+        if (imageFormat !== 'data_url') return [];
+        const raw = withOurId(event.ahead.raw, event.ahead.upstreamId, meta.generationId);
+        if (!raw) return [];
+        handedOver = true;
+        return [encoder.encode(`data: ${raw}\n\n`)];
+      }
       if (event.type === 'partial') {
         const first = sentMeta ? undefined : publicMeta(meta, ctx.origin);
         sentMeta = true;
@@ -52,11 +62,19 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
         const raw = withOurId(event.raw, event.chunk.id, meta.generationId);
         if (raw) return [encoder.encode(`data: ${raw}\n\n`)];
       }
-      const rendered = renderChunk(event.chunk, ctx.origin, imageFormat, first, meta);
-      const images = rendered.choices.flatMap((c) => c.delta?.images ?? []);
-      const sources = event.chunk.choices.flatMap((c) => c.delta?.images ?? []);
-      const fields = imageUrlFields(images, (i) => Boolean(sources[i]?.darkroom?.b64clean));
-      return encodeJsonSpliced(rendered, fields, 'data: ', '\n\n');
+      if (imageFormat === 'data_url' && hasImages(event.chunk)) {
+        // Streamed with the upstream's data URLs, an image chunk is two frames: the image as the
+        // upstream sent it (already out, when it was handed over), then our record of it.
+        const early = handedOver;
+        handedOver = false;
+        const image = early
+          ? []
+          : encodeChunk(renderChunk(withoutRecords(event.chunk), ctx.origin, imageFormat, first, meta), event.chunk);
+        // Our meta rides on the first frame we write ourselves.
+        const stored = storedChunk(event.chunk, ctx.origin, meta, early ? first : undefined);
+        return [...image, encoder.encode(`data: ${JSON.stringify(stored)}\n\n`)];
+      }
+      return encodeChunk(renderChunk(event.chunk, ctx.origin, imageFormat, first, meta), event.chunk);
     },
     error: (err) => [encoder.encode(`data: ${JSON.stringify({ error: err.error })}\n\n`)],
     done: () => [DONE],
@@ -64,6 +82,55 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
 }
 
 type Envelope = Pick<Chunk, 'id' | 'created' | 'model'>;
+
+/** A rendered chunk's bytes, its clean data URLs spliced in (source: the chunk it came from). */
+function encodeChunk(rendered: Chunk, source: Chunk): Uint8Array[] {
+  const images = rendered.choices.flatMap((c) => c.delta?.images ?? []);
+  const sources = source.choices.flatMap((c) => c.delta?.images ?? []);
+  const fields = imageUrlFields(images, (i) => Boolean(sources[i]?.darkroom?.b64clean));
+  return encodeJsonSpliced(rendered, fields, 'data: ', '\n\n');
+}
+
+/** The chunk with its image items as the upstream sent them (our records follow in storedChunk). */
+function withoutRecords(chunk: Chunk): Chunk {
+  return {
+    ...chunk,
+    choices: chunk.choices.map((c) =>
+      c.delta?.images?.length
+        ? { ...c, delta: { ...c.delta, images: c.delta.images.map(({ darkroom: _d, ...item }) => item) } }
+        : c,
+    ),
+  };
+}
+
+/**
+ * After an image chunk of a streamed data-URL answer: our record of each of its images (URL,
+ * hash, size, variants) in `delta.darkroom.images`, in the order of the chunk's `delta.images`.
+ * Clients that do not know the field see an empty delta.
+ */
+export function storedChunk(
+  chunk: Chunk,
+  origin: string,
+  meta: GenMeta,
+  darkroom?: ReturnType<typeof publicMeta>,
+): Chunk {
+  return {
+    id: meta.generationId,
+    object: 'chat.completion.chunk',
+    created: chunk.created,
+    model: chunk.model,
+    choices: chunk.choices
+      .filter((c) => c.delta?.images?.length)
+      .map((c) => ({
+        index: c.index,
+        delta: {
+          darkroom: { images: c.delta.images!.map((i) => (i.darkroom ? darkroomImage(i.darkroom, origin) : null)) },
+        },
+        finish_reason: null,
+      })),
+    ...(darkroom ? { darkroom } : {}),
+  };
+}
 
 /**
  * A preview on chat completions: a chunk whose delta carries only `darkroom.partial_image`

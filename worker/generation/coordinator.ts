@@ -96,7 +96,14 @@ export class GenerationCoordinator extends DurableObject<Env> {
       try {
         for await (const event of events) {
           if (event.type === 'meta') flight.meta = event;
-          else flight.log.push(event);
+          else {
+            // A handed-over image is not kept for late joiners: its stored chunk (this event)
+            // carries the same image. Readers past it already have it; the rest skip it.
+            const last = flight.log.length - 1;
+            if (event.type === 'chunk' && flight.log[last]?.type === 'image-ahead')
+              flight.log[last] = { type: 'keepalive' };
+            flight.log.push(event);
+          }
           flight.wake();
         }
       } finally {

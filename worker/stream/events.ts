@@ -76,9 +76,21 @@ export interface PartialImage {
   index: number;
 }
 
+/**
+ * An upstream chunk whose images are about to be stored, handed over before they are: its own
+ * text, for the renderers that relay the upstream's data URLs as they arrive (streamed chat). The
+ * same chunk follows as a `chunk`, its images stored, which is what every other consumer uses.
+ */
+export interface ImageAhead {
+  raw: string;
+  /** The upstream's chunk id (the renderer puts ours in its place). */
+  upstreamId: string;
+}
+
 export type GenEvent =
   | { type: 'meta'; meta: GenMeta }
   | { type: 'chunk'; chunk: Chunk; raw?: string }
+  | { type: 'image-ahead'; ahead: ImageAhead }
   | { type: 'partial'; partial: PartialImage }
   | { type: 'keepalive' }
   | { type: 'error'; error: StreamError }

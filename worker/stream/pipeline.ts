@@ -1,5 +1,5 @@
 // An upstream Response -> ReadableStream<GenEvent>, through the stages in order:
-// SSE decode -> chunks -> watchdog -> store images -> price usage. A JSON answer joins at
+// SSE decode -> chunks -> watchdog -> (image hand-off) store images -> price usage. A JSON answer joins at
 // "store images". Any stage throwing ends the stream with an error event, never a crash.
 //
 // The stages are plain objects and functions (each in its own module, each testable alone),
@@ -12,7 +12,7 @@ import { connectionLost, endedEarly, type GenEvent, isTerminal, StageError, stre
 import { readJsonCompletion } from './json-completion';
 import { priceEvent } from './price-usage';
 import { createSseDecoder } from './sse-parse';
-import { checkPartial, type StoreImagesOptions, storeEventImages } from './store-images';
+import { checkPartial, imageAhead, type StoreImagesOptions, storeEventImages } from './store-images';
 import { createChunkReader } from './upstream-chunks';
 import { createWatchdog } from './watchdog';
 
@@ -85,6 +85,9 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
         const next = queue.shift();
         if (over || !next) return;
         if (next.type === 'chunk' || next.type === 'partial') dog.progress();
+        // Images go out as they arrived, before the store (the stored chunk follows).
+        const ahead = imageAhead(next, opts);
+        if (ahead) c.enqueue(ahead);
         const event = await finishStages(next, opts);
         if (over) return;
         if (isTerminal(event)) return close(event);

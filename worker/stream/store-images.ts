@@ -109,6 +109,35 @@ export async function storeEventImages(event: GenEvent, opts: StoreImagesOptions
 }
 
 /**
+ * The hand-off: an image chunk as the upstream wrote it, to go out before its images are stored
+ * (the client need not wait for our decode, hash and R2 write to get the upstream's data URL).
+ * Only a chunk that is nothing but images (no finish, no usage: those are ours to price) whose
+ * images pass the quick checks a preview gets; anything else waits for the store, as before.
+ */
+export function imageAhead(event: GenEvent, opts: StoreImagesOptions): GenEvent | null {
+  if (event.type !== 'chunk' || !event.raw || event.chunk.usage) return null;
+  const { choices } = event.chunk;
+  if (!choices.some((c) => c?.delta?.images?.length) || choices.some((c) => c?.finish_reason)) return null;
+  const maxBytes = opts.maxBytes ?? LIMITS.maxOutputImageBytes;
+  for (const c of choices) {
+    for (const item of c?.delta?.images ?? []) {
+      const parsed = typeof item?.image_url?.url === 'string' ? parseDataUrl(item.image_url.url) : null;
+      if (!parsed || parsed.base64.length > Math.ceil(maxBytes / 3) * 4 + 4 || !sniffBase64(parsed.base64)) return null;
+    }
+  }
+  return { type: 'image-ahead', ahead: { raw: event.raw, upstreamId: event.chunk.id } };
+}
+
+/** The image kind the start of base64 data decodes to (its first 4 KiB checked to be base64), or null. */
+function sniffBase64(b64: string) {
+  try {
+    return /^[A-Za-z0-9+/]+={0,2}$/.test(b64.slice(0, 4096)) ? sniffImage(fromBase64(b64.slice(0, 64))) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Previews are relayed, never stored: they are checked only to be a plausible image (size, and
  * the header of their bytes). A bad one is dropped (a keep-alive takes its place), not an error:
  * the final image is what counts.
@@ -117,14 +146,7 @@ export function checkPartial(event: GenEvent, opts: StoreImagesOptions): GenEven
   if (event.type !== 'partial') return event;
   const { b64 } = event.partial;
   const maxBytes = opts.maxBytes ?? LIMITS.maxOutputImageBytes;
-  let head: Uint8Array | null = null;
-  try {
-    head =
-      b64.length <= Math.ceil(maxBytes / 3) * 4 + 4 && /^[A-Za-z0-9+/]+={0,2}$/.test(b64.slice(0, 4096))
-        ? fromBase64(b64.slice(0, 64))
-        : null;
-  } catch {}
-  const kind = head && sniffImage(head);
+  const kind = b64.length <= Math.ceil(maxBytes / 3) * 4 + 4 ? sniffBase64(b64) : null;
   if (!kind) return { type: 'keepalive' };
   event.partial.media_type = kind.contentType;
   return event;
