@@ -139,6 +139,28 @@ describe('console session', () => {
     expect((await bearerFrom(scripted, ADMIN)).res.status).toBe(429);
   });
 
+  it('counts wrong admin tokens sent at once before comparing any (no burst gets past the limit); an IPv6 /64 is one address', async () => {
+    const limit = Number(env.ADMIN_AUTH_FAILURES);
+    const burst = await Promise.all(
+      Array.from({ length: limit * 2 }, (_, i) =>
+        call('/v1/admin/keys', { key: `burst-guess-${i}-xxxxxxxxxx`, headers: { 'cf-connecting-ip': '203.0.113.74' } }),
+      ),
+    );
+    expect(burst.filter((a) => a.res.status === 401)).toHaveLength(limit);
+    expect(burst.filter((a) => a.res.status === 429)).toHaveLength(limit);
+    for (let i = 0; i < limit; i++) {
+      const ip = `2001:db8:aa:bb:${i.toString(16)}::1`;
+      expect(
+        (await call('/v1/admin/keys', { key: `v6-guess-${i}-xxxxxxxxxxx`, headers: { 'cf-connecting-ip': ip } })).res
+          .status,
+      ).toBe(401);
+    }
+    const sameNet = await call('/v1/admin/keys', { key: ADMIN, headers: { 'cf-connecting-ip': '2001:db8:aa:bb::99' } });
+    expect(sameNet.res.status).toBe(429);
+    const otherNet = await call('/v1/admin/keys', { key: ADMIN, headers: { 'cf-connecting-ip': '2001:db8:aa:bc::1' } });
+    expect(otherNet.res.status).toBe(200);
+  });
+
   it('refuses forged, tampered and expired cookies', async () => {
     const good = await session();
     const [name, value] = good.split('=');
