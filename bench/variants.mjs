@@ -396,6 +396,8 @@ export async function runVariants({ say = () => {}, tmp } = {}) {
         'DEV_RPM:100000',
         '--var',
         'PLAYGROUND_RPM:1000',
+        '--var',
+        'IMAGE_TRANSFORMS_RPM:100000',
       ],
       { cwd: ROOT, env, log: join(logs, 'wrangler.log') },
     );

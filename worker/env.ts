@@ -38,6 +38,8 @@ declare global {
       KEEPALIVE_MS?: string;
       /** How long a request waits for an image variant being made before it gets the original (default 15000). */
       IMAGE_TRANSFORM_TIMEOUT_MS?: string;
+      /** New image variants a client IP may start per minute (default 60); over it, the original is served. */
+      IMAGE_TRANSFORMS_RPM?: string;
       /** debug, info (default: one line per request), warn or error. */
       LOG_LEVEL?: string;
       [key: string]: unknown;

@@ -276,6 +276,27 @@ describe('without a working binding the original is served', () => {
     expect(imageHeader(next.bytes)).toEqual({ type: 'image/webp', width: 256, height: 256 });
   });
 
+  it('new transforms are limited per client IP (then the original); stored variants are not', async () => {
+    const { sha, bytes: original } = await storeOriginal(256, 256, 'transform budget');
+    const real = env.IMAGES_TRANSFORM!;
+    let calls = 0;
+    const counting = { input: (s: ReadableStream<Uint8Array>) => (calls++, real.input(s)) } as unknown as ImagesBinding;
+    const from = (path: string, ip: string) =>
+      direct(path, { IMAGES_TRANSFORM: counting, IMAGE_TRANSFORMS_RPM: '2' }, { 'cf-connecting-ip': ip });
+    const ip = '198.51.100.21';
+    expect((await from(`/i/${sha}/w256.jpg`, ip)).res.headers.get('x-darkroom-variant')).toBeNull();
+    expect((await from(`/i/${sha}/w256.png`, ip)).res.headers.get('x-darkroom-variant')).toBeNull();
+    const over = await from(`/i/${sha}/w256.avif`, ip);
+    expect(over.res.headers.get('x-darkroom-variant')).toBe('original');
+    expect(over.bytes).toEqual(original);
+    expect(calls).toBe(2);
+    // Stored variants cost nothing: the same IP still gets them.
+    expect((await from(`/i/${sha}/w256.jpg`, ip)).res.headers.get('x-darkroom-variant')).toBeNull();
+    expect(calls).toBe(2);
+    // Another IP may start its own.
+    expect((await from(`/i/${sha}/w256.avif`, '198.51.100.22')).res.headers.get('x-darkroom-variant')).toBeNull();
+  });
+
   it('a binding that never answers times out (a failure like the one above)', async () => {
     const { bytes: original } = await storeOriginal(128, 128, 'hang');
     const { makeVariant } = await import('../../worker/images/transform');

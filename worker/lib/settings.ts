@@ -36,6 +36,8 @@ export interface Settings {
   sessionGenerations: number;
   /** A request waits this long for an image variant being made, then gets the original (the variant is still stored). */
   imageTransformMs: number;
+  /** New image variants (billed transforms) a client IP may start per minute (IMAGE_TRANSFORMS_RPM). */
+  imageTransformsRpm: number;
 }
 
 export const STORAGE_TIMEOUT_MS = 20_000;
@@ -67,6 +69,7 @@ export function settings(env: Env): Settings {
     sessionSeconds: Math.max(60, numberOr(env.PLAYGROUND_SESSION_S, 1800)),
     sessionGenerations: Math.max(1, numberOr(env.PLAYGROUND_SESSION_GENERATIONS, 20)),
     imageTransformMs: numberOr(env.IMAGE_TRANSFORM_TIMEOUT_MS, 15_000),
+    imageTransformsRpm: Math.max(1, numberOr(env.IMAGE_TRANSFORMS_RPM, 60)),
   };
 }
 

@@ -14,6 +14,7 @@
 // If the binding is missing, fails or is slow, the original is served (briefly cacheable, marked
 // `x-darkroom-variant: original`) and the page still shows its image.
 import { Hono, type Context } from 'hono';
+import { clientIp } from '../access/principal';
 import type { AppEnv } from '../env';
 import { ApiError, badRequest } from '../lib/errors';
 import { parseVariantName, type Variant } from '../../shared/variants';
@@ -166,6 +167,11 @@ async function serveVariant(
   const binding = c.env.IMAGES_TRANSFORM;
   if (!binding) return fallback();
   let made: MadeVariant | null;
+  // A new transform is billed: each client IP may start IMAGE_TRANSFORMS_RPM a minute, then gets
+  // the original, as for any failed transform. (Requests at once for one new variant each make
+  // it: sharing one request's promise with another is unsafe in workerd, whose continuations die
+  // with the request that made the promise; putVariantOnce keeps the URL's bytes the first ones.)
+  if (!(await mayTransform(c))) return fallback();
   const making = makeAndStore(c, binding, key, originalKey, v);
   try {
     made = await bounded(making, settings(c.env).imageTransformMs, `image variant ${key}`);
@@ -183,6 +189,20 @@ async function serveVariant(
   }
   if (!made) throw notFound();
   return serveBytes(c, made, o);
+}
+
+/** Takes one new transform from the client IP's window; false: over it. */
+async function mayTransform(c: Context<AppEnv>): Promise<boolean> {
+  const env = c.env;
+  const stub = env.LIMITS.get(env.LIMITS.idFromName(`transform:${clientIp(c.req.raw, env)}`));
+  const got = await stub.acquire({
+    rpm: settings(env).imageTransformsRpm,
+    concurrency: 1_000_000,
+    dailyUsd: -1,
+    windowS: 60,
+  });
+  if (got.ok) c.executionCtx.waitUntil(stub.release(got.lease, 0).catch(() => {}));
+  return got.ok;
 }
 
 /** Makes the variant and stores it (a failed write is logged: the bytes are still served). */
