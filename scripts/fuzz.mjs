@@ -18,9 +18,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { frozenWorker } from './frozen-worker.mjs';
 import { readArgs } from './lib/args.mjs';
-import { children, PATH } from './lib/children.mjs';
+import { children } from './lib/children.mjs';
+import { startFrozenDev } from './lib/dev-server.mjs';
 import { FIELDS, fuzzRequests, replaceInMessages, valid } from '../tests/fixtures/fuzz-cases.mjs';
 import fc from 'fast-check';
 
@@ -157,40 +157,12 @@ async function main() {
   if (!base || args.start) {
     start(process.execPath, ['tests/fixtures/fake-upstream.mjs', String(UP_PORT)], { HOST: '127.0.0.1' });
     await waitFor(`http://127.0.0.1:${UP_PORT}/health`, 10_000);
-    const config = frozenWorker(persist, { ...process.env, PATH, WRANGLER_SEND_METRICS: 'false' });
-    start(
-      'node_modules/.bin/wrangler',
-      [
-        'dev',
-        '--no-bundle',
-        '-c',
-        config,
-        '--port',
-        String(PORT),
-        '--ip',
-        '127.0.0.1',
-        '--log-level',
-        'warn',
-        '--show-interactive-dev-session=false',
-        '--persist-to',
-        persist,
-        '--inspector-port',
-        String(PORT + 1000),
-        '--var',
-        'DARKROOM_ENV:development',
-        '--var',
-        `UPSTREAM_BASE_URL:http://127.0.0.1:${UP_PORT}/v1`,
-        '--var',
-        'UPSTREAM_FALLBACKS:',
-        '--var',
-        'DEV_RPM:1000000',
-        '--var',
-        'DEV_CONCURRENCY:10000',
-        '--var',
-        'DEV_DAILY_USD:1000000',
-      ],
-      { WRANGLER_SEND_METRICS: 'false' },
-    );
+    startFrozenDev(procs, {
+      persist,
+      port: PORT,
+      upstream: `http://127.0.0.1:${UP_PORT}`,
+      vars: { DEV_RPM: '1000000', DEV_CONCURRENCY: '10000', DEV_DAILY_USD: '1000000' },
+    });
     base = `http://127.0.0.1:${PORT}`;
     await waitFor(`${base}/healthz`, 60_000);
   }
