@@ -18,9 +18,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { frozenWorker } from './frozen-worker.mjs';
 import { readArgs } from './lib/args.mjs';
-import { children, PATH } from './lib/children.mjs';
+import { children } from './lib/children.mjs';
+import { startFrozenDev } from './lib/dev-server.mjs';
+import { FIELDS, fuzzRequests, replaceInMessages, valid } from '../tests/fixtures/fuzz-cases.mjs';
 import fc from 'fast-check';
 
 const string = { type: 'string' };
@@ -46,144 +47,43 @@ const enc = new TextEncoder();
 const procs = children();
 const { start, stopAll, waitFor } = procs;
 
-// ---- generators (the same families as tests/worker/fuzz.test.ts) ----
-const valid = () => ({ messages: [{ role: 'user', content: `fuzz ${Math.random()}` }] });
-const jsonish = fc.jsonValue({ maxDepth: 5 });
-const weirdString = fc.oneof(
-  fc.string({ maxLength: 60 }),
-  fc.string({ unit: 'binary', maxLength: 60 }),
-  fc.constantFrom(
-    '',
-    ' ',
-    '\u0000',
-    '\ud800',
-    '💥'.repeat(50),
-    'data:image/png;base64,!!!',
-    'data:image/png;base64,iVBORw0KGgo=',
-    'https://x',
-    '<script>',
-    '\\',
-  ),
-  fc.integer({ min: 1, max: 2_000_000 }).map((n) => 'a'.repeat(n)),
-);
-const anyValue = fc.oneof(jsonish, weirdString, fc.constantFrom(null, true, 0, -1, 1e308, -0, [], {}));
-const fields = [
-  'model',
-  'messages',
-  'stream',
-  'seed',
-  'modalities',
-  'image_config',
-  'max_tokens',
-  'max_completion_tokens',
-  'temperature',
-  'top_p',
-  'stop',
-  'user',
-  'response_format',
-  'reasoning',
-  'logit_bias',
-  'logprobs',
-  'top_logprobs',
-  'n',
-  'stream_options',
-  'frequency_penalty',
-  'presence_penalty',
-  'tools',
-  '__proto__',
-  'constructor',
-  'prompt',
-  'size',
-  'quality',
-  'response_format',
-  'output_format',
-  'background',
-];
-const mutated = fc
-  .tuple(fc.constantFrom(...fields), anyValue, fc.nat(5), fc.boolean())
-  .map(([field, value, where, images]) => {
-    const body = images ? { prompt: 'a fox' } : valid();
-    if (images) body[field] = value;
-    else if (where === 0) body.messages = value;
-    else if (where === 1) body.messages[0].content = value;
-    else if (where === 2) body.messages[0].role = value;
-    else if (where === 3)
-      body.messages = [{ role: 'user', content: [{ type: 'image_url', image_url: { url: value } }] }];
-    else if (where === 4)
-      body.messages = Array.from({ length: 300 }, () => ({
-        role: 'user',
-        content: typeof value === 'string' ? value.slice(0, 1000) : value,
-      }));
-    else body[field] = value;
-    // Valid requests reach the upstream: keep those few cheap and uncached.
-    if (!images) body.stream = body.stream ?? false;
-    return enc.encode(JSON.stringify(body));
-  });
-const deep = fc
-  .tuple(fc.integer({ min: 50, max: 500_000 }), fc.constantFrom('[', '{"a":'), fc.boolean())
-  .map(([n, open, inSchema]) => {
-    const nest = open.repeat(n) + '1' + (open === '[' ? ']' : '}').repeat(n);
-    return enc.encode(
-      inSchema
-        ? `{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${nest}}}}}`
-        : nest,
-    );
-  });
-const invalidUtf8 = fc.uint8Array({ minLength: 1, maxLength: 16 }).map((bad) => {
-  const head = enc.encode('{"messages":[{"role":"user","content":"');
-  const tail = enc.encode('"}]}');
-  return new Uint8Array([...head, 0xc3, 0x28, ...bad, ...tail]);
+// ---- generators: the families of tests/worker/fuzz.test.ts (tests/fixtures/fuzz-cases.mjs), larger ----
+// A valid chat body or an images body (more fields) with one part replaced; chat bodies also
+// as 300 messages.
+const mutated = (anyValue) =>
+  fc
+    .tuple(
+      fc.constantFrom(...FIELDS, 'quality', 'response_format', 'output_format', 'background'),
+      anyValue,
+      fc.nat(5),
+      fc.boolean(),
+    )
+    .map(([field, value, where, images]) => {
+      const body = images ? { prompt: 'a fox' } : valid();
+      if (images) body[field] = value;
+      else if (where === 4)
+        body.messages = Array.from({ length: 300 }, () => ({
+          role: 'user',
+          content: typeof value === 'string' ? value.slice(0, 1000) : value,
+        }));
+      else if (!replaceInMessages(body, where, value)) body[field] = value;
+      // Valid requests reach the upstream: keep those few cheap and uncached.
+      if (!images) body.stream = body.stream ?? false;
+      return enc.encode(JSON.stringify(body));
+    });
+const request = fuzzRequests({
+  key: KEY,
+  mutated,
+  mutatedWeight: 4,
+  jsonDepth: 5,
+  stringLength: 60,
+  longString: 2_000_000,
+  nesting: 500_000,
+  badUtf8Bytes: 16,
+  binaryBytes: 2048,
+  textLength: 400,
+  dataUrls: ['data:image/png;base64,iVBORw0KGgo='],
 });
-const body = fc.oneof(
-  { weight: 4, arbitrary: mutated },
-  { weight: 2, arbitrary: jsonish.map((v) => enc.encode(JSON.stringify(v))) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2048 }) },
-  { weight: 1, arbitrary: fc.string({ maxLength: 400 }).map((s) => enc.encode(s)) },
-  { weight: 1, arbitrary: deep },
-  { weight: 1, arbitrary: invalidUtf8 },
-);
-const path = fc.oneof(
-  { weight: 6, arbitrary: fc.constant('/v1/chat/completions') },
-  { weight: 2, arbitrary: fc.constant('/v1/images/generations') },
-  {
-    weight: 2,
-    arbitrary: fc.constantFrom(
-      '/v1/models',
-      '/v1/models/x',
-      '/v1/generations/abc',
-      '/v1/stats',
-      '/v1/admin/keys',
-      '/v1/admin/keys/k',
-      '/i/abc.png',
-      `/i/${'0'.repeat(64)}.png`,
-      '/v1/chat/completions/',
-      '/v1//chat/completions',
-      '/v1/nope',
-      '/healthz',
-      '/v1/chat/completions?x=%ZZ',
-    ),
-  },
-  { weight: 1, arbitrary: fc.webPath().map((p) => `/v1${p.startsWith('/') ? p : `/${p}`}`) },
-);
-const method = fc.oneof(
-  { weight: 8, arbitrary: fc.constant('POST') },
-  { weight: 2, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD') },
-);
-const headers = fc.record({
-  'content-type': fc.constantFrom(
-    'application/json',
-    'application/json; charset=utf-8',
-    'text/plain',
-    'application/x-www-form-urlencoded',
-    'multipart/form-data; boundary=x',
-    'application/vnd.api+json',
-  ),
-  authorization: fc.oneof(
-    { weight: 8, arbitrary: fc.constant(`Bearer ${KEY}`) },
-    { weight: 1, arbitrary: fc.constantFrom('Bearer', 'Bearer sk-nope', 'Basic abc', `Bearer ${'k'.repeat(5000)}`) },
-  ),
-});
-const request = fc.record({ method, path, headers, body });
 
 function describe(c) {
   const preview = c.body ? Buffer.from(c.body.subarray(0, 200)).toString('utf8') : '-';
@@ -257,40 +157,12 @@ async function main() {
   if (!base || args.start) {
     start(process.execPath, ['tests/fixtures/fake-upstream.mjs', String(UP_PORT)], { HOST: '127.0.0.1' });
     await waitFor(`http://127.0.0.1:${UP_PORT}/health`, 10_000);
-    const config = frozenWorker(persist, { ...process.env, PATH, WRANGLER_SEND_METRICS: 'false' });
-    start(
-      'node_modules/.bin/wrangler',
-      [
-        'dev',
-        '--no-bundle',
-        '-c',
-        config,
-        '--port',
-        String(PORT),
-        '--ip',
-        '127.0.0.1',
-        '--log-level',
-        'warn',
-        '--show-interactive-dev-session=false',
-        '--persist-to',
-        persist,
-        '--inspector-port',
-        String(PORT + 1000),
-        '--var',
-        'DARKROOM_ENV:development',
-        '--var',
-        `UPSTREAM_BASE_URL:http://127.0.0.1:${UP_PORT}/v1`,
-        '--var',
-        'UPSTREAM_FALLBACKS:',
-        '--var',
-        'DEV_RPM:1000000',
-        '--var',
-        'DEV_CONCURRENCY:10000',
-        '--var',
-        'DEV_DAILY_USD:1000000',
-      ],
-      { WRANGLER_SEND_METRICS: 'false' },
-    );
+    startFrozenDev(procs, {
+      persist,
+      port: PORT,
+      upstream: `http://127.0.0.1:${UP_PORT}`,
+      vars: { DEV_RPM: '1000000', DEV_CONCURRENCY: '10000', DEV_DAILY_USD: '1000000' },
+    });
     base = `http://127.0.0.1:${PORT}`;
     await waitFor(`${base}/healthz`, 60_000);
   }

@@ -22,9 +22,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { frozenWorker } from './frozen-worker.mjs';
 import { readArgs } from './lib/args.mjs';
-import { children, PATH } from './lib/children.mjs';
+import { children } from './lib/children.mjs';
+import { startFrozenDev } from './lib/dev-server.mjs';
 
 const string = { type: 'string' };
 const { values: args } = readArgs('load', process.argv.slice(2), {
@@ -176,40 +176,14 @@ async function main() {
     });
     upstream = `http://127.0.0.1:${UP_PORT}`;
     await waitFor(`${upstream}/health`, 10_000);
-    const config = frozenWorker(persist, { ...process.env, PATH, WRANGLER_SEND_METRICS: 'false' });
-    const wrangler = start(
-      'node_modules/.bin/wrangler',
-      [
-        'dev',
-        '--no-bundle',
-        '-c',
-        config,
-        '--port',
-        String(PORT),
-        '--ip',
-        '127.0.0.1',
-        '--log-level',
-        args['log-level'] ?? 'warn',
-        '--show-interactive-dev-session=false',
-        '--persist-to',
-        persist,
-        '--inspector-port',
-        String(PORT + 1000),
-        '--var',
-        'DARKROOM_ENV:development',
-        '--var',
-        `UPSTREAM_BASE_URL:${upstream}/v1`,
-        '--var',
-        'UPSTREAM_FALLBACKS:',
-        '--var',
-        'DEV_RPM:100000',
-        '--var',
-        'DEV_CONCURRENCY:1000',
-        '--var',
-        'DEV_DAILY_USD:1000000',
-      ],
-      { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false' },
-    );
+    const wrangler = startFrozenDev(procs, {
+      persist,
+      port: PORT,
+      upstream,
+      vars: { DEV_RPM: '100000', DEV_CONCURRENCY: '1000', DEV_DAILY_USD: '1000000' },
+      logLevel: args['log-level'] ?? 'warn',
+      env: { CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false' },
+    });
     root = wrangler.pid;
     base = `http://127.0.0.1:${PORT}`;
     await waitFor(`${base}/healthz`, 60_000);

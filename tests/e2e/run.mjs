@@ -72,6 +72,8 @@ function ensureChromium() {
   if (r.status !== 0 || !existsSync(CHROMIUM)) throw new Error(`chromium is not available at ${CHROMIUM}`);
 }
 
+const HOST_TYPES = { '.js': 'text/javascript', '.css': 'text/css' };
+
 /** The "third-party site": serves tests/e2e/pages with {{APP}} and {{KEY}} filled in. */
 function startHostServer(port, vars) {
   const server = http.createServer((req, res) => {
@@ -83,7 +85,7 @@ function startHostServer(port, vars) {
     }
     const body = readFileSync(file, 'utf8').replace(/\{\{(\w+)\}\}/g, (_, k) => vars[k] ?? '');
     res.writeHead(200, {
-      'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8',
+      'content-type': HOST_TYPES[path.extname(file)] ?? 'text/html; charset=utf-8',
       'cache-control': 'no-store',
     });
     res.end(body);

@@ -2,7 +2,7 @@
 // { app, host, adminToken, shots, hostVars, context } from the runner. Real assertions only.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { pngFile } from '../fixtures/png.mjs';
 import { assertAccessible } from './axe.mjs';
 
 export const tests = [];
@@ -125,36 +125,10 @@ const unescape = (s) =>
 
 /** A small real PNG (8-bit RGB), for attaching. */
 function pngBytes(w, h, seed = 1) {
-  const crc = (buf) => {
-    let c = ~0;
-    for (const b of buf) {
-      c ^= b;
-      for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-    }
-    return ~c >>> 0;
-  };
-  const chunk = (type, data) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'latin1');
-    data.copy(out, 8);
-    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
   const raw = Buffer.alloc((w * 3 + 1) * h);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) raw.set([(x * 8 + seed) & 255, (y * 8) & 255, seed & 255], y * (w * 3 + 1) + 1 + x * 3);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngFile(w, h, raw);
 }
 
 /** The JSON body of the next chat request the page sends, while `start` runs. */

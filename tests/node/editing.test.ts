@@ -1,9 +1,10 @@
 // The official `openai` package's images.edit against the running app (wrangler dev, the fake
 // upstream behind it): one file, several files and a mask, and streamed with partial images.
 import { createHash, randomUUID } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
 import OpenAI, { toFile } from 'openai';
 import { describe, expect, inject, it } from 'vitest';
+// @ts-expect-error plain ESM fixture without types
+import { pngFile } from '../fixtures/png.mjs';
 
 const base = inject('darkroomUrl');
 const upstream = inject('fakeUpstreamUrl');
@@ -11,22 +12,6 @@ const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'sk-local-dev', maxRe
 const MODEL = 'openai/gpt-5.4-image-2';
 const prompt = (label: string) => `${label} ${randomUUID()}`;
 
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-function chunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
 /** A small real PNG (RGBA with a transparent left half when alpha). */
 function png(w: number, h: number, seed: number, alpha = false): Buffer {
   const ch = alpha ? 4 : 3;
@@ -40,17 +25,7 @@ function png(w: number, h: number, seed: number, alpha = false): Buffer {
       if (alpha) raw[p + 3] = x < w / 2 ? 0 : 255;
     }
   }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8;
-  ihdr[9] = alpha ? 6 : 2;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return pngFile(w, h, raw, alpha ? 6 : 2);
 }
 
 async function sentUpstream(match: string): Promise<any[]> {

@@ -11,6 +11,7 @@ import {
   chat,
   DEV_KEY,
   eventually,
+  imageEvents,
   script,
   sha256Hex,
   uniquePrompt,
@@ -36,18 +37,6 @@ function formOf(fields: Record<string, string | number | boolean>, files: [strin
   for (const [name, bytes, filename] of files)
     f.append(name, new File([bytes], filename ?? 'image.png', { type: 'image/png' }));
   return f;
-}
-
-/** Named SSE events of an images stream. */
-function imageEvents(text: string): { event?: string; data: any }[] {
-  return text
-    .split(/\n\n/)
-    .filter((b) => b && !b.startsWith(':'))
-    .map((b) => {
-      const event = /^event: (.+)$/m.exec(b)?.[1];
-      const data = /^data: (.*)$/m.exec(b)?.[1] ?? '';
-      return { event, data: data === '[DONE]' ? data : JSON.parse(data) };
-    });
 }
 
 const fromDataUrl = (url: string) => Uint8Array.from(atob(url.slice(url.indexOf(',') + 1)), (c) => c.charCodeAt(0));

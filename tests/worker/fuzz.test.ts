@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LIMITS } from '../../shared/limits';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
+// @ts-expect-error plain ESM fixture without types
+import { FIELDS, fuzzRequests, replaceInMessages, valid } from '../fixtures/fuzz-cases.mjs';
 import { DEV_KEY } from './helpers';
 
 // The dev key's rate limits would turn most of the run into 429s before validation is reached.
@@ -76,154 +78,31 @@ function check(c: Case, a: Awaited<ReturnType<typeof send>>) {
   }
 }
 
-const valid = () => ({ messages: [{ role: 'user', content: `fuzz ${Math.random()}` }] });
-
-// ---- generators ----
-const jsonish = fc.jsonValue({ maxDepth: 4 });
-const weirdString = fc.oneof(
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom(
-    '',
-    ' ',
-    '\u0000',
-    '\ud800',
-    '💥'.repeat(50),
-    'data:image/png;base64,!!!',
-    'https://x',
-    '<script>',
-    '${}',
-    '\\',
-  ),
-  fc.integer({ min: 1, max: 300_000 }).map((n) => 'a'.repeat(n)),
-);
-const anyValue: fc.Arbitrary<unknown> = fc.oneof(
-  jsonish,
-  weirdString,
-  fc.constantFrom(null, true, 0, -1, 1e308, -0, [], {}),
-);
-
-const fieldNames = [
-  'model',
-  'messages',
-  'stream',
-  'seed',
-  'modalities',
-  'image_config',
-  'max_tokens',
-  'max_completion_tokens',
-  'temperature',
-  'top_p',
-  'stop',
-  'user',
-  'response_format',
-  'reasoning',
-  'logit_bias',
-  'logprobs',
-  'top_logprobs',
-  'n',
-  'stream_options',
-  'frequency_penalty',
-  'presence_penalty',
-  'tools',
-  '__proto__',
-  'constructor',
-  'prompt',
-  'size',
-];
-
 /** A valid request with one part replaced by something else. */
-const mutated = fc.tuple(fc.constantFrom(...fieldNames), anyValue, fc.nat(4)).map(([field, value, where]) => {
-  const body: Record<string, any> = valid();
-  if (where === 0) body.messages = value;
-  else if (where === 1) body.messages[0].content = value;
-  else if (where === 2) body.messages[0].role = value;
-  else if (where === 3) body.messages = [{ role: 'user', content: [{ type: 'image_url', image_url: { url: value } }] }];
-  else body[field] = value;
-  return enc.encode(JSON.stringify(body));
-});
-
-const deep = fc
-  .tuple(fc.integer({ min: 50, max: 100_000 }), fc.constantFrom('[', '{"a":'), fc.boolean())
-  .map(([n, open, inSchema]) => {
-    const close = open === '[' ? ']' : '}';
-    const nest = open.repeat(n) + '1' + close.repeat(n);
-    return enc.encode(
-      inSchema
-        ? `{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"x":${nest}}}}}`
-        : nest,
-    );
+const mutated = (anyValue: fc.Arbitrary<unknown>) =>
+  fc.tuple(fc.constantFrom(...FIELDS), anyValue, fc.nat(4)).map(([field, value, where]) => {
+    const body: Record<string, any> = valid();
+    if (!replaceInMessages(body, where, value)) body[field] = value;
+    return enc.encode(JSON.stringify(body));
   });
 
-const invalidUtf8 = fc.uint8Array({ minLength: 1, maxLength: 8 }).map((bad) => {
-  const head = enc.encode('{"messages":[{"role":"user","content":"');
-  const tail = enc.encode('"}]}');
-  const b = new Uint8Array(head.length + bad.length + 2 + tail.length);
-  b.set(head);
-  b.set([0xc3, 0x28], head.length); // always invalid: a lead byte followed by ASCII
-  b.set(bad, head.length + 2);
-  b.set(tail, head.length + 2 + bad.length);
-  return b;
+// Sizes for a few hundred cases in-suite; scripts/fuzz.mjs runs the same families larger.
+const request: fc.Arbitrary<Case> = fuzzRequests({
+  key: DEV_KEY,
+  mutated,
+  mutatedWeight: 3,
+  jsonDepth: 4,
+  stringLength: 40,
+  longString: 300_000,
+  nesting: 100_000,
+  badUtf8Bytes: 8,
+  binaryBytes: 512,
+  textLength: 200,
+  strings: ['${}'],
+  methods: ['PROPFIND'],
+  contentTypes: ['application/jsonx'],
+  emptyAuthorization: true,
 });
-
-const body = fc.oneof(
-  { weight: 3, arbitrary: mutated },
-  { weight: 2, arbitrary: jsonish.map((v) => enc.encode(JSON.stringify(v))) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }) },
-  { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((s) => enc.encode(s)) },
-  { weight: 1, arbitrary: deep },
-  { weight: 1, arbitrary: invalidUtf8 },
-);
-
-const path = fc.oneof(
-  { weight: 6, arbitrary: fc.constant('/v1/chat/completions') },
-  { weight: 2, arbitrary: fc.constant('/v1/images/generations') },
-  {
-    weight: 2,
-    arbitrary: fc.constantFrom(
-      '/v1/models',
-      '/v1/models/x',
-      '/v1/generations/abc',
-      '/v1/stats',
-      '/v1/admin/keys',
-      '/v1/admin/keys/k',
-      '/i/abc.png',
-      `/i/${'0'.repeat(64)}.png`,
-      '/v1/chat/completions/',
-      '/v1//chat/completions',
-      '/v1/nope',
-      '/healthz',
-      '/v1/chat/completions?x=%ZZ',
-    ),
-  },
-  { weight: 1, arbitrary: fc.webPath().map((p) => `/v1${p.startsWith('/') ? p : `/${p}`}`) },
-);
-
-const method = fc.oneof(
-  { weight: 8, arbitrary: fc.constant('POST') },
-  { weight: 2, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND') },
-);
-
-const headers = fc.record({
-  'content-type': fc.constantFrom(
-    'application/json',
-    'application/json; charset=utf-8',
-    'text/plain',
-    'application/x-www-form-urlencoded',
-    'multipart/form-data; boundary=x',
-    'application/vnd.api+json',
-    'application/jsonx',
-  ),
-  authorization: fc.oneof(
-    { weight: 8, arbitrary: fc.constant(`Bearer ${DEV_KEY}`) },
-    {
-      weight: 1,
-      arbitrary: fc.constantFrom('', 'Bearer', 'Bearer sk-nope', 'Basic abc', `Bearer ${'k'.repeat(5000)}`),
-    },
-  ),
-});
-
-const request: fc.Arbitrary<Case> = fc.record({ method, path, headers, body });
 
 describe('fuzzing the whole API', () => {
   it('answers every generated request below 500, in OpenAI error shape, in bounded time', async () => {

@@ -83,6 +83,18 @@ export function parseSse(text: string): SseEvent[] {
     );
 }
 
+/** Named SSE events (`event:` + `data:`) of an images stream. */
+export function imageEvents(text: string): { event?: string; data: any }[] {
+  return text
+    .split(/\n\n/)
+    .filter((b) => b && !b.startsWith(':'))
+    .map((b) => {
+      const event = /^event: (.+)$/m.exec(b)?.[1];
+      const data = /^data: (.*)$/m.exec(b)?.[1] ?? '';
+      return { event, data: data === '[DONE]' ? data : JSON.parse(data) };
+    });
+}
+
 export function sseJson(text: string): any[] {
   return parseSse(text)
     .filter((e) => e.data !== undefined && e.data !== '[DONE]')

@@ -2,25 +2,13 @@
 // cache, R2 storage and headers; both our URL and the base64 in every data[] item.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { call, chat, parseSse, script, sha256Hex, uniquePrompt, upstreamRequests } from './helpers';
+import { call, chat, imageEvents, parseSse, script, sha256Hex, uniquePrompt, upstreamRequests } from './helpers';
 
 const images = (body: Record<string, unknown>, init: RequestInit & { key?: string | null } = {}) =>
   call('/v1/images/generations', { method: 'POST', body: JSON.stringify(body), ...init });
 
 const b64Bytes = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 const PNG = [0x89, 0x50, 0x4e, 0x47];
-
-/** Named SSE events (`event:` + `data:`) of an images stream. */
-function imageEvents(text: string): { event?: string; data: any }[] {
-  return text
-    .split(/\n\n/)
-    .filter((b) => b && !b.startsWith(':'))
-    .map((b) => {
-      const event = /^event: (.+)$/m.exec(b)?.[1];
-      const data = /^data: (.*)$/m.exec(b)?.[1] ?? '';
-      return { event, data: data === '[DONE]' ? data : JSON.parse(data) };
-    });
-}
 
 describe('POST /v1/images/generations', () => {
   it('answers an ImagesResponse: url and b64_json of the same PNG, usage with cost, chat headers', async () => {
