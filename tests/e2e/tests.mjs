@@ -606,10 +606,12 @@ test('console: nothing without a session; sign in, see usage, create a key, use 
   await page.getByLabel('Key', { exact: true }).selectOption('dev');
   // The numbers and charts below are read once the one-key report has replaced the all-keys one.
   await until('the usage of one key', async () => /one key/.test(await page.locator('.range-note').textContent()));
-  await until(
-    'the recent list to show the prompt',
-    async () => (await page.locator('table.recent tbody tr', { hasText: prompt }).count()) === 2,
-  );
+  // The usage rows are written in a batch a moment after the answers: refresh until they are in.
+  await until('the recent list to show the prompt', async () => {
+    if ((await page.locator('table.recent tbody tr', { hasText: prompt }).count()) === 2) return true;
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    return false;
+  });
   const rows = page.locator('table.recent tbody tr', { hasText: prompt });
   assert.equal(await rows.nth(0).locator('td').nth(5).textContent(), 'HIT');
   assert.equal(await rows.nth(1).locator('td').nth(5).textContent(), 'MISS');

@@ -38,9 +38,12 @@ interface Spend {
 
 const dayOf = (now: number) => new Date(now).toISOString().slice(0, 10);
 const SNAPSHOT_DELAY_MS = 2_000;
+/** Windows this long or longer are kept in storage (an idle Durable Object is evicted within minutes). */
+export const LASTING_WINDOW_S = 300;
 
 export class LimitCounter extends DurableObject<Env> {
   private window = { start: 0, count: 0 };
+  private windowLoaded = false;
   private leases = new Map<string, number>();
   private spend?: Spend;
 
@@ -59,6 +62,13 @@ export class LimitCounter extends DurableObject<Env> {
     weight = Math.max(1, Math.floor(weight));
     const now = Date.now();
     const windowMs = Math.max(1, spec.windowS) * 1000;
+    // A long window (a playground session's, a key's own window_s) outlives an idle object's
+    // eviction: it is kept in storage, or a pause would reset it.
+    const lasting = spec.windowS >= LASTING_WINDOW_S;
+    if (lasting && !this.windowLoaded) {
+      this.windowLoaded = true;
+      this.window = (await this.ctx.storage.get<{ start: number; count: number }>('window')) ?? this.window;
+    }
     if (now >= this.window.start + windowMs) this.window = { start: now, count: 0 };
     const resetS = Math.max(1, Math.ceil((this.window.start + windowMs - now) / 1000));
     const ttl = spec.leaseTtlMs ?? 15 * 60_000;
@@ -79,6 +89,8 @@ export class LimitCounter extends DurableObject<Env> {
       return { ok: false, reason: 'concurrency', limit: spec.rpm, remaining, resetS, retryAfterS: 1 };
     }
     this.window.count += weight;
+    // Not awaited: applied at once, flushed behind the output gate (as the spend below).
+    if (lasting) void this.ctx.storage.put('window', this.window);
     const lease = crypto.randomUUID();
     this.leases.set(lease, now);
     if (spec.spendId && this.spendId !== spec.spendId) {
