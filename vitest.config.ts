@@ -27,6 +27,9 @@ const migrations = await readD1Migrations('./migrations');
 
 export default defineConfig({
   test: {
+    // Log lines of passing tests are noise; a failing test's own output is still shown. (A root
+    // option: set per project it was ignored.)
+    silent: 'passed-only',
     projects: [
       {
         plugins: [
@@ -48,8 +51,6 @@ export default defineConfig({
         ],
         test: {
           name: 'worker',
-          // Log lines of passing tests are noise; a failing test's own output is still shown.
-          silent: 'passed-only',
           include: ['tests/unit/**/*.test.ts', 'tests/worker/**/*.test.ts'],
           globalSetup: ['tests/fixtures/global-setup.ts'],
           setupFiles: ['tests/fixtures/apply-migrations.ts'],
@@ -65,8 +66,6 @@ export default defineConfig({
         ],
         test: {
           name: 'demo',
-          // Log lines of passing tests are noise; a failing test's own output is still shown.
-          silent: 'passed-only',
           include: ['tests/demo/**/*.test.ts'],
           setupFiles: ['tests/fixtures/apply-migrations.ts'],
           testTimeout: 30_000,
@@ -75,8 +74,6 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          // Log lines of passing tests are noise; a failing test's own output is still shown.
-          silent: 'passed-only',
           include: ['tests/node/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['tests/node/setup.ts'],
