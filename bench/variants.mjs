@@ -172,7 +172,7 @@ async function untilServed(url) {
  * The measurements against a running Darkroom at `app` (its upstream must answer with the image
  * to measure). Returns { image, share, widget, og, timing, targets }.
  */
-export async function measureVariants(app, { say = () => {}, warmRepeat = 15, coldImages = 3 } = {}) {
+export async function measureVariants(app, { say = () => {}, warmRepeat = 15, coldImages = 3, widgetKey } = {}) {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -262,7 +262,7 @@ export async function measureVariants(app, { say = () => {}, warmRepeat = 15, co
               if (m) widgetOriginal = m[1];
               await route.fulfill({ response: res, body: text });
             });
-            await page.goto(`${app}/embed?aspect=1:1`);
+            await page.goto(`${app}/embed?key=${widgetKey}&aspect=1:1`);
             const w = page.locator('darkroom-widget');
             await w.getByLabel('Image prompt').fill(`variants bench widget ${device}`);
             await w.getByRole('button', { name: 'Generate' }).click();
@@ -398,6 +398,8 @@ export async function runVariants({ say = () => {}, tmp } = {}) {
         'PLAYGROUND_RPM:1000',
         '--var',
         'IMAGE_TRANSFORMS_RPM:100000',
+        '--var',
+        `ADMIN_TOKEN:${ADMIN_TOKEN}`,
       ],
       { cwd: ROOT, env, log: join(logs, 'wrangler.log') },
     );
@@ -407,6 +409,7 @@ export async function runVariants({ say = () => {}, tmp } = {}) {
     if (!(await waitHttp(`${app}/healthz`, 120))) throw new Error(`wrangler dev did not start (see ${logs})`);
     return await measureVariants(app, {
       say,
+      widgetKey: await publishableKey(app),
       warmRepeat: Number(process.env.BENCH_VARIANTS_WARM ?? 15),
       coldImages: Number(process.env.BENCH_VARIANTS_COLD ?? 3),
     });
@@ -414,6 +417,19 @@ export async function runVariants({ say = () => {}, tmp } = {}) {
     await P.stop('variants-wrangler');
     await P.stop('variants-upstream');
   }
+}
+
+const ADMIN_TOKEN = `bench-admin-${process.pid}-0123456789`;
+
+/** /embed needs a publishable key that lists the page's origin: made through the admin API. */
+async function publishableKey(app) {
+  const res = await fetch(`${app}/v1/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'publishable', name: 'variants bench', origins: [app], rpm: 10_000 }),
+  });
+  if (res.status !== 201) throw new Error(`creating the widget's key: ${res.status} ${await res.text()}`);
+  return (await res.json()).key;
 }
 
 /** Alone: `node bench/variants.mjs` measures, prints the table and writes bench/results/variants-<stamp>.json. */
