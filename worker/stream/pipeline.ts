@@ -87,7 +87,10 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
         if (next.type === 'chunk' || next.type === 'partial') dog.progress();
         // Images go out as they arrived, before the store (the stored chunk follows).
         const ahead = imageAhead(next, opts);
-        if (ahead) c.enqueue(ahead);
+        if (ahead) {
+          c.enqueue(ahead);
+          await yieldToIo();
+        }
         const event = await finishStages(next, opts);
         if (over) return;
         if (isTerminal(event)) return close(event);
@@ -133,6 +136,12 @@ function processed(source: Promise<GenEvent[]>, opts: StoreImagesOptions): Reada
     },
   });
 }
+
+/**
+ * Lets the event loop turn: the handed-over image is written to the client before the store's
+ * decode and hash (synchronous native work of tens of ms for a large image) hold the thread.
+ */
+const yieldToIo = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export const describeType = (type: string) => (type ? `'${type.split(';')[0].trim()}'` : 'no content type');
 

@@ -2,7 +2,7 @@
 // hashed and written to R2 before any answer references it. The upstream's data URL is kept
 // untouched (drop-in clients decode it); our copy is described in `darkroom` beside it.
 import { LIMITS } from '../../shared/limits';
-import { fromBase64, sha256Hex } from '../lib/bytes';
+import { decodeAndHash, fromBase64, sha256Hex } from '../lib/bytes';
 import { parseDataUrl, sniffImage } from '../images/sniff';
 import type { ImageStore } from '../storage/image-store';
 import type { StoredImage } from '../storage/image-store';
@@ -55,15 +55,18 @@ export async function storeImage(item: ImageItem, opts: StoreImagesOptions): Pro
   if (parsed.base64.length > Math.ceil(maxBytes / 3) * 4 + 4) {
     throw new ImageRejected(`The upstream sent an image larger than ${maxBytes} bytes.`);
   }
+  // Large images in slices, hashed as they are decoded (the event loop turns in between, so a
+  // handed-over image goes on being written meanwhile); anything unusual decoded whole.
+  const sliced = await decodeAndHash(parsed.base64);
   let bytes: Uint8Array;
   try {
-    bytes = fromBase64(parsed.base64);
+    bytes = sliced?.bytes ?? fromBase64(parsed.base64);
   } catch {
     throw new ImageRejected('The upstream sent an image whose base64 is invalid.');
   }
   const kind = sniffImage(bytes);
   if (!kind) throw new ImageRejected('The upstream sent data that is not a PNG, JPEG, WebP or GIF image.');
-  const sha256 = await sha256Hex(bytes);
+  const sha256 = sliced?.sha256 ?? (await sha256Hex(bytes));
   const key = `${sha256}.${kind.ext}`;
   let stored: string | null = key;
   try {
