@@ -370,6 +370,32 @@ describe('finding 7: limits count what runs', () => {
     expect((await res.json<any>()).error.code).toBe('request_timeout');
   });
 
+  it('a multipart edit body must arrive within BODY_TIMEOUT_MS as well, else 408', async () => {
+    const bindings = productionEnv({ BODY_TIMEOUT_MS: '300' });
+    const { key } = await createKey({ type: 'secret' });
+    let sent = false;
+    const slow = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        await new Promise((r) => setTimeout(r, 100));
+        c.enqueue(
+          new TextEncoder().encode(sent ? ' ' : '--x\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nslow'),
+        );
+        sent = true;
+      },
+    });
+    const res = await Promise.race([
+      fetchWith(bindings, '/v1/images/edits', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'multipart/form-data; boundary=x' },
+        body: slow,
+        duplex: 'half',
+      } as RequestInit),
+      new Promise<Response>((r) => setTimeout(() => r(new Response('still reading', { status: 599 })), 5000)),
+    ]);
+    expect(res.status).toBe(408);
+    expect((await res.json<any>()).error.code).toBe('request_timeout');
+  });
+
   it('admin routes never answer CORS, even for an origin that has keys', async () => {
     const origin = `https://admin${Date.now()}.example.org`;
     await createKey({ type: 'publishable', origins: [origin] });

@@ -1,53 +1,14 @@
-// A request body must arrive within BODY_TIMEOUT_MS (default 30 s), or the request is a 408: a
-// client sending one byte a second cannot hold a request open for as long as it likes.
+// Every request with a body gets a deadline for it (BODY_TIMEOUT_MS, default 30 s; past it the
+// request is a 408): noted here, enforced by the body readers in lib/request-body.ts while they
+// read, so no body is wrapped in a stream it may never need.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
-import { ApiError } from '../lib/errors';
+import { setBodyDeadline } from '../lib/request-body';
 import { settings } from '../lib/settings';
-
-const timedOut = (ms: number) =>
-  new ApiError(
-    408,
-    `The request body did not arrive within ${Math.round(ms / 100) / 10} s.`,
-    'invalid_request_error',
-    'request_timeout',
-  );
-
-/** The body as a stream that errors with a 408 once the deadline passes before its end. */
-export function withDeadline(body: ReadableStream<Uint8Array>, ms: number): ReadableStream<Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      timer = setTimeout(() => {
-        c.error(timedOut(ms));
-        reader.cancel().catch(() => {});
-      }, ms);
-    },
-    async pull(c) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          clearTimeout(timer);
-          c.close();
-        } else c.enqueue(value);
-      } catch (err) {
-        clearTimeout(timer);
-        c.error(err);
-      }
-    },
-    cancel(reason) {
-      clearTimeout(timer);
-      return reader.cancel(reason);
-    },
-  });
-}
 
 export const bodyDeadline = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const raw = c.req.raw;
-    if (raw.body && raw.method !== 'GET' && raw.method !== 'HEAD') {
-      c.req.raw = new Request(raw, { body: withDeadline(raw.body, settings(c.env).bodyTimeoutMs) });
-    }
+    if (raw.body && raw.method !== 'GET' && raw.method !== 'HEAD') setBodyDeadline(raw, settings(c.env).bodyTimeoutMs);
     await next();
   });

@@ -12,7 +12,7 @@ import { parentImageUrls } from '../generation/chat-inputs';
 import { type ImageSource, resolveImages } from '../images/inputs';
 import { pngHasAlpha } from '../images/sniff';
 import { ApiError, badRequest } from '../lib/errors';
-import { readJsonBody, validate } from '../lib/request-body';
+import { bodyWithDeadline, readJsonBody, validate } from '../lib/request-body';
 import { answerImages } from './images-api';
 
 export const imagesEditsRoutes = new Hono<AppEnv>();
@@ -93,7 +93,11 @@ async function readForm(raw: Request): Promise<{ fields: Record<string, unknown>
   if (declared > max) throw tooLarge(max);
   let form: FormData;
   try {
-    form = await new Request(raw.url, { method: 'POST', headers: raw.headers, body: capped(raw.body, max) }).formData();
+    form = await new Request(raw.url, {
+      method: 'POST',
+      headers: raw.headers,
+      body: capped(bodyWithDeadline(raw), max),
+    }).formData();
   } catch (err) {
     if (err instanceof ApiError) throw err;
     if (String(err).includes(TOO_LARGE)) throw tooLarge(max);
