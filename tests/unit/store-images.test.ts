@@ -48,6 +48,16 @@ describe('store-images', () => {
     expect(out.type === 'chunk' && out.raw).toBeFalsy(); // the raw text is stale once `darkroom` is added
   });
 
+  it('keeps the request alive for the store it started (its image slot is shared by every request)', async () => {
+    const kept: Promise<unknown>[] = [];
+    const out = await storeEventImages(withImage(`data:image/png;base64,${PNG_B64}`), {
+      store: memoryStore().store,
+      waitUntil: (p) => kept.push(p),
+    });
+    expect(kept).toHaveLength(1);
+    expect(await kept[0]).toBe(out);
+  });
+
   it('falls back to the data URL (key null) when the store fails, and says so', async () => {
     const failures: unknown[] = [];
     const out = await storeEventImages(withImage(`data:image/png;base64,${PNG_B64}`), {

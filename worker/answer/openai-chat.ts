@@ -14,6 +14,7 @@ import type { AnswerContext, Renderer, SseRenderer } from './types';
 
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
+const FRAME_END = encoder.encode('\n\n');
 
 const hasImages = (chunk: Chunk) => chunk.choices.some((c) => c.delta?.images?.length);
 
@@ -42,10 +43,16 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
     event(event) {
       if (event.type === 'image-ahead') {
         if (imageFormat !== 'data_url') return [];
-        const raw = withOurId(event.ahead.raw, event.ahead.upstreamId, meta.generationId);
-        if (!raw) return [];
+        const { raw, upstreamId } = event.ahead;
+        const prefix = `{"id":${JSON.stringify(upstreamId)}`;
+        if (!raw.startsWith(prefix)) return [];
         handedOver = true;
-        return [encoder.encode(`data: ${raw}\n\n`)];
+        // In pieces: joining megabytes of text to a prefix and encoding that would copy it once more.
+        return [
+          encoder.encode(`data: {"id":${JSON.stringify(meta.generationId)}`),
+          encoder.encode(raw.slice(prefix.length)),
+          FRAME_END,
+        ];
       }
       if (event.type === 'partial') {
         const first = sentMeta ? undefined : publicMeta(meta, ctx.origin);

@@ -69,6 +69,7 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
         const store = r2ImageStore(env.IMAGES, { timeoutMs: s.storageMs });
         inner = upstreamEvents(started.res, {
           store,
+          waitUntil: ctx.waitUntil,
           idleMs: s.idleMs,
           progressMs: s.progressMs,
           onFallback: (err) =>

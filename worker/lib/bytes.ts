@@ -74,21 +74,22 @@ const HASH_STEP = 1 << 20;
  */
 export async function decodeAndHash(b64: string): Promise<{ bytes: Uint8Array; sha256: string } | null> {
   const Digest = (crypto as { DigestStream?: typeof DigestStream }).DigestStream;
-  if (!Digest || b64.length <= HASH_STEP) return null;
+  if (!Digest || b64.length <= HASH_STEP || !('setFromBase64' in Uint8Array.prototype)) return null;
   const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
   const size = (b64.length / 4) * 3 - padding;
   if (!Number.isInteger(size)) return null;
-  const bytes = new Uint8Array(size);
+  // Decoded straight into the one output buffer (no per-slice arrays to collect).
+  const bytes = new Uint8Array(size) as Uint8Array & { setFromBase64(s: string): { read: number; written: number } };
   const digest = new Digest('SHA-256');
   const writer = digest.getWriter();
   let at = 0;
   try {
     for (let i = 0; i < b64.length; i += HASH_STEP) {
-      const part = fromBase64(b64.slice(i, i + HASH_STEP));
-      if (at + part.length > size) throw new Error('longer than its base64 says');
-      bytes.set(part, at);
-      at += part.length;
-      await writer.write(part);
+      const slice = b64.slice(i, i + HASH_STEP);
+      const { read, written } = (bytes.subarray(at) as typeof bytes).setFromBase64(slice);
+      if (read !== slice.length) throw new Error('not plain base64');
+      await writer.write(bytes.subarray(at, at + written));
+      at += written;
       await new Promise<void>((resolve) => setTimeout(resolve, 0));
     }
     await writer.close();
