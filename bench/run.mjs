@@ -21,6 +21,7 @@ import zlib from 'node:zlib';
 import { request } from './lib/client.mjs';
 import { connectWorker, heapUsage, profileTotals, startProfile, summarizeProfile } from './lib/inspector.mjs';
 import * as P from './lib/procs.mjs';
+import { applyLocalMigrations } from '../scripts/lib/d1.mjs';
 import { runVariants, variantsReport } from './variants.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -1518,21 +1519,12 @@ async function main() {
     );
     // The console's D1 schema, as `npm start` applies it: the usage writes a deployed Worker makes
     // (batched, off the answer's path) are then measured too, instead of failing.
-    const migrated = sh(
-      'wrangler',
-      [
-        'd1',
-        'migrations',
-        'apply',
-        'darkroom-usage',
-        '--local',
-        '-c',
-        drCfg,
-        '--persist-to',
-        join(TMP, 'darkroom-state'),
-      ],
-      { env: { ...CHILD_ENV, CI: '1' } },
-    );
+    const migrated = applyLocalMigrations({
+      config: drCfg,
+      persistTo: join(TMP, 'darkroom-state'),
+      env: CHILD_ENV,
+      cwd: ROOT,
+    });
     if (!migrated.ok) say(`WARN d1 migrations for darkroom failed: ${migrated.out.slice(-300)}`);
     startWrangler('darkroom', drCfg, PORTS.darkroom, PORTS.darkroomInspector, [
       'DARKROOM_ENV:development',

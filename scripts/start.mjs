@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { applyLocalMigrations } from './lib/d1.mjs';
 
 /** Whether .dev.vars sets a variable (wrangler dev reads the file itself). */
 const hasDevVar = (name) =>
@@ -33,23 +34,10 @@ if (!skipBuild || !existsSync('dist/web/index.html')) {
 
 // The console's local D1 store (migrations/): applied before the server starts; already
 // applied migrations are skipped.
-const migrate = spawnSync(
-  'wrangler',
-  [
-    'd1',
-    'migrations',
-    'apply',
-    'darkroom-usage',
-    '--local',
-    ...(process.env.WRANGLER_PERSIST_TO ? ['--persist-to', process.env.WRANGLER_PERSIST_TO] : []),
-  ],
-  { encoding: 'utf8', env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' } },
-);
-if (migrate.status !== 0) {
-  console.error(
-    `wrangler d1 migrations apply failed: ${migrate.error ?? ''}\n${migrate.stdout ?? ''}${migrate.stderr ?? ''}`,
-  );
-  process.exit(migrate.status ?? 1);
+const migrated = applyLocalMigrations({ persistTo: process.env.WRANGLER_PERSIST_TO });
+if (!migrated.ok) {
+  console.error(`wrangler d1 migrations apply failed: ${migrated.out}`);
+  process.exit(migrated.status ?? 1);
 }
 
 const upstream = process.env.UPSTREAM_BASE_URL
