@@ -107,8 +107,17 @@ export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uin
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
   const timer = dueTimer(req);
+  if (Number.isInteger(declared) && declared >= 0) {
+    // A declared length (the usual case) is read natively in one go: HTTP framing holds the body
+    // to that length, and a JS read loop per chunk was a twentieth of a cache hit's CPU.
+    try {
+      return new Uint8Array(await Promise.race([req.arrayBuffer(), timer.expired]));
+    } finally {
+      timer.stop();
+    }
+  }
+  const reader = req.body.getReader();
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
