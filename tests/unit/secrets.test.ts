@@ -1,6 +1,13 @@
 // The one secret scrubber (worker/lib/secrets.ts): every configured secret, every byte.
 import { describe, expect, it } from 'vitest';
-import { registerSecrets, scrubBytes, scrubText, scrubUpstreamText, secretsOf } from '../../worker/lib/secrets';
+import {
+  registerSecrets,
+  scrubBytes,
+  scrubText,
+  scrubUpstreamText,
+  secretsOf,
+  withEscapedForms,
+} from '../../worker/lib/secrets';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -75,5 +82,36 @@ describe('scrubText and scrubUpstreamText', () => {
       'bad key [redacted] and [redacted]',
     );
     expect(scrubUpstreamText('word '.repeat(400)).length).toBe(1001); // capped, with an ellipsis
+  });
+});
+
+describe('escaped forms', () => {
+  // A secret with characters JSON, HTML and URLs escape: an echo of it leaves in escaped form.
+  const secret = 'Key"with<odd>&chars\\0123';
+
+  it('lists each secret with its JSON, HTML and URL forms', () => {
+    expect(withEscapedForms([secret]).sort()).toEqual(
+      [
+        secret,
+        JSON.stringify(secret).slice(1, -1),
+        'Key&quot;with&lt;odd&gt;&amp;chars\\0123',
+        encodeURIComponent(secret),
+      ].sort(),
+    );
+    expect(withEscapedForms(['plain-secret-0123'])).toEqual(['plain-secret-0123']);
+  });
+
+  it('masks the secret in a JSON body, an HTML page and a URL, and in log text', async () => {
+    for (const text of [
+      JSON.stringify({ error: { message: `upstream said ${secret}` } }),
+      `<p>${'Key&quot;with&lt;odd&gt;&amp;chars\\0123'}</p>`,
+      `https://example.com/?k=${encodeURIComponent(secret)}`,
+    ]) {
+      const { out } = await through(withEscapedForms([secret]), [text]);
+      expect(out, text).toContain('[redacted]');
+      expect(out.length).toBe(text.length);
+    }
+    registerSecrets({ ADMIN_TOKEN: secret });
+    expect(scrubText(JSON.stringify({ line: secret }))).toBe('{"line":"[redacted]"}');
   });
 });

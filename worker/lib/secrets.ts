@@ -2,6 +2,7 @@
 // the Turnstile secret) and runs over every byte that leaves the Worker: header values, every
 // body (JSON, SSE events, pages, images) as it streams, every log line and every error field an
 // upstream wrote. No imports upward: lib/ is the bottom layer.
+import { escapeHtml } from './html';
 import { upstreamFallbacks } from './settings';
 
 export const REDACTED = '[redacted]';
@@ -17,6 +18,22 @@ export function secretsOf(env: Record<string, unknown>): string[] {
     .map((n) => env[n])
     .filter((v): v is string => typeof v === 'string' && v.length >= MIN_SECRET_LENGTH);
   return [...new Set(values)];
+}
+
+/**
+ * Each secret with the forms it takes once escaped: inside a JSON string (an echo in an upstream
+ * error, a log line), in HTML text (a page), in a URL. A secret with a quote, a backslash or an
+ * angle bracket would otherwise leave in its escaped form, which the raw bytes do not match.
+ */
+export function withEscapedForms(secrets: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const s of secrets) {
+    out.add(s);
+    out.add(JSON.stringify(s).slice(1, -1));
+    out.add(escapeHtml(s));
+    out.add(encodeURIComponent(s));
+  }
+  return [...out];
 }
 
 // Shapes of credentials in general, for text an upstream wrote about itself (error messages):
@@ -37,7 +54,7 @@ const known = new Set<string>();
 const KNOWN_MAX = 64;
 
 export function registerSecrets(env: Record<string, unknown>): void {
-  for (const s of secretsOf(env)) {
+  for (const s of withEscapedForms(secretsOf(env))) {
     if (known.has(s)) continue;
     known.add(s);
     if (known.size > KNOWN_MAX) known.delete(known.values().next().value!);
@@ -46,7 +63,8 @@ export function registerSecrets(env: Record<string, unknown>): void {
 
 function all(extra: readonly (string | undefined)[]): string[] {
   const out = [...known];
-  for (const s of extra) if (s && s.length >= MIN_SECRET_LENGTH && !known.has(s)) out.push(s);
+  const extras = withEscapedForms(extra.filter((s): s is string => Boolean(s) && s!.length >= MIN_SECRET_LENGTH));
+  for (const s of extras) if (!known.has(s)) out.push(s);
   // Longest first: a secret that contains another is redacted whole.
   return out.sort((a, b) => b.length - a.length);
 }

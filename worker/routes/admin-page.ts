@@ -10,7 +10,7 @@ import { csrfProblem, endSession, newSession, SESSION_TTL_S, sessionCookie, sess
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/errors';
 import { readBodyBytes } from '../lib/request-body';
-import { escapeHtml } from './share';
+import { escapeHtml } from '../lib/html';
 
 export const adminPageRoutes = new Hono<AppEnv>();
 

@@ -8,7 +8,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ASPECT_RATIOS } from '../../shared/model';
 import { findKey, KEY_FORMAT } from '../access/keys';
-import { escapeHtml } from './share';
+import { escapeHtml } from '../lib/html';
 
 export const embedRoutes = new Hono<AppEnv>();
 

@@ -8,6 +8,7 @@ import type { GenerationRecord } from '../../shared/api';
 import { MODEL_ID, dimensionsFor } from '../../shared/model';
 import { getGenerationRecord, getStoredRecord } from '../storage/records';
 import { OG_CARD, VARIANT_CONTENT_TYPES, responsiveImage, variantUrl } from '../../shared/variants';
+import { escapeHtml } from '../lib/html';
 
 /** An earlier generation in a refinement chain (the parent first). */
 export interface Ancestor {
@@ -52,13 +53,6 @@ export function madeFrom(r: GenerationRecord, chain: Ancestor[]): string {
 }
 
 export const shareRoutes = new Hono<AppEnv>();
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escape text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]);
-}
 
 /** JSON for a <script type="application/json"> island: nothing in it can close the element. */
 export function jsonIsland(value: unknown): string {
