@@ -22,11 +22,17 @@ export function toBase64(bytes: Uint8Array): string {
 
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   const input = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', input));
+  return toHex(await crypto.subtle.digest('SHA-256', input));
+}
+
+function toHex(digest: ArrayBuffer): string {
   let hex = '';
-  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, '0');
   return hex;
 }
+
+/** Lets the event loop turn (I/O already queued, such as bytes handed to the client, goes on). */
+export const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 const ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 /** A short random id (request ids: unique enough to find a log line, not a secret). */
@@ -90,7 +96,7 @@ export async function decodeAndHash(b64: string): Promise<{ bytes: Uint8Array; s
       if (read !== slice.length) throw new Error('not plain base64');
       await writer.write(bytes.subarray(at, at + written));
       at += written;
-      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      await nextTurn();
     }
     await writer.close();
   } catch {
@@ -99,8 +105,5 @@ export async function decodeAndHash(b64: string): Promise<{ bytes: Uint8Array; s
     return null;
   }
   if (at !== size) return null;
-  const hash = new Uint8Array(await digest.digest);
-  let hex = '';
-  for (const b of hash) hex += b.toString(16).padStart(2, '0');
-  return { bytes, sha256: hex };
+  return { bytes, sha256: toHex(await digest.digest) };
 }

@@ -7,6 +7,7 @@
 // of eleven stream objects was most of the streaming path's CPU under load (bench/profile.mjs:
 // stream construction, enqueue/read and their promises), for no gain in what it can express.
 import { LIMITS } from '../../shared/limits';
+import { nextTurn } from '../lib/bytes';
 import { largeChunkReader } from '../lib/large-reads';
 import { connectionLost, endedEarly, type GenEvent, isTerminal, StageError, streamError } from './events';
 import { readJsonCompletion } from './json-completion';
@@ -89,7 +90,8 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
         const ahead = imageAhead(next, opts);
         if (ahead) {
           c.enqueue(ahead);
-          await yieldToIo();
+          // Written to the client before the store's decode and hash hold the thread.
+          await nextTurn();
         }
         const event = await finishStages(next, opts);
         if (over) return;
@@ -136,12 +138,6 @@ function processed(source: Promise<GenEvent[]>, opts: StoreImagesOptions): Reada
     },
   });
 }
-
-/**
- * Lets the event loop turn: the handed-over image is written to the client before the store's
- * decode and hash (synchronous native work of tens of ms for a large image) hold the thread.
- */
-const yieldToIo = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export const describeType = (type: string) => (type ? `'${type.split(';')[0].trim()}'` : 'no content type');
 

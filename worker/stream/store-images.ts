@@ -23,6 +23,12 @@ export interface StoreImagesOptions {
 
 export class ImageRejected extends Error {}
 
+/** The image limit of these options, and the longest base64 text that can decode within it. */
+function limitsOf(opts: StoreImagesOptions): { maxBytes: number; maxBase64: number } {
+  const maxBytes = opts.maxBytes ?? LIMITS.maxOutputImageBytes;
+  return { maxBytes, maxBase64: Math.ceil(maxBytes / 3) * 4 + 4 };
+}
+
 /**
  * At most this many images are decoded, hashed and written at once per isolate. Under a burst
  * (200 streams whose images all arrive together) the rest wait with their upstream paused by
@@ -60,8 +66,8 @@ export async function storeImage(item: ImageItem, opts: StoreImagesOptions): Pro
   if (typeof url !== 'string') throw new ImageRejected('The upstream sent an image item without a URL.');
   const parsed = parseDataUrl(url);
   if (!parsed) throw new ImageRejected('The upstream sent an image that is not a base64 data URL.');
-  const maxBytes = opts.maxBytes ?? LIMITS.maxOutputImageBytes;
-  if (parsed.base64.length > Math.ceil(maxBytes / 3) * 4 + 4) {
+  const { maxBytes, maxBase64 } = limitsOf(opts);
+  if (parsed.base64.length > maxBase64) {
     throw new ImageRejected(`The upstream sent an image larger than ${maxBytes} bytes.`);
   }
   // Large images in slices, hashed as they are decoded (the event loop turns in between, so a
@@ -134,11 +140,11 @@ export function imageAhead(event: GenEvent, opts: StoreImagesOptions): GenEvent 
   if (event.type !== 'chunk' || !event.raw || event.chunk.usage) return null;
   const { choices } = event.chunk;
   if (!choices.some((c) => c?.delta?.images?.length) || choices.some((c) => c?.finish_reason)) return null;
-  const maxBytes = opts.maxBytes ?? LIMITS.maxOutputImageBytes;
+  const { maxBase64 } = limitsOf(opts);
   for (const c of choices) {
     for (const item of c?.delta?.images ?? []) {
       const parsed = typeof item?.image_url?.url === 'string' ? parseDataUrl(item.image_url.url) : null;
-      if (!parsed || parsed.base64.length > Math.ceil(maxBytes / 3) * 4 + 4 || !sniffBase64(parsed.base64)) return null;
+      if (!parsed || parsed.base64.length > maxBase64 || !sniffBase64(parsed.base64)) return null;
     }
   }
   return { type: 'image-ahead', ahead: { raw: event.raw, upstreamId: event.chunk.id } };
@@ -161,8 +167,7 @@ function sniffBase64(b64: string) {
 export function checkPartial(event: GenEvent, opts: StoreImagesOptions): GenEvent {
   if (event.type !== 'partial') return event;
   const { b64 } = event.partial;
-  const maxBytes = opts.maxBytes ?? LIMITS.maxOutputImageBytes;
-  const kind = b64.length <= Math.ceil(maxBytes / 3) * 4 + 4 ? sniffBase64(b64) : null;
+  const kind = b64.length <= limitsOf(opts).maxBase64 ? sniffBase64(b64) : null;
   if (!kind) return { type: 'keepalive' };
   event.partial.media_type = kind.contentType;
   return event;
