@@ -43,16 +43,11 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
     event(event) {
       if (event.type === 'image-ahead') {
         if (imageFormat !== 'data_url') return [];
-        const { raw, upstreamId } = event.ahead;
-        const prefix = `{"id":${JSON.stringify(upstreamId)}`;
-        if (!raw.startsWith(prefix)) return [];
+        const parts = ourIdParts(event.ahead.raw, event.ahead.upstreamId, meta.generationId);
+        if (!parts) return [];
         handedOver = true;
         // In pieces: joining megabytes of text to a prefix and encoding that would copy it once more.
-        return [
-          encoder.encode(`data: {"id":${JSON.stringify(meta.generationId)}`),
-          encoder.encode(raw.slice(prefix.length)),
-          FRAME_END,
-        ];
+        return [encoder.encode(`data: ${parts.head}`), encoder.encode(parts.rest), FRAME_END];
       }
       if (event.type === 'partial') {
         const first = sentMeta ? undefined : publicMeta(meta, ctx.origin);
@@ -115,12 +110,7 @@ function withoutRecords(chunk: Chunk): Chunk {
  * hash, size, variants) in `delta.darkroom.images`, in the order of the chunk's `delta.images`.
  * Clients that do not know the field see an empty delta.
  */
-export function storedChunk(
-  chunk: Chunk,
-  origin: string,
-  meta: GenMeta,
-  darkroom?: ReturnType<typeof publicMeta>,
-): Chunk {
+function storedChunk(chunk: Chunk, origin: string, meta: GenMeta, darkroom?: ReturnType<typeof publicMeta>): Chunk {
   return {
     id: meta.generationId,
     object: 'chat.completion.chunk',
@@ -185,8 +175,14 @@ function renderChunk(
  * with its id (as every OpenAI-compatible upstream writes it); null: render the chunk instead.
  */
 export function withOurId(raw: string, upstreamId: string, ourId: string): string | null {
+  const parts = ourIdParts(raw, upstreamId, ourId);
+  return parts ? parts.head + parts.rest : null;
+}
+
+/** The same as two pieces: our `{"id":...` and the rest of the upstream's text, uncopied. */
+function ourIdParts(raw: string, upstreamId: string, ourId: string): { head: string; rest: string } | null {
   const prefix = `{"id":${JSON.stringify(upstreamId)}`;
-  return raw.startsWith(prefix) ? `{"id":${JSON.stringify(ourId)}${raw.slice(prefix.length)}` : null;
+  return raw.startsWith(prefix) ? { head: `{"id":${JSON.stringify(ourId)}`, rest: raw.slice(prefix.length) } : null;
 }
 
 const asStream = (pieces: Uint8Array[]) =>
