@@ -14,7 +14,7 @@
 // If the binding is missing, fails or is slow, the original is served (briefly cacheable, marked
 // `x-darkroom-variant: original`) and the page still shows its image.
 import { Hono, type Context } from 'hono';
-import { clientIp } from '../access/principal';
+import { takeFromIpWindow } from '../access/read-limit';
 import type { AppEnv } from '../env';
 import { ApiError, badRequest } from '../lib/errors';
 import { parseVariantName, type Variant } from '../../shared/variants';
@@ -192,18 +192,8 @@ async function serveVariant(
 }
 
 /** Takes one new transform from the client IP's window; false: over it. */
-async function mayTransform(c: Context<AppEnv>): Promise<boolean> {
-  const env = c.env;
-  const stub = env.LIMITS.get(env.LIMITS.idFromName(`transform:${clientIp(c.req.raw, env)}`));
-  const got = await stub.acquire({
-    rpm: settings(env).imageTransformsRpm,
-    concurrency: 1_000_000,
-    dailyUsd: -1,
-    windowS: 60,
-  });
-  if (got.ok) c.executionCtx.waitUntil(stub.release(got.lease, 0).catch(() => {}));
-  return got.ok;
-}
+const mayTransform = async (c: Context<AppEnv>) =>
+  (await takeFromIpWindow(c, 'transform', settings(c.env).imageTransformsRpm, 60)).ok;
 
 /** Makes the variant and stores it (a failed write is logged: the bytes are still served). */
 async function makeAndStore(
