@@ -36,6 +36,18 @@ export function withEscapedForms(secrets: readonly string[]): string[] {
   return [...out];
 }
 
+const outgoing = new WeakMap<object, string[]>();
+
+/**
+ * What the last line of defence masks in every answer: this configuration's secrets with their
+ * escaped forms, worked out once per env object (it is the same object request after request).
+ */
+export function outgoingSecrets(env: Record<string, unknown>): string[] {
+  let secrets = outgoing.get(env);
+  if (!secrets) outgoing.set(env, (secrets = withEscapedForms(secretsOf(env))));
+  return secrets;
+}
+
 // Shapes of credentials in general, for text an upstream wrote about itself (error messages):
 // never for answers, where base64 and SHA-256 hex would match the last pattern.
 const KEYLIKE = [

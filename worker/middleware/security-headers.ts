@@ -9,7 +9,7 @@
 // configured secret (see withoutSecrets).
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env';
-import { scrubBytes, scrubHeaders, secretsOf, withEscapedForms } from '../lib/secrets';
+import { outgoingSecrets, scrubBytes, scrubHeaders } from '../lib/secrets';
 import { logLine } from '../observability/log';
 
 export const PAGE_CSP =
@@ -50,7 +50,7 @@ function withoutSecrets(res: Response, secrets: string[], requestId: string | un
 export const securityHeaders = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     await next();
-    const secrets = withEscapedForms(secretsOf(c.env));
+    const secrets = outgoingSecrets(c.env);
     if (secrets.length) {
       const before = c.res;
       const after = withoutSecrets(before, secrets, c.get('requestId'));
