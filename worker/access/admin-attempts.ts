@@ -48,9 +48,17 @@ export function tooManyAttempts(retryAfterS: number): ApiError {
  */
 export async function guardedTokenCheck(env: Env, req: Request, check: () => Promise<boolean>): Promise<boolean> {
   const counter = counterOf(env, req);
-  const taken = await counter.attempt({ rpm: settings(env).adminAuthFailures, windowS: ADMIN_AUTH_WINDOW_S });
+  // A 15-minute window is one the counter keeps in storage (LASTING_WINDOW_S).
+  const spec = {
+    rpm: settings(env).adminAuthFailures,
+    concurrency: 1_000_000,
+    dailyUsd: -1,
+    windowS: ADMIN_AUTH_WINDOW_S,
+  };
+  const taken = await counter.acquire(spec);
   if (!taken.ok) throw tooManyAttempts(taken.retryAfterS);
+  await counter.release(taken.lease, 0);
   if (!(await check())) return false;
-  await counter.refundAttempt();
+  await counter.refund(spec);
   return true;
 }

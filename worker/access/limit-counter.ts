@@ -102,27 +102,10 @@ export class LimitCounter extends DurableObject<Env> {
 
   private spendId?: string;
 
-  /**
-   * Counts one try in a window kept in storage (so it survives this object being evicted), or
-   * refuses it when the window is full: the check and the count are one step, so tries made at
-   * once cannot all pass a check before any is counted. For guarding secrets (admin tokens).
-   */
-  async attempt(spec: Pick<LimitSpec, 'rpm' | 'windowS'>): Promise<{ ok: boolean; retryAfterS: number }> {
-    const now = Date.now();
-    const windowMs = Math.max(1, spec.windowS) * 1000;
-    let w = (await this.ctx.storage.get<{ start: number; count: number }>('attempts')) ?? { start: now, count: 0 };
-    if (now >= w.start + windowMs) w = { start: now, count: 0 };
-    const retryAfterS = Math.max(1, Math.ceil((w.start + windowMs - now) / 1000));
-    if (w.count >= spec.rpm) return { ok: false, retryAfterS };
-    w.count++;
-    await this.ctx.storage.put('attempts', w);
-    return { ok: true, retryAfterS };
-  }
-
-  /** Takes back one counted try (it turned out to be the right token). */
-  async refundAttempt(): Promise<void> {
-    const w = await this.ctx.storage.get<{ start: number; count: number }>('attempts');
-    if (w && w.count > 0) await this.ctx.storage.put('attempts', { ...w, count: w.count - 1 });
+  /** Takes back requests counted in the current window (a try that turned out to be allowed). */
+  async refund(spec: Pick<LimitSpec, 'windowS'>, weight = 1): Promise<void> {
+    this.window.count = Math.max(0, this.window.count - weight);
+    if (spec.windowS >= LASTING_WINDOW_S) void this.ctx.storage.put('window', this.window);
   }
 
   /** Returns the lease and books what the generation cost. Safe to call twice. */
