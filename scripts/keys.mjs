@@ -98,8 +98,27 @@ const persistTo = args['persist-to'] ?? process.env.WRANGLER_PERSIST_TO;
 const where = args.remote ? ['--remote'] : ['--local', ...(persistTo ? ['--persist-to', resolve(persistTo)] : [])];
 const config = args.config ? resolve(args.config) : join(ROOT, 'wrangler.toml');
 
+// Local KV is a SQLite file that `wrangler dev` (and a second `npm run keys`) may hold at the
+// same moment; a write that meets the lock fails with "KV PUT failed: 500" (or, with many at once, the local runtime fails to start). Every call here is
+// idempotent (bulk put/delete of whole values, reads), so a busy store is simply tried again.
+const BUSY = /\b500\b|SQLITE_BUSY|database is locked|runtime failed to start|Network connection lost/i;
+const TRIES = 5;
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
 function wrangler(sub, ...extra) {
-  const r = spawnSync(
+  for (let attempt = 1; ; attempt++) {
+    const r = runWrangler(sub, extra);
+    if (r.status === 0) return r.stdout;
+    const output = r.stderr || r.stdout;
+    if (args.remote || attempt >= TRIES || !BUSY.test(output)) {
+      fail(`wrangler kv ${sub.join(' ')} failed:\n${output}`, 1);
+    }
+    sleep(200 * attempt + Math.random() * 200);
+  }
+}
+
+function runWrangler(sub, extra) {
+  return spawnSync(
     process.execPath,
     [
       join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
@@ -119,8 +138,6 @@ function wrangler(sub, ...extra) {
       maxBuffer: 64 * 1024 * 1024,
     },
   );
-  if (r.status !== 0) fail(`wrangler kv ${sub.join(' ')} failed:\n${r.stderr || r.stdout}`, 1);
-  return r.stdout;
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'darkroom-keys-'));

@@ -152,6 +152,16 @@ describe('npm run keys against wrangler dev', () => {
     expect(pre.headers.get('access-control-allow-origin')).toBe(ORIGIN);
   });
 
+  it('keeps every key when several CLI runs write the store the server holds open', { timeout: 120_000 }, async () => {
+    // Each run is its own local runtime on one SQLite file; without the CLI's retry on a busy
+    // store about one write in three of eight at once failed with "KV PUT failed: 500".
+    const made = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => keys('create', 'secret', '--name', `busy ${n}`)));
+    const names = (await keys('list')).data.map((k: any) => k.name);
+    expect(names).toEqual(expect.arrayContaining(made.map((k) => k.name)));
+    const ok = await Promise.all(made.map((k) => chat(k.key).then((r) => r.status)));
+    expect(ok).toEqual(made.map(() => 200));
+  });
+
   it('lists the keys, and a revoked key gets 401 from the running server', { timeout: 120_000 }, async () => {
     const list = await keys('list');
     expect(list.data.map((k: any) => k.id)).toEqual(expect.arrayContaining([secret.id, publishable.id]));
