@@ -1,7 +1,8 @@
 // worker/answer: how a generation's events become the HTTP answer, for every endpoint and dialect.
 //
 //   answer(sources, renderer, opts)
-//     sources   one ReadableStream<GenEvent> per generation (or the error it failed to start with)
+//     sources   one GenSource per generation (its live events, or a whole answer as an array),
+//               or the error it failed to start with
 //     renderer  the dialect and shape: openAiChat(...), openAiImages(...), ... (see types.ts)
 //
 // The first event of each source decides the status: an error (or nothing) before anything was
@@ -10,7 +11,7 @@
 // and once the answer is over, what it cost by the one cost rule (cost.ts).
 import type { Outcome } from '../env';
 import type { Collected } from '../stream/collect';
-import type { GenEvent, StreamError } from '../stream/events';
+import type { GenSource, StreamError } from '../stream/events';
 import { costOf, sumUsd } from './cost';
 import { errorResponse } from './errors';
 import { metaHeaders, SSE_HEADERS } from './headers';
@@ -32,12 +33,12 @@ export interface AnswerOptions {
 }
 
 export async function answer(
-  sources: (ReadableStream<GenEvent> | StreamError)[],
+  sources: (GenSource | StreamError)[],
   renderer: Renderer,
   opts: AnswerOptions,
 ): Promise<Response> {
   const base = opts.headers ?? {};
-  const opened = await Promise.all(sources.map((s) => ('status' in s ? s : openEvents(s))));
+  const opened = await Promise.all(sources.map((s) => (isStreamError(s) ? s : openEvents(s))));
   const failed = opened.find((o): o is StreamError => 'status' in o);
   if (failed) {
     for (const o of opened) if (!('status' in o)) release(o);
@@ -57,6 +58,8 @@ export async function answer(
   const body = sseBody(gens, renderer, ctx, { keepAliveMs: opts.keepAliveMs, onOver });
   return new Response(body, { headers: { ...headers, ...SSE_HEADERS } });
 }
+
+const isStreamError = (s: GenSource | StreamError): s is StreamError => !Array.isArray(s) && 'status' in s;
 
 function outcomeOf(status: number, answers: Collected[], ctx: AnswerContext): Outcome {
   const usages = answers.map((a) => a.usage);

@@ -1,8 +1,8 @@
 // Opening a generation's events: the first event decides whether there is an answer at all. An
 // error first (or nothing) is answered as a plain HTTP error; a meta first opens the answer.
 import { addEvent, collectFrom, type Collected, emptyCollected } from '../stream/collect';
-import { type GenEvent, type GenMeta, isTerminal, type StreamError } from '../stream/events';
-import { wholeAnswers } from '../stream/pipeline';
+import { type GenEvent, type GenMeta, type GenSource, isTerminal, type StreamError } from '../stream/events';
+import { fromEvents } from '../stream/pipeline';
 
 export interface Opened {
   meta: GenMeta;
@@ -19,11 +19,13 @@ export const noAnswer = (): StreamError => ({
   error: { message: 'The generation produced no answer.', type: 'upstream_error', param: null, code: 'upstream_empty' },
 });
 
-export async function openEvents(events: ReadableStream<GenEvent>): Promise<Opened | StreamError> {
-  const whole = wholeAnswers.get(events);
-  const head = whole?.[0];
-  if (head?.type === 'meta' && isTerminal(whole![whole!.length - 1])) return { meta: head.meta, first: head, whole };
-  const reader = events.getReader();
+export async function openEvents(source: GenSource): Promise<Opened | StreamError> {
+  if (Array.isArray(source)) {
+    const head = source[0];
+    if (head?.type === 'meta' && isTerminal(source[source.length - 1]))
+      return { meta: head.meta, first: head, whole: source };
+  }
+  const reader = (Array.isArray(source) ? fromEvents(source) : source).getReader();
   let first: ReadableStreamReadResult<GenEvent>;
   try {
     first = await reader.read();

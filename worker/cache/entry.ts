@@ -48,10 +48,17 @@ const MEMORY_ENTRIES = 512;
 
 const storageKey = (key: string) => `c:${key}`;
 
-export async function readEntry(kv: KVNamespace, key: string): Promise<CacheEntry | null> {
+/** The per-isolate copy, if it is still fresh: no KV call (and no timer around one). */
+export function rememberedEntry(key: string): CacheEntry | null {
   const hit = memory.get(key);
   if (hit && hit.expiresAt > Date.now()) return hit.entry;
-  memory.delete(key);
+  if (hit) memory.delete(key);
+  return null;
+}
+
+export async function readEntry(kv: KVNamespace, key: string): Promise<CacheEntry | null> {
+  const hit = rememberedEntry(key);
+  if (hit) return hit;
   const entry = await kv.get<CacheEntry>(storageKey(key), 'json');
   if (entry?.v !== 1) return null;
   remember(key, entry, 60);

@@ -1,14 +1,13 @@
 // The events of one generation, from wherever they come: a cache hit replayed, a generation
 // joined or started in the coalescing Durable Object (cacheable requests), or a direct run.
-import { forgetEntry, readEntry } from '../cache/entry';
+import { forgetEntry, readEntry, rememberedEntry } from '../cache/entry';
 import { replayEvents } from '../cache/replay';
 import type { Env } from '../env';
 import { logLine } from '../observability/log';
 import { bounded } from '../lib/bounded';
 import { settings } from '../lib/settings';
 import { r2ImageStore } from '../storage/image-store';
-import type { GenEvent } from '../stream/events';
-import { fromEvents } from '../stream/pipeline';
+import type { GenEvent, GenSource } from '../stream/events';
 import { subscriptionEvents } from './coordinator';
 import type { GenerationPlan } from './plan';
 import { runGeneration } from './run';
@@ -23,7 +22,7 @@ export async function generationEvents(
     admit?: () => Promise<void>;
     timing?: { lookupMs?: number };
   },
-): Promise<ReadableStream<GenEvent>> {
+): Promise<GenSource> {
   if (plan.readCache) {
     const started = performance.now();
     const hit = await cachedEvents(env, plan, opts.withImageData);
@@ -44,16 +43,14 @@ export function once(fn: () => Promise<void>): () => Promise<void> {
   return () => (p ??= fn());
 }
 
-async function cachedEvents(
-  env: Env,
-  plan: GenerationPlan,
-  withImageData: boolean,
-): Promise<ReadableStream<GenEvent> | null> {
+async function cachedEvents(env: Env, plan: GenerationPlan, withImageData: boolean): Promise<GenEvent[] | null> {
   try {
-    const entry = await bounded(readEntry(env.CACHE, plan.cacheKey!), settings(env).kvReadMs, 'KV get'); // a hung KV read is a miss, not a hung request
+    const entry =
+      rememberedEntry(plan.cacheKey!) ??
+      (await bounded(readEntry(env.CACHE, plan.cacheKey!), settings(env).kvReadMs, 'KV get')); // a hung KV read is a miss, not a hung request
     if (!entry) return null;
     const events = await replayEvents(entry, r2ImageStore(env.IMAGES), withImageData);
-    if (events) return fromEvents(events);
+    if (events) return events;
     forgetEntry(plan.cacheKey!); // an image went missing from R2: generate again
     return null;
   } catch (err) {

@@ -4,6 +4,9 @@ import type { z } from 'zod';
 import { concatBytes } from './bytes';
 import { ApiError, badRequest } from './errors';
 
+/** Not streaming, so it keeps no state between calls: one decoder serves every request. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
   const type = req.headers.get('content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type.trim())) {
@@ -18,7 +21,7 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   const bytes = await readBodyBytes(req, maxBytes);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    text = utf8.decode(bytes);
   } catch {
     throw badRequest('The request body is not valid UTF-8.', null, 'invalid_json');
   }

@@ -65,11 +65,19 @@ const KEYLIKE = [
 const known = new Set<string>();
 const KNOWN_MAX = 64;
 
+/** Envs whose secrets are all in `known` (forgotten whenever `known` lets one go). */
+let registered = new WeakSet<object>();
+
 export function registerSecrets(env: Record<string, unknown>): void {
-  for (const s of withEscapedForms(secretsOf(env))) {
+  if (registered.has(env)) return; // the same env object, request after request
+  registered.add(env);
+  for (const s of outgoingSecrets(env)) {
     if (known.has(s)) continue;
     known.add(s);
-    if (known.size > KNOWN_MAX) known.delete(known.values().next().value!);
+    if (known.size > KNOWN_MAX) {
+      known.delete(known.values().next().value!);
+      registered = new WeakSet([env]);
+    }
   }
 }
 

@@ -141,16 +141,11 @@ function processed(source: Promise<GenEvent[]>, opts: StoreImagesOptions): Reada
 
 export const describeType = (type: string) => (type ? `'${type.split(';')[0].trim()}'` : 'no content type');
 
-/** Streams made by fromEvents, with their events: answers that are already whole skip the streams. */
-export const wholeAnswers = new WeakMap<ReadableStream<GenEvent>, GenEvent[]>();
-
 export function fromEvents(events: GenEvent[]): ReadableStream<GenEvent> {
-  const stream = new ReadableStream<GenEvent>({
+  return new ReadableStream<GenEvent>({
     start(c) {
       for (const e of events) c.enqueue(e);
       c.close();
     },
   });
-  wholeAnswers.set(stream, events);
-  return stream;
 }
