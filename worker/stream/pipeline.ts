@@ -12,16 +12,20 @@ import { largeChunkReader } from '../lib/large-reads';
 import { connectionLost, endedEarly, type GenEvent, isTerminal, StageError, streamError } from './events';
 import { readJsonCompletion } from './json-completion';
 import { priceEvent } from './price-usage';
+import { imageLineBudget, lineHold } from './line-budget';
 import { createSseDecoder } from './sse-parse';
 import { checkPartial, imageAhead, type StoreImagesOptions, storeEventImages } from './store-images';
 import { createChunkReader } from './upstream-chunks';
 import { createWatchdog } from './watchdog';
+import type { ByteBudget } from '../lib/byte-budget';
 
 export interface PipelineOptions extends StoreImagesOptions {
   idleMs: number;
   progressMs: number;
   /** Largest non-streaming upstream body we read. */
   maxJsonBytes?: number;
+  /** The budget long lines are held under (default: the isolate's, line-budget.ts). */
+  lineBudget?: ByteBudget;
 }
 
 export function upstreamEvents(res: Response, opts: PipelineOptions): ReadableStream<GenEvent> {
@@ -46,10 +50,11 @@ const finishStages = async (event: GenEvent, opts: StoreImagesOptions) =>
   priceEvent(await storeEventImages(checkPartial(event, opts), opts));
 
 function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): ReadableStream<GenEvent> {
-  // Pieces are decoded to text at once, so one buffer serves the whole body.
+  // The SSE stage copies what it keeps of each piece at once, so one buffer serves the whole body.
   const reader = largeChunkReader(body, { reuse: true });
   const decoder = createSseDecoder();
   const chunks = createChunkReader();
+  const hold = lineHold(opts.lineBudget ?? imageLineBudget, opts.waitUntil);
   const queue: GenEvent[] = [];
   let over = false;
   let controller!: ReadableStreamDefaultController<GenEvent>;
@@ -57,6 +62,7 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
     if (over) return;
     over = true;
     dog.stop();
+    hold.release();
     reader.cancel().catch(() => {});
     try {
       if (last) controller.enqueue(last);
@@ -73,6 +79,9 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
     async pull(c) {
       try {
         while (!queue.length && !over) {
+          const wait = hold.beforeRead(); // undefined unless a long line must wait: no promise per read
+          if (wait) await wait;
+          if (over) return;
           const { done, value } = await reader.read();
           if (over) return;
           if (done) {
@@ -81,7 +90,9 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
             break;
           }
           dog.life();
-          for (const m of decoder.feed(value)) push(chunks.next(m));
+          const messages = decoder.feed(value);
+          hold.afterRead(value.byteLength, messages.length);
+          for (const m of messages) push(chunks.next(m));
         }
         const next = queue.shift();
         if (over || !next) return;
@@ -93,10 +104,7 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
           // Written to the client before the store's decode and hash hold the thread.
           await nextTurn();
         }
-        const event = await finishStages(next, opts);
-        if (over) return;
-        if (isTerminal(event)) return close(event);
-        c.enqueue(event);
+        emit(c, await finishStages(next, opts));
       } catch (err) {
         close(err instanceof StageError ? err.event : connectionLost());
       }
@@ -104,9 +112,17 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
     cancel(reason) {
       over = true;
       dog.stop();
+      hold.release();
       return reader.cancel(reason).catch(() => {});
     },
   });
+
+  function emit(c: ReadableStreamDefaultController<GenEvent>, event: GenEvent) {
+    if (!queue.length) hold.settled();
+    if (over) return;
+    if (isTerminal(event)) return close(event);
+    c.enqueue(event);
+  }
 }
 
 /** A whole answer (the JSON path) through the common stages, as a stream. */
