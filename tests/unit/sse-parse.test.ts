@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StageError } from '../../worker/stream/events';
-import { type SseMessage, sseParse } from '../../worker/stream/sse-parse';
+import { KEEP_BYTES_FROM, type SseMessage, sseParse } from '../../worker/stream/sse-parse';
 
 const enc = new TextEncoder();
 
@@ -142,11 +142,53 @@ describe('sseParse', () => {
         for (let i = 0; i < bytes.length; i += size) parts.push(bytes.subarray(i, i + size));
         const got = await parse(parts);
         expect(got.length).toBe(3);
-        expect(got[1].kind === 'data' && got[1].data.length).toBe(big.length);
-        expect(got[1]).toEqual(items[1]);
+        const line = got[1];
+        expect(line.kind === 'data' && line.data.length).toBe(big.length);
+        // Its bytes are kept (for the hand-off), and they are exactly the data's.
+        const { bytes: kept, ...message } = line as Extract<SseMessage, { kind: 'data' }>;
+        expect(message.data === big && message.kind === 'data' && !('event' in message)).toBe(true);
+        expect(kept?.byteLength).toBe(big.length);
+        expect(new TextDecoder().decode(kept) === big).toBe(true);
       }),
       { numRuns: 8, examples: [[4096], [65536], [65537]] },
     );
+  });
+
+  it('keeps the bytes only of a long event of one ASCII data line', async () => {
+    const long = 'B'.repeat(KEEP_BYTES_FROM);
+    const got = await parse([
+      render(
+        [
+          { kind: 'data', data: long },
+          { kind: 'data', data: `${long}é` },
+          { kind: 'data', data: `${long}\n${long}` },
+          { kind: 'data', data: 'short' },
+        ],
+        '\r\n',
+      ),
+    ]);
+    expect(got.map((m) => m.kind === 'data' && m.data.length)).toEqual([
+      long.length,
+      long.length + 1,
+      2 * long.length + 1,
+      5,
+    ]);
+    expect(got.map((m) => (m.kind === 'data' ? (m.bytes?.byteLength ?? null) : null))).toEqual([
+      long.length,
+      null,
+      null,
+      null,
+    ]);
+  });
+
+  it('skips a BOM at the start of the stream only', async () => {
+    const bytes = enc.encode('\uFEFFdata: one\n\ndata: \uFEFFtwo\n\n');
+    for (const at of [1, 2, 3, 4]) {
+      expect(await parse(cut(bytes, [at]))).toEqual([
+        { kind: 'data', data: 'one' },
+        { kind: 'data', data: '\uFEFFtwo' },
+      ]);
+    }
   });
 
   it('drops an event cut off before its blank line (a truncated body)', async () => {

@@ -47,7 +47,10 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
         if (!parts) return [];
         handedOver = true;
         // In pieces: joining megabytes of text to a prefix and encoding that would copy it once more.
-        return [encoder.encode(`data: ${parts.head}`), encoder.encode(parts.rest), FRAME_END];
+        // The upstream's own bytes when the SSE stage kept them (ASCII: character i is byte i).
+        const { bytes } = event.ahead;
+        const rest = bytes ? bytes.subarray(event.ahead.raw.length - parts.rest.length) : encoder.encode(parts.rest);
+        return [encoder.encode(`data: ${parts.head}`), rest, FRAME_END];
       }
       if (event.type === 'partial') {
         const first = sentMeta ? undefined : publicMeta(meta, ctx.origin);

@@ -83,13 +83,15 @@ export interface PartialImage {
  */
 export interface ImageAhead {
   raw: string;
+  /** raw's bytes, when the SSE stage kept them (a long ASCII line): written as they are. */
+  bytes?: Uint8Array;
   /** The upstream's chunk id (the renderer puts ours in its place). */
   upstreamId: string;
 }
 
 export type GenEvent =
   | { type: 'meta'; meta: GenMeta }
-  | { type: 'chunk'; chunk: Chunk; raw?: string }
+  | { type: 'chunk'; chunk: Chunk; raw?: string; rawBytes?: Uint8Array }
   | { type: 'image-ahead'; ahead: ImageAhead }
   | { type: 'partial'; partial: PartialImage }
   | { type: 'keepalive' }

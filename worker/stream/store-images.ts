@@ -112,6 +112,7 @@ export async function storeEventImages(event: GenEvent, opts: StoreImagesOptions
   // let it go now rather than after the R2 write.
   const chunk = event.chunk;
   event.raw = undefined;
+  event.rawBytes = undefined;
   const stored = (async (): Promise<GenEvent> => {
     const release = await imageSlots.acquire();
     try {
@@ -147,7 +148,8 @@ export function imageAhead(event: GenEvent, opts: StoreImagesOptions): GenEvent 
       if (!parsed || parsed.base64.length > maxBase64 || !sniffBase64(parsed.base64)) return null;
     }
   }
-  return { type: 'image-ahead', ahead: { raw: event.raw, upstreamId: event.chunk.id } };
+  const ahead = { raw: event.raw, upstreamId: event.chunk.id };
+  return { type: 'image-ahead', ahead: event.rawBytes ? { ...ahead, bytes: event.rawBytes } : ahead };
 }
 
 /** The image kind the start of base64 data decodes to (its first 4 KiB checked to be base64), or null. */

@@ -58,7 +58,9 @@ export function createChunkReader() {
         }
         if (choice?.finish_reason) sawFinish = true;
       }
-      return { type: 'chunk', chunk, raw: msg.data };
+      return msg.bytes
+        ? { type: 'chunk', chunk, raw: msg.data, rawBytes: msg.bytes }
+        : { type: 'chunk', chunk, raw: msg.data };
     },
     end(): GenEvent | null {
       if (finished) return null;
