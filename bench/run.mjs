@@ -297,7 +297,7 @@ async function dryRun(config, out, extra = []) {
 
 /**
  * A copy of a wrangler.toml at `dest` with `main` made absolute (or replaced by `main`) and the
- * [assets] directory replaced by `assetsDir`: used for the dry-run bundle and for `wrangler dev
+ * [assets] directory replaced by `assetsDir` (made absolute without it): used for the dry-run bundle and for `wrangler dev
  * --no-bundle` on the frozen bundle. Its directory has no .dev.vars, so none is loaded.
  */
 function derivedConfig(srcToml, { main, assetsDir }, dest) {
@@ -306,8 +306,10 @@ function derivedConfig(srcToml, { main, assetsDir }, dest) {
   if (!m) throw new Error(`${srcToml}: no main = "..." line`);
   toml = toml.replace(m[0], `main = ${JSON.stringify(main ?? resolve(dirname(srcToml), m[1]))}`);
   if (/^\[assets\]/m.test(toml)) {
-    if (!/^directory\s*=.*$/m.test(toml)) throw new Error(`${srcToml}: [assets] has no directory = line`);
-    toml = toml.replace(/^directory\s*=.*$/m, `directory = ${JSON.stringify(assetsDir)}`);
+    const dir = /^directory\s*=\s*"([^"]+)"\s*$/m.exec(toml);
+    if (!dir) throw new Error(`${srcToml}: [assets] has no directory = "..." line`);
+    // The floors keep their own (tiny) directory, made absolute; Darkroom gets the frozen site.
+    toml = toml.replace(dir[0], `directory = ${JSON.stringify(assetsDir ?? resolve(dirname(srcToml), dir[1]))}`);
   }
   toml = toml.replace(
     /^migrations_dir\s*=\s*"([^"]+)"\s*$/m,
