@@ -1,6 +1,7 @@
 // Long lines under the isolate's budget, through the real pipeline: a second stream whose image
 // line would go past the budget stops being read (its upstream paused) until the first stream's
-// image has been stored, then finishes normally; with room for both, nobody waits.
+// image has been stored, then finishes normally; with room for both, nobody waits. A large
+// non-streaming answer (its declared length) waits the same way before its body is read.
 import { describe, expect, it } from 'vitest';
 import { toBase64 } from '../../worker/lib/bytes';
 import { ByteBudget } from '../../worker/lib/byte-budget';
@@ -104,6 +105,73 @@ describe('long lines under the byte budget', () => {
     const { log, answers, lineBudget } = await race(16 * MiB);
     expect(bRead(log, log.indexOf('a stored'))).toBeGreaterThan(800 * 1024);
     for (const events of answers) expect(events.at(-1)).toEqual({ type: 'end' });
+    expect(lineBudget.inUse).toBe(0);
+  });
+});
+
+/** A non-streaming answer with one image, its length declared; `log` records when its body is first read. */
+function jsonUpstream(name: string, imageBytes: number, log: string[]): Response {
+  const url = `data:image/png;base64,${toBase64(fakePng(imageBytes, name.length))}`;
+  const bytes = new TextEncoder().encode(
+    JSON.stringify({
+      id: name,
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: '', images: [{ type: 'image_url', image_url: { url } }] },
+          finish_reason: 'stop',
+        },
+      ],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    }),
+  );
+  let sent = false;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(c) {
+        if (sent) return c.close();
+        sent = true;
+        log.push(`${name} read`);
+        c.enqueue(bytes);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, {
+    headers: { 'content-type': 'application/json', 'content-length': String(bytes.length) },
+  });
+}
+
+describe('large non-streaming answers under the byte budget', () => {
+  async function jsonRace(budgetBytes: number) {
+    const log: string[] = [];
+    const lineBudget = new ByteBudget(budgetBytes, { maxWaitMs: 10_000, idleMs: 60_000 });
+    const opts = (name: string) => ({
+      store: slowStore(() => name, log),
+      idleMs: 10_000,
+      progressMs: 10_000,
+      lineBudget,
+    });
+    const first = drain(upstreamEvents(jsonUpstream('a', 600 * 1024, log), opts('a')));
+    await new Promise((r) => setTimeout(r, 10));
+    const second = drain(upstreamEvents(jsonUpstream('b', 600 * 1024, log), opts('b')));
+    const answers = await Promise.all([first, second]);
+    return { log, answers, lineBudget };
+  }
+
+  it('reads the second body only once the first answer is stored', async () => {
+    const { log, answers, lineBudget } = await jsonRace(MiB);
+    expect(log).toEqual(['a read', 'a stored', 'b read', 'b stored']);
+    for (const events of answers) expect(events.at(-1)).toEqual({ type: 'end' });
+    expect(lineBudget.inUse).toBe(0);
+  });
+
+  it('reads both at once when the budget holds both', async () => {
+    const { log, lineBudget } = await jsonRace(16 * MiB);
+    expect(log.slice(0, 2)).toEqual(['a read', 'b read']);
     expect(lineBudget.inUse).toBe(0);
   });
 });

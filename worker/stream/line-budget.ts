@@ -19,6 +19,24 @@ const READ_AHEAD = 1024 * 1024;
 
 export const imageLineBudget = new ByteBudget(LINE_BUDGET_BYTES, { maxWaitMs: 20_000, idleMs: 60_000 });
 
+/**
+ * A whole answer's share (a non-streaming upstream body of `bytes`, read at once): `ready` when
+ * it may be read; `release` once its images are stored. Small bodies never wait.
+ */
+export function bodyHold(budget: ByteBudget, bytes: number, waitUntil?: (p: Promise<unknown>) => void) {
+  if (!(bytes >= LONG_LINE)) return { ready: Promise.resolve(), release: () => {} };
+  const holder = budget.holder();
+  let letGo!: () => void;
+  waitUntil?.(new Promise<void>((resolve) => (letGo = resolve)));
+  return {
+    ready: holder.take(bytes),
+    release() {
+      holder.release();
+      letGo?.();
+    },
+  };
+}
+
 /** One stream's share of the budget, line by line. */
 export function lineHold(budget: ByteBudget, waitUntil?: (p: Promise<unknown>) => void) {
   const holder: BudgetHolder = budget.holder();

@@ -12,7 +12,7 @@ import { largeChunkReader } from '../lib/large-reads';
 import { connectionLost, endedEarly, type GenEvent, isTerminal, StageError, streamError } from './events';
 import { readJsonCompletion } from './json-completion';
 import { priceEvent } from './price-usage';
-import { imageLineBudget, lineHold } from './line-budget';
+import { bodyHold, imageLineBudget, lineHold } from './line-budget';
 import { createSseDecoder } from './sse-parse';
 import { checkPartial, imageAhead, type StoreImagesOptions, storeEventImages } from './store-images';
 import { createChunkReader } from './upstream-chunks';
@@ -33,7 +33,19 @@ export function upstreamEvents(res: Response, opts: PipelineOptions): ReadableSt
   if (type.includes('text/event-stream') && res.body) return sseEvents(res.body, opts);
   if (type.includes('json')) {
     const limits = { idleMs: opts.idleMs, totalMs: opts.progressMs };
-    return processed(readJsonCompletion(res, opts.maxJsonBytes ?? LIMITS.maxOutputImageBytes * 6, limits), opts);
+    // A large body (its declared length) holds its share of the line budget until it is stored.
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    const hold = bodyHold(opts.lineBudget ?? imageLineBudget, declared, opts.waitUntil);
+    let gone = false; // the reader went away while the body waited for its share
+    const events = hold.ready.then(() => {
+      if (!gone) return readJsonCompletion(res, opts.maxJsonBytes ?? LIMITS.maxOutputImageBytes * 6, limits);
+      res.body?.cancel().catch(() => {});
+      return [];
+    });
+    return processed(events, opts, () => {
+      gone = true;
+      hold.release();
+    });
   }
   res.body?.cancel().catch(() => {});
   return fromEvents([
@@ -126,31 +138,36 @@ function sseEvents(body: ReadableStream<Uint8Array>, opts: PipelineOptions): Rea
 }
 
 /** A whole answer (the JSON path) through the common stages, as a stream. */
-function processed(source: Promise<GenEvent[]>, opts: StoreImagesOptions): ReadableStream<GenEvent> {
+function processed(
+  source: Promise<GenEvent[]>,
+  opts: StoreImagesOptions,
+  onOver: () => void = () => {},
+): ReadableStream<GenEvent> {
   let events: GenEvent[] | undefined;
   let over = false;
+  const end = (c: ReadableStreamDefaultController<GenEvent>, last?: GenEvent) => {
+    over = true;
+    onOver();
+    if (last) c.enqueue(last);
+    c.close();
+  };
   return new ReadableStream<GenEvent>({
     async pull(c) {
       if (over) return;
       try {
         events ??= await source;
         const next = events.shift();
-        if (!next) {
-          over = true;
-          c.enqueue(endedEarly());
-          return c.close();
-        }
+        if (!next) return end(c, endedEarly());
         const event = await finishStages(next, opts);
+        if (isTerminal(event)) return end(c, event);
         c.enqueue(event);
-        if (isTerminal(event)) {
-          over = true;
-          c.close();
-        }
       } catch (err) {
-        over = true;
-        c.enqueue(err instanceof StageError ? err.event : connectionLost());
-        c.close();
+        end(c, err instanceof StageError ? err.event : connectionLost());
       }
+    },
+    cancel() {
+      over = true;
+      onOver();
     },
   });
 }
