@@ -297,8 +297,9 @@ async function dryRun(config, out, extra = []) {
 
 /**
  * A copy of a wrangler.toml at `dest` with `main` made absolute (or replaced by `main`) and the
- * [assets] directory replaced by `assetsDir` (made absolute without it): used for the dry-run bundle and for `wrangler dev
- * --no-bundle` on the frozen bundle. Its directory has no .dev.vars, so none is loaded.
+ * [assets] directory replaced by `assetsDir` (made absolute without it): used for the dry-run
+ * bundle and for `wrangler dev --no-bundle` on the frozen bundle. Its directory has no
+ * .dev.vars, so none is loaded.
  */
 function derivedConfig(srcToml, { main, assetsDir }, dest) {
   let toml = readFileSync(srcToml, 'utf8');

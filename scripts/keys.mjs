@@ -99,8 +99,9 @@ const where = args.remote ? ['--remote'] : ['--local', ...(persistTo ? ['--persi
 const config = args.config ? resolve(args.config) : join(ROOT, 'wrangler.toml');
 
 // Local KV is a SQLite file that `wrangler dev` (and a second `npm run keys`) may hold at the
-// same moment; a write that meets the lock fails with "KV PUT failed: 500" (or, with many at once, the local runtime fails to start). Every call here is
-// idempotent (bulk put/delete of whole values, reads), so a busy store is simply tried again.
+// same moment; a write that meets the lock fails with "KV PUT failed: 500" (or, with many at
+// once, the local runtime fails to start or loses its connection). Every call here is idempotent
+// (bulk put/delete of whole values, reads), so a busy store is simply tried again.
 const BUSY = /\b500\b|SQLITE_BUSY|database is locked|runtime failed to start|Network connection lost/i;
 const TRIES = 5;
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

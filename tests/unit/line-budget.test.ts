@@ -65,7 +65,12 @@ async function drain(stream: ReadableStream<GenEvent>): Promise<GenEvent[]> {
   return out;
 }
 
-async function race(budgetBytes: number) {
+/** Stream a, then (headStartMs later) stream b, from upstreams made by `upstreamOf`, under one budget. */
+async function race(
+  budgetBytes: number,
+  upstreamOf: (name: string, imageBytes: number, log: string[]) => Response = upstream,
+  headStartMs = 20, // a is well into its line
+) {
   const log: string[] = [];
   const lineBudget = new ByteBudget(budgetBytes, { maxWaitMs: 10_000, idleMs: 60_000 });
   const opts = (name: string) => ({
@@ -74,9 +79,9 @@ async function race(budgetBytes: number) {
     progressMs: 10_000,
     lineBudget,
   });
-  const first = drain(upstreamEvents(upstream('a', 600 * 1024, log), opts('a')));
-  await new Promise((r) => setTimeout(r, 20)); // a is well into its line
-  const second = drain(upstreamEvents(upstream('b', 600 * 1024, log), opts('b')));
+  const first = drain(upstreamEvents(upstreamOf('a', 600 * 1024, log), opts('a')));
+  await new Promise((r) => setTimeout(r, headStartMs));
+  const second = drain(upstreamEvents(upstreamOf('b', 600 * 1024, log), opts('b')));
   const answers = await Promise.all([first, second]);
   return { log, answers, lineBudget };
 }
@@ -146,21 +151,7 @@ function jsonUpstream(name: string, imageBytes: number, log: string[]): Response
 }
 
 describe('large non-streaming answers under the byte budget', () => {
-  async function jsonRace(budgetBytes: number) {
-    const log: string[] = [];
-    const lineBudget = new ByteBudget(budgetBytes, { maxWaitMs: 10_000, idleMs: 60_000 });
-    const opts = (name: string) => ({
-      store: slowStore(() => name, log),
-      idleMs: 10_000,
-      progressMs: 10_000,
-      lineBudget,
-    });
-    const first = drain(upstreamEvents(jsonUpstream('a', 600 * 1024, log), opts('a')));
-    await new Promise((r) => setTimeout(r, 10));
-    const second = drain(upstreamEvents(jsonUpstream('b', 600 * 1024, log), opts('b')));
-    const answers = await Promise.all([first, second]);
-    return { log, answers, lineBudget };
-  }
+  const jsonRace = (budgetBytes: number) => race(budgetBytes, jsonUpstream, 10);
 
   it('reads the second body only once the first answer is stored', async () => {
     const { log, answers, lineBudget } = await jsonRace(MiB);

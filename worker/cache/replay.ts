@@ -1,6 +1,7 @@
 // A cache entry replayed as GenEvents: the client then gets the same shape, text, reasoning,
 // images and usage as the first answer, as JSON or as an SSE stream.
 import { toBase64 } from '../lib/bytes';
+import { SizedCache } from '../lib/sized-cache';
 import type { ImageStore } from '../storage/image-store';
 import type { Chunk, GenEvent, ImageItem } from '../stream/events';
 import type { CacheEntry } from './entry';
@@ -8,27 +9,11 @@ import type { CacheEntry } from './entry';
 // Data URLs of small images replayed lately, by R2 key. A key is the hash of its bytes, so an
 // entry can never be stale; the budget keeps it a small share of the isolate's 128 MB. Encoding
 // the image again on every hit was 3-4% of a hit's isolate CPU (64 px image, bench/profile.mjs).
-const dataUrls = new Map<string, string>();
-let dataUrlChars = 0;
-const DATA_URL_BUDGET = 8 * 1024 * 1024;
-const DATA_URL_MAX = 512 * 1024;
+const dataUrls = new SizedCache<string>(8 * 1024 * 1024, (url) => url.length, 512 * 1024);
 
 function dataUrlOf(key: string, contentType: string, bytes: Uint8Array): string {
-  const known = dataUrls.get(key);
-  if (known !== undefined) {
-    dataUrls.delete(key); // most recently used last
-    dataUrls.set(key, known);
-    return known;
-  }
-  const url = `data:${contentType};base64,${toBase64(bytes)}`;
-  if (url.length > DATA_URL_MAX) return url;
-  dataUrls.set(key, url);
-  dataUrlChars += url.length;
-  for (const [k, v] of dataUrls) {
-    if (dataUrlChars <= DATA_URL_BUDGET) break;
-    dataUrls.delete(k);
-    dataUrlChars -= v.length;
-  }
+  let url = dataUrls.get(key);
+  if (url === undefined) dataUrls.set(key, (url = `data:${contentType};base64,${toBase64(bytes)}`));
   return url;
 }
 

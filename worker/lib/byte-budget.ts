@@ -29,7 +29,6 @@ export interface ByteBudgetOptions {
 
 interface Holder extends BudgetHolder {
   held: number;
-  since: number;
   lastTake: number;
 }
 
@@ -55,7 +54,6 @@ export class ByteBudget {
   holder(): BudgetHolder {
     const h: Holder = {
       held: 0,
-      since: 0,
       lastTake: 0,
       take: (bytes) => this.take(h, bytes),
       release: () => this.release(h),
@@ -70,10 +68,7 @@ export class ByteBudget {
   }
 
   private hold(h: Holder, bytes: number) {
-    if (!this.holders.has(h)) {
-      h.since = this.now();
-      this.holders.add(h);
-    }
+    this.holders.add(h); // a Set keeps the first insertion's place: oldest first
     h.held += bytes;
     h.lastTake = this.now();
     this.used += bytes;

@@ -12,7 +12,8 @@ export interface ChunkReader {
   cancel(reason?: unknown): Promise<void>;
 }
 
-const VIEW_BYTES = 1024 * 1024;
+/** The most one read returns. */
+export const VIEW_BYTES = 1024 * 1024;
 /**
  * A reused view starts this small and doubles (up to VIEW_BYTES) whenever a read fills it: most
  * answers are a few small events, and a 1 MiB view for each was 10% of a small streamed miss's

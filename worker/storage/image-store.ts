@@ -5,6 +5,7 @@
 import type { DarkroomImage } from '../../shared/api';
 import { listVariants, type Variant } from '../../shared/variants';
 import { bounded } from '../lib/bounded';
+import { SizedCache } from '../lib/sized-cache';
 import { STORAGE_TIMEOUT_MS } from '../lib/settings';
 
 export interface ImageStore {
@@ -82,20 +83,12 @@ export async function putVariantOnce(
   return first ? new Uint8Array(await first.arrayBuffer()) : bytes;
 }
 
-const recentBytes = new Map<string, { bytes: Uint8Array; contentType: string }>();
-let recentTotal = 0;
 const RECENT_BUDGET = 48 * 1024 * 1024;
-
-function remember(key: string, value: { bytes: Uint8Array; contentType: string }) {
-  if (value.bytes.byteLength > RECENT_BUDGET / 4) return;
-  recentBytes.set(key, value);
-  recentTotal += value.bytes.byteLength;
-  for (const [k, v] of recentBytes) {
-    if (recentTotal <= RECENT_BUDGET) break;
-    recentBytes.delete(k);
-    recentTotal -= v.bytes.byteLength;
-  }
-}
+const recentBytes = new SizedCache<{ bytes: Uint8Array; contentType: string }>(
+  RECENT_BUDGET,
+  (v) => v.bytes.byteLength,
+  RECENT_BUDGET / 4,
+);
 
 export function r2ImageStore(bucket: R2Bucket, opts: { timeoutMs?: number } = {}): ImageStore {
   const timeoutMs = opts.timeoutMs ?? STORAGE_TIMEOUT_MS;
@@ -122,7 +115,7 @@ export function r2ImageStore(bucket: R2Bucket, opts: { timeoutMs?: number } = {}
         timeoutMs,
         `R2 get ${key}`,
       );
-      if (value) remember(key, value);
+      if (value) recentBytes.set(key, value);
       return value;
     },
   };

@@ -5,17 +5,16 @@
 // every line being buffered at once: the isolate's memory stays bounded by the budget, whatever
 // the number of streams (bench memory cell: 16 streams of 8 MiB at once).
 import { ByteBudget, type BudgetHolder } from '../lib/byte-budget';
+import { VIEW_BYTES } from '../lib/large-reads';
 
 /**
  * Line bytes the isolate holds at once. Each byte of a line is held about three times while it
- * is parsed, handed over and stored (fragments and the joined line, the encoded hand-off, the
- * decoded image), so 24 MiB of lines keeps well inside the isolate's 128 MB.
+ * is parsed, handed over and stored (its pieces and the joined bytes, its text, the decoded
+ * image), so 24 MiB of lines keeps well inside the isolate's 128 MB.
  */
 export const LINE_BUDGET_BYTES = 24 * 1024 * 1024;
 /** Shorter lines (text, small images) never wait. */
 export const LONG_LINE = 256 * 1024;
-/** What one read may add (largeChunkReader's view). */
-const READ_AHEAD = 1024 * 1024;
 
 export const imageLineBudget = new ByteBudget(LINE_BUDGET_BYTES, { maxWaitMs: 20_000, idleMs: 60_000 });
 
@@ -26,15 +25,21 @@ export const imageLineBudget = new ByteBudget(LINE_BUDGET_BYTES, { maxWaitMs: 20
 export function bodyHold(budget: ByteBudget, bytes: number, waitUntil?: (p: Promise<unknown>) => void) {
   if (!(bytes >= LONG_LINE)) return { ready: Promise.resolve(), release: () => {} };
   const holder = budget.holder();
-  let letGo!: () => void;
-  waitUntil?.(new Promise<void>((resolve) => (letGo = resolve)));
+  const letGo = keepAlive(waitUntil);
   return {
     ready: holder.take(bytes),
     release() {
       holder.release();
-      letGo?.();
+      letGo();
     },
   };
+}
+
+/** The request stays alive (waitUntil) until the returned function is called, so a release always runs. */
+function keepAlive(waitUntil?: (p: Promise<unknown>) => void): () => void {
+  let letGo = () => {};
+  waitUntil?.(new Promise<void>((resolve) => (letGo = resolve)));
+  return () => letGo();
 }
 
 /** One stream's share of the budget, line by line. */
@@ -46,12 +51,9 @@ export function lineHold(budget: ByteBudget, waitUntil?: (p: Promise<unknown>) =
     /** Before a read: what to wait for until the line so far and the next read fit (long lines only). */
     beforeRead(): Promise<void> | undefined {
       if (lineBytes < LONG_LINE) return undefined;
-      const want = lineBytes + READ_AHEAD - holder.held;
+      const want = lineBytes + VIEW_BYTES - holder.held; // the line so far and what one read may add
       if (want <= 0) return undefined;
-      if (!letGo && waitUntil) {
-        // The request stays alive while it holds bytes, so its release always runs.
-        waitUntil(new Promise<void>((resolve) => (letGo = resolve)));
-      }
+      letGo ??= keepAlive(waitUntil);
       return holder.take(want);
     },
     /** After a read of `bytes` that completed `messages` events. */

@@ -35,7 +35,6 @@ export interface SseParseOptions {
 
 const LF = 0x0a;
 const CR = 0x0d;
-const DATA_PREFIX = [0x64, 0x61, 0x74, 0x61, 0x3a]; // "data:"
 
 /** The stage as a plain object: bytes in, complete messages out. Throws a StageError past maxLine. */
 export function createSseDecoder(opts: { maxLine?: number } = {}) {
@@ -110,7 +109,7 @@ export function createSseDecoder(opts: { maxLine?: number } = {}) {
     pieceBytes = 0;
     const line = utf8.decode(bytes);
     // A long data line that is all ASCII (as many characters as bytes): keep its bytes.
-    const keep = length >= KEEP_BYTES_FROM && line.length === length && startsWithData(bytes);
+    const keep = length >= KEEP_BYTES_FROM && line.length === length && line.startsWith('data:');
     field(line, keep ? (bytes === last ? last.slice() : bytes) : undefined);
   }
 
@@ -155,11 +154,6 @@ export function createSseDecoder(opts: { maxLine?: number } = {}) {
       return take();
     },
   };
-}
-
-function startsWithData(bytes: Uint8Array): boolean {
-  for (let i = 0; i < DATA_PREFIX.length; i++) if (bytes[i] !== DATA_PREFIX[i]) return false;
-  return true;
 }
 
 export function sseParse(opts: SseParseOptions = {}): TransformStream<Uint8Array, SseMessage> {
