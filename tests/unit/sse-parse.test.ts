@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StageError } from '../../worker/stream/events';
-import { KEEP_BYTES_FROM, type SseMessage, sseParse } from '../../worker/stream/sse-parse';
+import { createSseDecoder, KEEP_BYTES_FROM, type SseMessage, sseParse } from '../../worker/stream/sse-parse';
 
 const enc = new TextEncoder();
 
@@ -179,6 +179,20 @@ describe('sseParse', () => {
       null,
       null,
     ]);
+  });
+
+  it("finds a read's first line end, and drops a pending line's bytes when told (the relay wrote them)", () => {
+    const long = 'C'.repeat(KEEP_BYTES_FROM * 2);
+    const decoder = createSseDecoder();
+    expect(decoder.feed(enc.encode(`data: ${long.slice(0, 1000)}`))).toEqual([]);
+    expect(decoder.pending()).toMatchObject({ line: 0, bytes: 1006, texts: [`data: ${long.slice(0, 1000)}`] });
+    const rest = enc.encode(`${long.slice(1000)}\r\n\r\ndata: x\n\n`);
+    expect(decoder.lineEndIn(rest)).toBe(long.length - 1000);
+    decoder.forgetBytes();
+    const [first, second] = decoder.feed(rest);
+    expect(first).toEqual({ kind: 'data', data: long }); // no `bytes`
+    expect(second).toEqual({ kind: 'data', data: 'x' });
+    expect(decoder.lineEndIn(enc.encode('é\rx'))).toBe(2); // not ASCII: searched in the bytes
   });
 
   it('skips a BOM at the start of the stream only', async () => {
