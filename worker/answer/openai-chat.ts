@@ -37,15 +37,35 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
   let sentMeta = false;
   /** The envelope of the last chunk, for previews (which may come before any chunk). */
   let envelope: Envelope | undefined;
-  /** The upstream's image chunk went out before its images were stored (the hand-off). */
-  let handedOver = false;
+  /**
+   * The upstream's image chunk went out before its images were stored: all of it (the hand-off, or
+   * the relay of the whole line), or its first image only (the relay closed the frame after it).
+   */
+  let handedOver: false | 'whole' | 'first-image' = false;
   return {
     event(event) {
+      if (event.type === 'image-relay') {
+        if (imageFormat !== 'data_url') return [];
+        const { bytes, upstreamId, end } = event.relay;
+        // The first piece starts with the upstream's `{"id":"…"` (checked ASCII): ours in its place.
+        const out =
+          upstreamId === undefined
+            ? [bytes]
+            : [
+                encoder.encode(`data: {"id":${JSON.stringify(meta.generationId)}`),
+                bytes.subarray(`{"id":${JSON.stringify(upstreamId)}`.length),
+              ];
+        if (end) {
+          out.push(FRAME_END);
+          handedOver = end;
+        }
+        return out;
+      }
       if (event.type === 'image-ahead') {
         if (imageFormat !== 'data_url') return [];
         const parts = ourIdParts(event.ahead.raw, event.ahead.upstreamId, meta.generationId);
         if (!parts) return [];
-        handedOver = true;
+        handedOver = 'whole';
         // In pieces: joining megabytes of text to a prefix and encoding that would copy it once more.
         // The upstream's own bytes when the SSE stage kept them (ASCII: character i is byte i).
         const { bytes } = event.ahead;
@@ -72,11 +92,15 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
         // upstream sent it (already out, when it was handed over), then our record of it.
         const early = handedOver;
         handedOver = false;
-        const image = early
-          ? []
-          : encodeChunk(renderChunk(withoutRecords(event.chunk), ctx.origin, imageFormat, first, meta), event.chunk);
+        // After the relay closed its frame after the first image: the rest of the chunk (a finish
+        // reason, usage, more images) as a frame of its own.
+        const source = early === 'first-image' ? withoutFirstImage(event.chunk) : event.chunk;
+        const image =
+          early === 'whole'
+            ? []
+            : encodeChunk(renderChunk(withoutRecords(source), ctx.origin, imageFormat, first, meta), source);
         // Our meta rides on the first frame we write ourselves.
-        const stored = storedChunk(event.chunk, ctx.origin, meta, early ? first : undefined);
+        const stored = storedChunk(event.chunk, ctx.origin, meta, early === 'whole' ? first : undefined);
         return [...image, encoder.encode(`data: ${JSON.stringify(stored)}\n\n`)];
       }
       return encodeChunk(renderChunk(event.chunk, ctx.origin, imageFormat, first, meta), event.chunk);
@@ -106,6 +130,14 @@ function withoutRecords(chunk: Chunk): Chunk {
         : c,
     ),
   };
+}
+
+/** The chunk without the first image of its first choice (the relay wrote it already). */
+function withoutFirstImage(chunk: Chunk): Chunk {
+  const [c, ...others] = chunk.choices;
+  const { images = [], ...delta } = c?.delta ?? {};
+  const left = images.slice(1);
+  return { ...chunk, choices: [{ ...c, delta: left.length ? { ...delta, images: left } : delta }, ...others] };
 }
 
 /**

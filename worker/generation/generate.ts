@@ -17,6 +17,11 @@ export async function generationEvents(
   plan: GenerationPlan,
   opts: {
     withImageData: boolean;
+    /**
+     * The answer is a stream of the upstream's data URLs, read by this request alone: image lines
+     * go on while they arrive. A coalesced generation (the Durable Object) hands over whole lines.
+     */
+    relayImages?: boolean;
     waitUntil(p: Promise<unknown>): void;
     /** Takes the caller's place under its limits; only called when a generation must run. */
     admit?: () => Promise<void>;
@@ -34,7 +39,7 @@ export async function generationEvents(
     const stub = env.GENERATIONS.get(env.GENERATIONS.idFromName(plan.cacheKey));
     return subscriptionEvents(await stub.join(plan));
   }
-  return runGeneration(plan, { env, waitUntil: opts.waitUntil });
+  return runGeneration(plan, { env, waitUntil: opts.waitUntil, relayImages: opts.relayImages });
 }
 
 /** Runs fn at most once; every caller shares its promise (n images, one admission). */

@@ -19,6 +19,8 @@ export interface RunContext {
   env: Env;
   waitUntil(p: Promise<unknown>): void;
   signal?: AbortSignal;
+  /** Image lines go on to the client while they arrive (pipeline.ts): a streamed data-URL answer read here. */
+  relayImages?: boolean;
   /** Called once at the terminal event: whether the answer is what a cache entry may hold. */
   onFinished?: (cacheable: boolean) => void;
 }
@@ -70,6 +72,7 @@ export function runGeneration(plan: GenerationPlan, ctx: RunContext): ReadableSt
         inner = upstreamEvents(started.res, {
           store,
           waitUntil: ctx.waitUntil,
+          relayImages: ctx.relayImages,
           idleMs: s.idleMs,
           progressMs: s.progressMs,
           onFallback: (err) =>

@@ -37,6 +37,7 @@ chatRoutes.post('/', async (c) => {
   const timing: { lookupMs?: number } = {};
   const events = await generationEvents(c.env, plan, {
     withImageData: imageFormat !== 'url',
+    relayImages: plan.stream && imageFormat === 'data_url',
     waitUntil: (p) => c.executionCtx.waitUntil(p),
     admit: async () => {
       await access?.admit?.();

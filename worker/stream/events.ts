@@ -89,10 +89,24 @@ export interface ImageAhead {
   upstreamId: string;
 }
 
+/**
+ * A piece of an image chunk's line passed on while the line is still arriving (image-relay.ts),
+ * for the same renderers as ImageAhead; the chunk itself follows, its images stored.
+ */
+export interface ImageRelayPiece {
+  /** The next bytes of the chunk's JSON (the first piece starts at its `{`). */
+  bytes: Uint8Array;
+  /** On the first piece: the upstream's chunk id, which the JSON starts with (ours goes in its place). */
+  upstreamId?: string;
+  /** On the last piece: the frame is the upstream's whole line, or its first image only. */
+  end?: 'whole' | 'first-image';
+}
+
 export type GenEvent =
   | { type: 'meta'; meta: GenMeta }
   | { type: 'chunk'; chunk: Chunk; raw?: string; rawBytes?: Uint8Array }
   | { type: 'image-ahead'; ahead: ImageAhead }
+  | { type: 'image-relay'; relay: ImageRelayPiece }
   | { type: 'partial'; partial: PartialImage }
   | { type: 'keepalive' }
   | { type: 'error'; error: StreamError }

@@ -24,7 +24,7 @@ export interface StoreImagesOptions {
 export class ImageRejected extends Error {}
 
 /** The image limit of these options, and the longest base64 text that can decode within it. */
-function limitsOf(opts: StoreImagesOptions): { maxBytes: number; maxBase64: number } {
+export function limitsOf(opts: StoreImagesOptions): { maxBytes: number; maxBase64: number } {
   const maxBytes = opts.maxBytes ?? LIMITS.maxOutputImageBytes;
   return { maxBytes, maxBase64: Math.ceil(maxBytes / 3) * 4 + 4 };
 }
@@ -153,7 +153,7 @@ export function imageAhead(event: GenEvent, opts: StoreImagesOptions): GenEvent 
 }
 
 /** The image kind the start of base64 data decodes to (its first 4 KiB checked to be base64), or null. */
-function sniffBase64(b64: string) {
+export function sniffBase64(b64: string) {
   try {
     return /^[A-Za-z0-9+/]+={0,2}$/.test(b64.slice(0, 4096)) ? sniffImage(fromBase64(b64.slice(0, 64))) : null;
   } catch {
