@@ -53,6 +53,9 @@ const CFG = {
   // upstream's last image byte -> client's, streamed, default format, requests one after another
   handoffImageMiB: num(env.BENCH_HANDOFF_IMAGE_MB, 8),
   handoffRequests: num(env.BENCH_HANDOFF_N, 20),
+  // The hand-off again with the image's line arriving over time, as from a network upstream:
+  // "<pieces>x<ms apart>" (32x5: 11 MB in ~160 ms, ~70 MB/s); "0" skips it.
+  handoffPace: env.BENCH_HANDOFF_PACE ?? '32x5',
   // the realistic cell: an upstream that is silent for realWaitMs, then streams a realImageMiB image
   realWaitMs: num(env.BENCH_REAL_WAIT_MS, 20_000),
   realStreams: num(env.BENCH_REAL_STREAMS, 16),
@@ -422,6 +425,7 @@ net.Server.prototype.listen = function (...args) {
 const bodyOf = (stream, prompt = PROMPT) =>
   JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: prompt }], seed: SEED, stream });
 const SLOW_PROMPT = `${PROMPT}, realistic slow generation`; // the fake upstream is scripted to wait before answering it
+const PACED_PROMPT = `${PROMPT}, image arriving over time`; // scripted to write its image line in paced pieces
 
 /** Target name -> { server, url, headers }. Every target gets the same base headers. */
 function targetSpec(target) {
@@ -745,16 +749,22 @@ async function measureProfile(target, bundleMain) {
 }
 
 /** Time from the upstream's last image byte to the client's, streamed, default format, requests in turn. */
-async function measureHandoff(target, imageBytes) {
+async function measureHandoff(target, imageBytes, arrival = 'burst') {
   const spec = targetSpec(target);
-  const rec = { id: `handoff.sse.${(imageBytes / 2 ** 20).toFixed(0)}MiB.${target}`, target, image_bytes: imageBytes };
+  const mb = (imageBytes / 2 ** 20).toFixed(0);
+  const rec = {
+    id: `handoff.sse.${mb}MiB.${arrival === 'burst' ? '' : `paced${arrival}.`}${target}`,
+    target,
+    image_bytes: imageBytes,
+    arrival,
+  };
   try {
     const r = await client(
       'handoff',
       {
         url: spec.url,
         headers: spec.headers,
-        body: bodyOf(true),
+        body: bodyOf(true, arrival === 'burst' ? PROMPT : PACED_PROMPT),
         n: CFG.handoffRequests,
         stats_url: `http://127.0.0.1:${PORTS.upstream}/stats`,
       },
@@ -763,7 +773,7 @@ async function measureHandoff(target, imageBytes) {
     Object.assign(rec, r);
     if (!r.requests) fail(`handoff ${target}: no measured request (${r.errors} errors)`);
     say(
-      `  handoff ${target.padEnd(10)} ${r.requests} requests: last image byte upstream -> client p50 ${r.handoff_p50_ms} ms (min ${r.handoff_min_ms}, p90 ${r.handoff_p90_ms})`,
+      `  handoff ${arrival === 'burst' ? '' : `paced ${arrival} `}${target.padEnd(10)} ${r.requests} requests: last image byte upstream -> client p50 ${r.handoff_p50_ms} ms (min ${r.handoff_min_ms}, p90 ${r.handoff_p90_ms})`,
     );
   } catch (err) {
     rec.error = err.message;
@@ -1040,8 +1050,10 @@ function computeRatios() {
     x.ratio_to_floor = {
       isolate_cpu_ms_per_request: ratio(x.isolate_cpu_ms_per_request, fp?.isolate_cpu_ms_per_request),
     };
-  const fh = RESULT.handoff.find((x) => x.target === 'floor');
-  for (const x of RESULT.handoff) x.ratio_to_floor = { handoff_p50_ms: ratio(x.handoff_p50_ms, fh?.handoff_p50_ms) };
+  for (const x of RESULT.handoff) {
+    const fh = RESULT.handoff.find((y) => y.target === 'floor' && y.arrival === x.arrival);
+    x.ratio_to_floor = { handoff_p50_ms: ratio(x.handoff_p50_ms, fh?.handoff_p50_ms) };
+  }
   const fr_ = RESULT.realistic.find((x) => x.target === 'floor');
   for (const x of RESULT.realistic) {
     x.ratio_to_floor = {
@@ -1165,7 +1177,7 @@ function computeTargets() {
     );
   }
   if (CFG.sections.includes('handoff')) {
-    const d = RESULT.handoff.find((x) => x.target === 'darkroom');
+    const d = RESULT.handoff.find((x) => x.target === 'darkroom' && x.arrival === 'burst');
     add(
       'image_handoff_vs_floor',
       `upstream's last image byte -> client's, streamed, default format, ${CFG.handoffImageMiB} MiB, p50 darkroom / floor (<= ${T.handoff})`,
@@ -1173,6 +1185,15 @@ function computeTargets() {
       T.handoff,
       [d?.id],
     );
+    const p = RESULT.handoff.find((x) => x.target === 'darkroom' && x.arrival !== 'burst');
+    if (p)
+      add(
+        'image_handoff_paced_vs_floor',
+        `the same, the image arriving in ${p.arrival} (pieces x ms), p50 darkroom / floor (reported)`,
+        p.ratio_to_floor?.handoff_p50_ms ?? null,
+        null,
+        [p.id],
+      );
   }
   if (CFG.sections.includes('memory')) {
     const m = RESULT.memory.find((x) => x.target === 'darkroom');
@@ -1333,15 +1354,15 @@ function report() {
       "### 6. Image hand-off: upstream's last image byte -> client's, streamed, default format, one request at a time",
       '',
     );
-    L.push('| target | image MiB | requests | p50 ms | min | p90 | max | p50 x floor |');
-    L.push('|---|--:|--:|--:|--:|--:|--:|--:|');
+    L.push('| target | arrival | image MiB | requests | p50 ms | min | p90 | max | p50 x floor |');
+    L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|');
     for (const x of RESULT.handoff) {
       if (x.error) {
-        L.push(`| ${x.target} | ${x.error} ||||||`);
+        L.push(`| ${x.target} | ${x.arrival} | ${x.error} ||||||`);
         continue;
       }
       L.push(
-        `| ${x.target} | ${mib(x.image_bytes)} | ${x.requests} | ${fmt(x.handoff_p50_ms)} | ${fmt(x.handoff_min_ms)} | ${fmt(x.handoff_p90_ms)} | ${fmt(x.handoff_max_ms)} | ${fr(x.ratio_to_floor.handoff_p50_ms)} |`,
+        `| ${x.target} | ${x.arrival} | ${mib(x.image_bytes)} | ${x.requests} | ${fmt(x.handoff_p50_ms)} | ${fmt(x.handoff_min_ms)} | ${fmt(x.handoff_p90_ms)} | ${fmt(x.handoff_max_ms)} | ${fr(x.ratio_to_floor.handoff_p50_ms)} |`,
       );
     }
   }
@@ -1686,6 +1707,16 @@ async function main() {
     if (CFG.sections.includes('handoff') && mb === CFG.handoffImageMiB) {
       say(`6. image hand-off, ${label}, ${CFG.handoffRequests} streamed requests one after another`);
       for (const t of ['direct', 'floor', 'darkroom']) if (serverUp(t)) await measureHandoff(t, bytes);
+      const [pieces, everyMs] = CFG.handoffPace.split('x').map(Number);
+      if (pieces > 0) {
+        const r = await request(`http://127.0.0.1:${PORTS.upstream}/__script`, {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ match: PACED_PROMPT, steps: [{ kind: 'dribble', pieces, everyMs: everyMs || 0 }] }),
+        });
+        if (r.status !== 200) fail(`handoff paced: scripting the upstream answered ${r.status}`);
+        for (const t of ['direct', 'floor', 'darkroom'])
+          if (serverUp(t)) await measureHandoff(t, bytes, CFG.handoffPace);
+      }
     }
     if (CFG.sections.includes('realistic') && mb === CFG.realImageMiB) {
       say(`7. realistic: ${CFG.realStreams} at once, upstream silent ${CFG.realWaitMs} ms, ${label}`);
