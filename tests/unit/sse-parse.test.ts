@@ -185,7 +185,7 @@ describe('sseParse', () => {
     const long = 'C'.repeat(KEEP_BYTES_FROM * 2);
     const decoder = createSseDecoder();
     expect(decoder.feed(enc.encode(`data: ${long.slice(0, 1000)}`))).toEqual([]);
-    expect(decoder.pending()).toMatchObject({ line: 0, bytes: 1006, texts: [`data: ${long.slice(0, 1000)}`] });
+    expect(decoder.pending()).toMatchObject({ line: 0, bytes: 1006, pieces: [`data: ${long.slice(0, 1000)}`] });
     const rest = enc.encode(`${long.slice(1000)}\r\n\r\ndata: x\n\n`);
     expect(decoder.lineEndIn(rest)).toBe(long.length - 1000);
     decoder.forgetBytes();

@@ -16,7 +16,6 @@
 //
 // Only for answers that want the upstream's data URL as it arrives (streamed chat, default image
 // format), and only in the request's own isolate: the coalescing Durable Object hands whole lines.
-import { concatBytes } from '../lib/bytes';
 import type { ImageRelayPiece } from './events';
 import type { PendingLine } from './sse-parse';
 import { type StoreImagesOptions, limitsOf, sniffBase64 } from './store-images';
@@ -31,8 +30,24 @@ const MAX_SUFFIX = 64 * 1024;
 const HEAD_BYTES = 8 * 1024;
 
 const QUOTE = 0x22;
-const ascii = new TextDecoder('ascii');
 const utf8 = new TextDecoder();
+
+type Piece = string | Uint8Array;
+
+const cut = (p: Piece, from: number, to?: number): Piece =>
+  typeof p === 'string' ? p.slice(from, to) : p.subarray(from, to);
+
+/** The pieces as one new buffer: bytes copied, ASCII text written as its bytes. */
+function bytesOf(parts: Piece[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    if (typeof p === 'string') encoder.encodeInto(p, out.subarray(at));
+    else out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 const encoder = new TextEncoder();
 
 interface Open {
@@ -49,9 +64,9 @@ interface Open {
   urlStart: number;
   urlEnded: boolean;
   urlBytes: number;
-  batch: Uint8Array[];
+  batch: Piece[];
   batchBytes: number;
-  suffix: Uint8Array[];
+  suffix: Piece[];
   suffixBytes: number;
   sentFirst: boolean;
 }
@@ -61,34 +76,33 @@ export function createImageRelay(opts: StoreImagesOptions) {
   let open: Open | null = null;
   let declined = -1; // the line number looked at and passed over
 
-  const take = (o: Open, piece: Uint8Array, text: string | null | undefined) => {
+  // A piece is the SSE stage's: its text when it was ASCII (one character per byte), else bytes.
+  const take = (o: Open, piece: Piece) => {
+    const size = piece.length; // characters or bytes: the same for ASCII text
     let start = o.offset;
-    o.offset += piece.byteLength;
+    o.offset += size;
     if (start < 0) {
-      const skip = Math.min(piece.byteLength, -start); // the `data: ` before the JSON
-      piece = piece.subarray(skip);
-      text = text?.slice(skip);
+      piece = cut(piece, Math.min(size, -start)); // the `data: ` before the JSON
       start = 0;
     }
-    if (o.urlEnded) return void (o.suffix.push(piece), (o.suffixBytes += piece.byteLength));
+    if (o.urlEnded) return void (o.suffix.push(piece), (o.suffixBytes += piece.length));
     const from = Math.max(0, o.urlStart - start);
-    const q = typeof text === 'string' ? text.indexOf('"', from) : piece.indexOf(QUOTE, from); // see sse-parse textOf
-    const sent = q < 0 ? piece : piece.subarray(0, q);
+    // Text is searched with String indexOf (memchr), see sse-parse.ts textOf.
+    const q = typeof piece === 'string' ? piece.indexOf('"', from) : piece.indexOf(QUOTE, from);
+    const sent = q < 0 ? piece : cut(piece, 0, q);
     o.batch.push(sent);
-    o.batchBytes += sent.byteLength;
-    o.urlBytes += Math.max(0, sent.byteLength - from);
+    o.batchBytes += sent.length;
+    o.urlBytes += Math.max(0, sent.length - from);
     if (q >= 0) {
       o.urlEnded = true;
-      const rest = piece.subarray(q + 1);
+      const rest = cut(piece, q + 1);
       o.suffix.push(rest);
-      o.suffixBytes += rest.byteLength;
+      o.suffixBytes += rest.length;
     }
   };
 
-  const flush = (o: Open, tail: Uint8Array[] = [], end?: ImageRelayPiece['end']): ImageRelayPiece => {
-    const parts = [...o.batch, ...tail];
-    // Batch parts are the SSE stage's copies; a read's own view only comes with a tail, so is copied here.
-    const piece: ImageRelayPiece = { bytes: concatBytes(parts) };
+  const flush = (o: Open, tail: Piece[] = [], end?: ImageRelayPiece['end']): ImageRelayPiece => {
+    const piece: ImageRelayPiece = { bytes: bytesOf([...o.batch, ...tail]) };
     if (!o.sentFirst) piece.upstreamId = o.upstreamId;
     if (end) piece.end = end;
     o.sentFirst = true;
@@ -100,7 +114,7 @@ export function createImageRelay(opts: StoreImagesOptions) {
   /** The frame closed right after the URL (its first image only): for a line that is not one image's chunk. */
   const closeFirstImage = (o: Open): ImageRelayPiece => {
     open = null;
-    return flush(o, [encoder.encode(`"${o.closers}`)], 'first-image');
+    return flush(o, [`"${o.closers}`], 'first-image');
   };
 
   return {
@@ -120,7 +134,7 @@ export function createImageRelay(opts: StoreImagesOptions) {
       }
       const o = open;
       if (pending.line !== o.line) return closeFirstImage(o); // its end went unseen: never leave a frame open
-      for (; o.taken < pending.pieces.length; o.taken++) take(o, pending.pieces[o.taken], pending.texts?.[o.taken]);
+      for (; o.taken < pending.pieces.length; o.taken++) take(o, pending.pieces[o.taken]);
       // Past the image limit the store refuses the image: stop relaying (the error follows).
       if (o.urlBytes > maxUrl) return closeFirstImage(o);
       if (o.suffixBytes > MAX_SUFFIX) return closeFirstImage(o);
@@ -129,12 +143,12 @@ export function createImageRelay(opts: StoreImagesOptions) {
     /** The relayed line ends in this read, after `tail` (a view of the read, copied here). */
     finish(tail: Uint8Array): ImageRelayPiece {
       const o = open!;
-      take(o, tail, null);
+      take(o, tail);
       if (!o.urlEnded || o.urlBytes > maxUrl) return closeFirstImage(o);
-      const suffix = concatBytes(o.suffix, o.suffixBytes);
+      const suffix = bytesOf(o.suffix);
       if (!isOneImageClose(o.prefix, suffix)) return closeFirstImage(o);
       open = null;
-      return flush(o, [encoder.encode('"'), suffix], 'whole');
+      return flush(o, ['"', suffix], 'whole');
     },
     /** The stream ends while a line is relayed: its frame is closed (an error event follows). */
     abort(): ImageRelayPiece | null {
@@ -142,11 +156,14 @@ export function createImageRelay(opts: StoreImagesOptions) {
     },
   };
 
-  function start(line: number, pieces: readonly Uint8Array[]): Open | null {
-    const headBytes = concatBytes(pieces.slice(0, 1 + Math.ceil(HEAD_BYTES / Math.max(1, pieces[0].byteLength))));
-    const head = headBytes.subarray(0, Math.min(HEAD_BYTES, headBytes.byteLength));
-    for (const b of head) if (b > 0x7f) return null;
-    const text = ascii.decode(head);
+  function start(line: number, pieces: readonly Piece[]): Open | null {
+    // The head from the pieces that are text (an image chunk is ASCII; a piece of bytes was not).
+    let text = '';
+    for (const p of pieces) {
+      if (typeof p !== 'string') return null;
+      text += p.slice(0, HEAD_BYTES - text.length);
+      if (text.length >= HEAD_BYTES) break;
+    }
     const json = text.startsWith('data: {') ? 6 : text.startsWith('data:{') ? 5 : -1;
     if (json < 0) return null;
     const quote = text.indexOf('"data:', json);

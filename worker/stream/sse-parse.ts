@@ -30,9 +30,8 @@ export const KEEP_BYTES_FROM = 64 * 1024;
 export interface PendingLine {
   /** The number of lines ended before it. */
   line: number;
-  pieces: readonly Uint8Array[];
-  /** The pieces as text, while every one has been ASCII; null once one was not. */
-  texts: readonly string[] | null;
+  /** Each piece as its text when it was ASCII (one character per byte), else its bytes. */
+  pieces: readonly (string | Uint8Array)[];
   bytes: number;
 }
 
@@ -44,6 +43,11 @@ export interface SseParseOptions {
 
 const LF = 0x0a;
 const CR = 0x0d;
+const encoder = new TextEncoder();
+
+/** A piece of a line as bytes (an ASCII piece's text encodes to the same bytes). */
+export const asBytes = (piece: string | Uint8Array): Uint8Array =>
+  typeof piece === 'string' ? encoder.encode(piece) : piece;
 
 /** The stage as a plain object: bytes in, complete messages out. Throws a StageError past maxLine. */
 export function createSseDecoder(opts: { maxLine?: number } = {}) {
@@ -51,10 +55,10 @@ export function createSseDecoder(opts: { maxLine?: number } = {}) {
   // Whole lines are decoded, so no character is ever cut in two; bad bytes become U+FFFD.
   const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
   let out: SseMessage[] = [];
-  // The line being read: copies of its pieces (a reader may reuse its buffer), and the same as
-  // text while every piece has been ASCII (null once one was not).
-  let pieces: Uint8Array[] = [];
-  let texts: string[] | null = [];
+  // The line being read, held once: each piece as its text when it is ASCII (the text is then a
+  // copy of the bytes, byte for byte), else a copy of its bytes (a reader may reuse its buffer).
+  let pieces: (string | Uint8Array)[] = [];
+  let textOnly = true; // every piece so far is text
   let pieceBytes = 0;
   let keepBytes = true; // forgetBytes(): the pending line's bytes are not wanted
   let scanned: { chunk: Uint8Array; text: string | null } | undefined;
@@ -133,18 +137,20 @@ export function createSseDecoder(opts: { maxLine?: number } = {}) {
       firstLine = false;
       return dispatch();
     }
-    const ascii = texts !== null && lastText !== null;
-    const line = ascii ? (texts!.length ? texts!.join('') + lastText : lastText!) : null;
-    // A long data line that is all ASCII (as many characters as bytes): keep its bytes.
-    const keep = keepBytes && length >= KEEP_BYTES_FROM && (line === null || line.startsWith('data:'));
-    const bytes = keep || !ascii ? (pieces.length ? concatBytes([...pieces, last], length) : last) : undefined;
+    const joined = textOnly && lastText !== null; // the line's text is its pieces' text
+    const bytes = joined ? undefined : pieces.length ? concatBytes([...pieces.map(asBytes), last], length) : last;
+    const line = joined ? (pieces.length ? (pieces.push(lastText), pieces.join('')) : lastText) : utf8.decode(bytes);
+    const wanted = keepBytes;
     pieces = [];
-    texts = [];
+    textOnly = true;
     pieceBytes = 0;
     keepBytes = true;
-    const text = line ?? utf8.decode(bytes!);
-    const kept = keep && text.length === length && text.startsWith('data:');
-    field(text, kept ? (bytes === last ? last.slice() : bytes) : undefined);
+    // A long data line that is all ASCII (as many characters as bytes): keep its bytes.
+    const keep = wanted && length >= KEEP_BYTES_FROM && line.length === length && line.startsWith('data:');
+    field(
+      line,
+      keep ? (bytes === undefined ? encoder.encode(line) : bytes === last ? last.slice() : bytes) : undefined,
+    );
   }
 
   const take = () => {
@@ -168,8 +174,11 @@ export function createSseDecoder(opts: { maxLine?: number } = {}) {
         if (cr !== -1 && cr < at) cr = text !== null ? text.indexOf('\r', at) : chunk.indexOf(CR, at);
         const end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
         if (end < 0) {
-          pieces.push(chunk.slice(at));
-          if (texts) texts = text !== null ? (texts.push(at ? text.slice(at) : text), texts) : null;
+          if (text !== null) pieces.push(at ? text.slice(at) : text);
+          else {
+            pieces.push(chunk.slice(at));
+            textOnly = false;
+          }
           pieceBytes += chunk.length - at;
           if (pieceBytes > maxLine) throw tooLarge();
           break;
@@ -184,9 +193,9 @@ export function createSseDecoder(opts: { maxLine?: number } = {}) {
       }
       return take();
     },
-    /** The line not ended yet: its number, copies of its pieces so far and their text (while ASCII). */
+    /** The line not ended yet: its number and its pieces so far (not to be changed). */
     pending(): PendingLine {
-      return { line: lines, pieces, texts, bytes: pieceBytes };
+      return { line: lines, pieces, bytes: pieceBytes };
     },
     /** Where the first line of this read ends (LF or CR), or -1; the search is not repeated by feed. */
     lineEndIn(chunk: Uint8Array): number {
@@ -202,7 +211,7 @@ export function createSseDecoder(opts: { maxLine?: number } = {}) {
     /** Per the SSE spec an event cut off before its blank line is dropped. */
     end(): SseMessage[] {
       pieces = [];
-      texts = [];
+      textOnly = true;
       pieceBytes = 0;
       return take();
     },
