@@ -19,9 +19,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import * as P from './lib/procs.mjs';
+import { CHROMIUM, ensureChromium } from '../scripts/lib/chromium.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const VARIANT = /\/i\/[0-9a-f]{64}\/[a-z0-9]+\.(webp|avif|jpg|png)$/;
 const p50 = (xs) => {
@@ -173,6 +173,7 @@ async function untilServed(url) {
  * to measure). Returns { image, share, widget, og, timing, targets }.
  */
 export async function measureVariants(app, { say = () => {}, warmRepeat = 15, coldImages = 3, widgetKey } = {}) {
+  ensureChromium(); // a fresh machine: as the browser tests do
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

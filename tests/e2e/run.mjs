@@ -8,7 +8,7 @@
 // tests) and `npm start` on a free PORT with WRANGLER_PERSIST_TO in a temp dir, waits for
 // /healthz, runs every test in tests/e2e/tests.mjs and a11y.mjs, stops everything by PID, prints
 // "N passed, N failed" last and exits non-zero on any failure. Screenshots go to test-results/.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -17,12 +17,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, ensureChromium } from '../../scripts/lib/chromium.mjs';
 import { tests } from './tests.mjs';
 import { a11yTests } from './a11y.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const filters = (process.argv[2] ?? '').split('|');
 const shots = path.join(root, 'test-results');
 mkdirSync(shots, { recursive: true });
@@ -64,12 +64,6 @@ function freePort() {
       srv.close(() => resolve(port));
     });
   });
-}
-
-function ensureChromium() {
-  if (existsSync(CHROMIUM)) return;
-  const r = spawnSync('sh', [path.join(root, 'scripts/install-chromium.sh')], { stdio: 'inherit' });
-  if (r.status !== 0 || !existsSync(CHROMIUM)) throw new Error(`chromium is not available at ${CHROMIUM}`);
 }
 
 const HOST_TYPES = { '.js': 'text/javascript', '.css': 'text/css' };
