@@ -7,6 +7,7 @@ import * as errors from '@openrouter/sdk/models/errors';
 import { describe, expect, inject, it } from 'vitest';
 
 const base = inject('darkroomUrl');
+const upstream = inject('fakeUpstreamUrl');
 const client = new OpenRouter({ apiKey: 'sk-local-dev', serverURL: `${base}/api/v1` });
 const MODEL = 'openai/gpt-5.4-image-2';
 const prompt = (label: string) => `${label} ${randomUUID()}`;
@@ -61,6 +62,30 @@ describe('@openrouter/sdk: chat.send', () => {
     }
     expect(gen?.data.id).toBe(id);
     expect(gen?.data.streamed).toBe(true);
+  });
+
+  it("streamed: a large image in OpenRouter's own chunk shape (finish in the image's chunk) validates in the SDK", async () => {
+    // Long enough to be relayed while it arrives (worker/stream/image-relay.ts), whose frame
+    // closes after the image and must still be a ChatStreamChoice (finish_reason present).
+    const p = prompt('sdk big image');
+    const scripted = await fetch(`${upstream}/__script`, {
+      method: 'POST',
+      body: JSON.stringify({ match: p, steps: [{ kind: 'big-image', bytes: 512 * 1024, openrouter: true }] }),
+    });
+    expect(scripted.status).toBe(200);
+    const stream = await client.chat.send({
+      chatRequest: { model: MODEL, messages: [{ role: 'user', content: p }], stream: true },
+    });
+    // This SDK's ChatStreamDelta has no `images` (it strips them): what is checked here is that
+    // every frame, the relayed one included, validates, and the finish arrives once.
+    let chunks = 0;
+    const finishes: string[] = [];
+    for await (const chunk of stream) {
+      chunks++;
+      if (chunk.choices[0]?.finishReason) finishes.push(chunk.choices[0].finishReason);
+    }
+    expect(chunks).toBeGreaterThan(3);
+    expect(finishes).toEqual(['stop']);
   });
 });
 

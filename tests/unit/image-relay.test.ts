@@ -82,6 +82,7 @@ describe('image relay', () => {
       {
         index: 0,
         delta: { role: 'assistant', content: '', images: [{ type: 'image_url', image_url: { url: URL_ } }] },
+        finish_reason: null, // typed clients require the key
       },
     ]);
   });

@@ -26,6 +26,13 @@ export const RELAY_FROM = 64 * 1024;
 export const RELAY_BATCH = 256 * 1024;
 /** The rest of the line after the URL is at most this long, or it is not the close of one image. */
 const MAX_SUFFIX = 64 * 1024;
+/** What closes a prefix that ends in `choices[0].delta.images[0].image_url.url`. */
+const IMAGE_URL_CLOSERS = '}}]}}]}';
+/**
+ * The same with the choice's `finish_reason` (null) written in, which the envelope never has:
+ * typed clients require the key in every streamed choice (@openrouter/sdk's ChatStreamChoice).
+ */
+const FIRST_IMAGE_CLOSE = '}}]},"finish_reason":null}]}';
 /** The line's beginning looked at for the chunk's envelope and the image's header. */
 const HEAD_BYTES = 8 * 1024;
 
@@ -54,9 +61,8 @@ interface Open {
   /** The SSE stage's number of the line relayed. */
   line: number;
   upstreamId: string;
-  /** The JSON before the URL's opening quote, and what closes it after the URL's string. */
+  /** The JSON before the URL's opening quote. */
   prefix: string;
-  closers: string;
   /** Pieces of the pending line taken so far, and the line offset where the next one starts. */
   taken: number;
   offset: number;
@@ -114,7 +120,7 @@ export function createImageRelay(opts: StoreImagesOptions) {
   /** The frame closed right after the URL (its first image only): for a line that is not one image's chunk. */
   const closeFirstImage = (o: Open): ImageRelayPiece => {
     open = null;
-    return flush(o, [`"${o.closers}`], 'first-image');
+    return flush(o, [`"${FIRST_IMAGE_CLOSE}`], 'first-image');
   };
 
   return {
@@ -170,7 +176,7 @@ export function createImageRelay(opts: StoreImagesOptions) {
     if (quote < 0) return null;
     const prefix = text.slice(json, quote);
     const closers = closersOf(prefix);
-    if (closers !== '}}]}}]}') return null; // the URL of images[…] in a choice's delta, nothing deeper
+    if (closers !== IMAGE_URL_CLOSERS) return null; // the URL of images[…] in a choice's delta, nothing deeper
     const urlHead = /^data:image\/[a-z0-9.+-]+;base64,/.exec(text.slice(quote + 1, quote + 80));
     if (!urlHead || !sniffBase64(text.slice(quote + 1 + urlHead[0].length))) return null;
     const upstreamId = envelopeId(prefix, closers);
@@ -179,7 +185,6 @@ export function createImageRelay(opts: StoreImagesOptions) {
       line,
       upstreamId,
       prefix,
-      closers,
       taken: 0,
       offset: -json, // line offsets count from the JSON's first byte
       urlStart: quote + 1 - json,
