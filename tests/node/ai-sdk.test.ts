@@ -9,6 +9,7 @@ import { generateImage, generateText, streamText } from 'ai';
 import { describe, expect, inject, it } from 'vitest';
 
 const base = inject('darkroomUrl');
+const upstream = inject('fakeUpstreamUrl');
 const MODEL = 'openai/gpt-5.4-image-2';
 const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const isPng = (b: Uint8Array) => PNG.every((v, i) => b[i] === v);
@@ -43,6 +44,21 @@ describe.each(['/v1', '/api/v1'])('Vercel AI SDK, OpenRouter provider on %s', (p
     const files = await result.files;
     expect(files.map((f) => f.mediaType)).toEqual(['image/png']);
     expect(await result.text).toContain('Here is your image');
+  });
+
+  it("streamText gets a large image relayed while it arrives, in OpenRouter's own chunk shape, as one whole file", async () => {
+    const p = prompt('ai big image');
+    const scripted = await fetch(`${upstream}/__script`, {
+      method: 'POST',
+      body: JSON.stringify({ match: p, steps: [{ kind: 'big-image', bytes: 512 * 1024, openrouter: true }] }),
+    });
+    expect(scripted.status).toBe(200);
+    const result = streamText({ model: openrouter(MODEL), prompt: p, maxRetries: 0 });
+    const files: Uint8Array[] = [];
+    for await (const part of result.fullStream) if (part.type === 'file') files.push(part.file.uint8Array);
+    expect(files.map((f) => f.byteLength)).toEqual([512 * 1024]);
+    expect(isPng(files[0])).toBe(true);
+    expect(await result.finishReason).toBe('stop');
   });
 
   it('surfaces our errors: an unknown key is an API call error with status 401', async () => {
