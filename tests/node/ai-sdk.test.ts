@@ -7,9 +7,9 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { createOpenRouter } from '@openrouter/ai-sdk-provider';
 import { generateImage, generateText, streamText } from 'ai';
 import { describe, expect, inject, it } from 'vitest';
+import { scriptUpstream } from './upstream';
 
 const base = inject('darkroomUrl');
-const upstream = inject('fakeUpstreamUrl');
 const MODEL = 'openai/gpt-5.4-image-2';
 const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const isPng = (b: Uint8Array) => PNG.every((v, i) => b[i] === v);
@@ -48,11 +48,7 @@ describe.each(['/v1', '/api/v1'])('Vercel AI SDK, OpenRouter provider on %s', (p
 
   it("streamText gets a large image relayed while it arrives, in OpenRouter's own chunk shape, as one whole file", async () => {
     const p = prompt('ai big image');
-    const scripted = await fetch(`${upstream}/__script`, {
-      method: 'POST',
-      body: JSON.stringify({ match: p, steps: [{ kind: 'big-image', bytes: 512 * 1024, openrouter: true }] }),
-    });
-    expect(scripted.status).toBe(200);
+    await scriptUpstream(p, [{ kind: 'big-image', bytes: 512 * 1024, openrouter: true }]);
     const result = streamText({ model: openrouter(MODEL), prompt: p, maxRetries: 0 });
     const files: Uint8Array[] = [];
     for await (const part of result.fullStream) if (part.type === 'file') files.push(part.file.uint8Array);

@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { OpenRouter } from '@openrouter/sdk';
 import * as errors from '@openrouter/sdk/models/errors';
 import { describe, expect, inject, it } from 'vitest';
+import { scriptUpstream } from './upstream';
 
 const base = inject('darkroomUrl');
-const upstream = inject('fakeUpstreamUrl');
 const client = new OpenRouter({ apiKey: 'sk-local-dev', serverURL: `${base}/api/v1` });
 const MODEL = 'openai/gpt-5.4-image-2';
 const prompt = (label: string) => `${label} ${randomUUID()}`;
@@ -68,11 +68,7 @@ describe('@openrouter/sdk: chat.send', () => {
     // Long enough to be relayed while it arrives (worker/stream/image-relay.ts), whose frame
     // closes after the image and must still be a ChatStreamChoice (finish_reason present).
     const p = prompt('sdk big image');
-    const scripted = await fetch(`${upstream}/__script`, {
-      method: 'POST',
-      body: JSON.stringify({ match: p, steps: [{ kind: 'big-image', bytes: 512 * 1024, openrouter: true }] }),
-    });
-    expect(scripted.status).toBe(200);
+    await scriptUpstream(p, [{ kind: 'big-image', bytes: 512 * 1024, openrouter: true }]);
     const stream = await client.chat.send({
       chatRequest: { model: MODEL, messages: [{ role: 'user', content: p }], stream: true },
     });

@@ -4,7 +4,7 @@
 import { H } from '../../shared/headers';
 import type { Collected } from '../stream/collect';
 import { MODEL_ID } from '../../shared/model';
-import { type Chunk, type GenMeta, type PartialImage } from '../stream/events';
+import { type Chunk, type GenMeta, idPrefix, type PartialImage } from '../stream/events';
 import { isFree, usageFor } from './cost';
 import { openAiErrorBody } from './errors';
 import { darkroomImage } from '../storage/image-store';
@@ -51,10 +51,7 @@ function chatFrames(ctx: AnswerContext, imageFormat: ImageFormat): SseRenderer {
         const out =
           upstreamId === undefined
             ? [bytes]
-            : [
-                encoder.encode(`data: {"id":${JSON.stringify(meta.generationId)}`),
-                bytes.subarray(`{"id":${JSON.stringify(upstreamId)}`.length),
-              ];
+            : [encoder.encode(`data: ${idPrefix(meta.generationId)}`), bytes.subarray(idPrefix(upstreamId).length)];
         if (end) {
           out.push(FRAME_END);
           handedOver = end;
@@ -216,8 +213,8 @@ export function withOurId(raw: string, upstreamId: string, ourId: string): strin
 
 /** The same as two pieces: our `{"id":...` and the rest of the upstream's text, uncopied. */
 function ourIdParts(raw: string, upstreamId: string, ourId: string): { head: string; rest: string } | null {
-  const prefix = `{"id":${JSON.stringify(upstreamId)}`;
-  return raw.startsWith(prefix) ? { head: `{"id":${JSON.stringify(ourId)}`, rest: raw.slice(prefix.length) } : null;
+  const prefix = idPrefix(upstreamId);
+  return raw.startsWith(prefix) ? { head: idPrefix(ourId), rest: raw.slice(prefix.length) } : null;
 }
 
 const asStream = (pieces: Uint8Array[]) =>

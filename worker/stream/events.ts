@@ -89,6 +89,9 @@ export interface ImageAhead {
   upstreamId: string;
 }
 
+/** How an upstream's chunk text starts (`{"id":"…"`): the renderers put ours in its place. */
+export const idPrefix = (id: string) => `{"id":${JSON.stringify(id)}`;
+
 /**
  * A piece of an image chunk's line passed on while the line is still arriving (image-relay.ts),
  * for the same renderers as ImageAhead; the chunk itself follows, its images stored.

@@ -16,7 +16,7 @@
 //
 // Only for answers that want the upstream's data URL as it arrives (streamed chat, default image
 // format), and only in the request's own isolate: the coalescing Durable Object hands whole lines.
-import type { ImageRelayPiece } from './events';
+import { idPrefix, type ImageRelayPiece } from './events';
 import type { PendingLine } from './sse-parse';
 import { type StoreImagesOptions, limitsOf, sniffBase64 } from './store-images';
 
@@ -38,6 +38,7 @@ const HEAD_BYTES = 8 * 1024;
 
 const QUOTE = 0x22;
 const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
 
 type Piece = string | Uint8Array;
 
@@ -55,7 +56,6 @@ function bytesOf(parts: Piece[]): Uint8Array {
   }
   return out;
 }
-const encoder = new TextEncoder();
 
 interface Open {
   /** The SSE stage's number of the line relayed. */
@@ -175,11 +175,10 @@ export function createImageRelay(opts: StoreImagesOptions) {
     const quote = text.indexOf('"data:', json);
     if (quote < 0) return null;
     const prefix = text.slice(json, quote);
-    const closers = closersOf(prefix);
-    if (closers !== IMAGE_URL_CLOSERS) return null; // the URL of images[…] in a choice's delta, nothing deeper
+    if (closersOf(prefix) !== IMAGE_URL_CLOSERS) return null; // the URL of images[…] in a choice's delta, nothing deeper
     const urlHead = /^data:image\/[a-z0-9.+-]+;base64,/.exec(text.slice(quote + 1, quote + 80));
     if (!urlHead || !sniffBase64(text.slice(quote + 1 + urlHead[0].length))) return null;
-    const upstreamId = envelopeId(prefix, closers);
+    const upstreamId = envelopeId(prefix);
     if (upstreamId === null) return null;
     return {
       line,
@@ -225,7 +224,7 @@ const ENVELOPE_CHOICE = new Set(['index', 'delta']);
  * The upstream's id when the prefix is a chunk's envelope and the start of its first choice's first
  * image, with nothing a rendered frame would change or repeat (usage, text, a finish); else null.
  */
-function envelopeId(prefix: string, closers: string): string | null {
+function envelopeId(prefix: string): string | null {
   let chunk: {
     id?: unknown;
     usage?: unknown;
@@ -233,11 +232,11 @@ function envelopeId(prefix: string, closers: string): string | null {
     choices?: { index?: unknown; delta?: Record<string, unknown> & { images?: { image_url?: { url?: unknown } }[] } }[];
   };
   try {
-    chunk = JSON.parse(`${prefix}""${closers}`);
+    chunk = JSON.parse(`${prefix}""${IMAGE_URL_CLOSERS}`);
   } catch {
     return null;
   }
-  if (typeof chunk?.id !== 'string' || !prefix.startsWith(`{"id":${JSON.stringify(chunk.id)}`)) return null;
+  if (typeof chunk?.id !== 'string' || !prefix.startsWith(idPrefix(chunk.id))) return null;
   if (chunk.usage !== undefined || chunk.error !== undefined || chunk.choices?.length !== 1) return null;
   const [choice] = chunk.choices;
   if (choice.index !== 0 || !Object.keys(choice).every((k) => ENVELOPE_CHOICE.has(k))) return null;

@@ -46,8 +46,14 @@ const CR = 0x0d;
 const encoder = new TextEncoder();
 
 /** A piece of a line as bytes (an ASCII piece's text encodes to the same bytes). */
-export const asBytes = (piece: string | Uint8Array): Uint8Array =>
-  typeof piece === 'string' ? encoder.encode(piece) : piece;
+const asBytes = (piece: string | Uint8Array): Uint8Array => (typeof piece === 'string' ? encoder.encode(piece) : piece);
+
+/** The next LF (or CR) at or after `from`: in the read's text when it is ASCII (memchr), else in its bytes. */
+const search = (chunk: Uint8Array, text: string | null, byte: typeof LF | typeof CR, from = 0) =>
+  text !== null ? text.indexOf(byte === LF ? '\n' : '\r', from) : chunk.indexOf(byte, from);
+
+/** The nearer of two line ends (-1: none). */
+const nearer = (lf: number, cr: number) => (lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr));
 
 /** The stage as a plain object: bytes in, complete messages out. Throws a StageError past maxLine. */
 export function createSseDecoder(opts: { maxLine?: number } = {}) {
@@ -170,9 +176,9 @@ export function createSseDecoder(opts: { maxLine?: number } = {}) {
       let lf = -2;
       let cr = -2;
       while (at < chunk.length) {
-        if (lf !== -1 && lf < at) lf = text !== null ? text.indexOf('\n', at) : chunk.indexOf(LF, at);
-        if (cr !== -1 && cr < at) cr = text !== null ? text.indexOf('\r', at) : chunk.indexOf(CR, at);
-        const end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+        if (lf !== -1 && lf < at) lf = search(chunk, text, LF, at);
+        if (cr !== -1 && cr < at) cr = search(chunk, text, CR, at);
+        const end = nearer(lf, cr);
         if (end < 0) {
           if (text !== null) pieces.push(at ? text.slice(at) : text);
           else {
@@ -197,12 +203,10 @@ export function createSseDecoder(opts: { maxLine?: number } = {}) {
     pending(): PendingLine {
       return { line: lines, pieces, bytes: pieceBytes };
     },
-    /** Where the first line of this read ends (LF or CR), or -1; the search is not repeated by feed. */
+    /** Where the first line of this read ends (LF or CR), or -1; feed then reuses the read's decode. */
     lineEndIn(chunk: Uint8Array): number {
       const text = textOf(chunk);
-      const lf = text !== null ? text.indexOf('\n') : chunk.indexOf(LF);
-      const cr = text !== null ? text.indexOf('\r') : chunk.indexOf(CR);
-      return lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+      return nearer(search(chunk, text, LF), search(chunk, text, CR));
     },
     /** The pending line's bytes will not be wanted (its message comes without `bytes`). */
     forgetBytes() {
