@@ -40,7 +40,7 @@ export async function finishGeneration(
     }
   }
   try {
-    const written = await bounded(
+    await bounded(
       putGenerationRecord(env, {
         id: plan.generationId,
         created: Math.floor(Date.now() / 1000), // when it was generated, not the upstream's clock
@@ -61,12 +61,6 @@ export async function finishGeneration(
       kvWriteMs,
       'KV put record',
     );
-    if (!written)
-      logLine({
-        level: 'error',
-        msg: 'a generation record with this id exists; not overwritten',
-        generation: plan.generationId,
-      });
   } catch (err) {
     logLine({
       level: 'error',

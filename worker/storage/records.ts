@@ -23,14 +23,14 @@ const recordKey = (id: string) => `g:${id}`;
 export const isGenerationId = (id: string) => /^[0-9A-Za-z]{6,32}$/.test(id);
 
 /**
- * Records are write-once: ids are random (worker/lib/bytes.ts randomId), and an id that exists
- * is never written again, so no later generation can change what a share link shows.
+ * Records are write-once: ids are ours alone (plan.ts, worker/lib/bytes.ts randomId: 22 base62
+ * characters, about 131 random bits), so no later generation writes an existing id and a share
+ * link keeps showing what was made. No existence read before the put: it would cost one KV
+ * lookup per generation (deployed, a key that never existed is a lookup at the central store)
+ * to guard against a collision of 131 random bits.
  */
-export async function putGenerationRecord(env: Env, record: StoredRecord): Promise<boolean> {
-  const key = recordKey(record.id);
-  if ((await env.RECORDS.get(key)) !== null) return false;
-  await env.RECORDS.put(key, JSON.stringify(record));
-  return true;
+export async function putGenerationRecord(env: Env, record: StoredRecord): Promise<void> {
+  await env.RECORDS.put(recordKey(record.id), JSON.stringify(record));
 }
 
 export async function getStoredRecord(env: Env, id: string): Promise<StoredRecord | null> {
