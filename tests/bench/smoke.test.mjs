@@ -60,12 +60,12 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
 
     // Every cell the sections promise is there, measured, and has its ratios to the floor.
     const want = [
-      ...['floor', 'darkroom', 'direct', 'portkey'].flatMap((t) => [
+      ...['floor', 'work-floor', 'darkroom', 'direct', 'portkey'].flatMap((t) => [
         `stream.sse.64px.c1.${t}`,
         `stream.sse.64px.c2.${t}`,
       ]),
       ...['static', 'darkroom-hit'].flatMap((t) => [`hit.sse.64px.c1.${t}`, `hit.sse.64px.c2.${t}`]),
-      ...['floor', 'darkroom', 'darkroom-url'].map((t) => `image.json.1MiB.c2.${t}`),
+      ...['floor', 'work-floor', 'darkroom', 'darkroom-url'].map((t) => `image.json.1MiB.c2.${t}`),
     ];
     const ids = res.cells.map((c) => c.id);
     for (const id of want) assert.ok(ids.includes(id), `missing cell ${id} (have ${ids.join(', ')})`);
@@ -89,8 +89,8 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
     for (const c of res.cells.filter((x) => x.target === 'darkroom-hit'))
       assert.equal(c.upstream_requests, 0, `${c.id} reached the upstream`);
 
-    // The isolate's own CPU per request, from a V8 profile, for both Workers.
-    for (const t of ['floor', 'darkroom']) {
+    // The isolate's own CPU per request, from a V8 profile, for the floors and Darkroom.
+    for (const t of ['floor', 'work-floor', 'darkroom']) {
       const p = res.profiles.find((x) => x.target === t);
       assert.ok(p && !p.error, `profile ${t}: ${p?.error}`);
       assert.ok(
@@ -114,7 +114,7 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
     }
 
     // The realistic cell: every generation waited for the upstream, and the added time is reported.
-    for (const t of ['floor', 'darkroom']) {
+    for (const t of ['floor', 'work-floor', 'darkroom']) {
       const x = res.realistic.find((r) => r.target === t);
       assert.ok(x && x.requests === 2 && x.total_min_ms >= 1000, `realistic ${t}: ${JSON.stringify(x)}`);
       assert.ok(isNum(x.added_vs_floor_ms) && isNum(x.added_share_of_generation), `realistic ${t}: added`);
@@ -176,7 +176,19 @@ test('bench/run.mjs produces every figure and every ratio', { timeout: 240_000 }
       'worker_bundle_gzip_kb',
       'widget_gzip_kb',
     ];
-    const info = ['stream_miss_p50_vs_portkey', 'isolate_cpu_vs_floor', 'realistic_added_ms', 'realistic_added_share'];
+    const info = [
+      'stream_miss_p50_vs_portkey',
+      'isolate_cpu_vs_floor',
+      'realistic_added_ms',
+      'realistic_added_share',
+      'work_floor_stream_c1_p50_vs_floor',
+      'work_floor_stream_rps_vs_floor',
+      'work_floor_stream_cpu_vs_floor',
+      'stream_miss_c1_p50_vs_work_floor',
+      'work_floor_isolate_cpu_vs_floor',
+      'work_floor_image_p50_vs_floor',
+      'work_floor_realistic_added_ms',
+    ];
     for (const name of [...gated, ...info]) assert.ok(targets.includes(name), `target ${name} missing`);
     for (const t of res.targets) {
       if (t.name === 'widget_gzip_kb' && res.sizes.find((x) => x.name === 'widget').missing) continue;

@@ -1,0 +1,114 @@
+// The "work floor" Worker: the floor (bench/floor) plus the storage round trips that every
+// Darkroom generation must make, done the cheapest way this runtime allows, and no other code.
+// Under the same `wrangler dev` its ratio to the floor is what that work alone costs here, so a
+// target below it cannot be met by any gateway that keeps Darkroom's guarantees:
+// - a limit is taken before the upstream is called (spend and concurrency need a Durable Object
+//   round trip on the critical path: the upstream bills for a request the moment it starts);
+// - the request body is parsed (validation) before it is forwarded;
+// - every image is decoded, hashed (content address) and written to R2 before an answer refers
+//   to it by our URL; a stream sends the upstream's bytes as they arrive, then our URL in a
+//   following event, then [DONE];
+// - after the answer: the generation record in KV and the lease's release (waitUntil).
+// Not counted here, because it is Darkroom's own code to make cheaper: the answer layer, event
+// parsing and rendering, the cache key, logging, usage and stats.
+// WORK_FLOOR_SKIP (e.g. "lease record") leaves pieces out, to measure what each one costs
+// (bench/profile.mjs with PROFILE_TOML=bench/work-floor/wrangler.toml PROFILE_VARS=...).
+import { DurableObject } from 'cloudflare:workers';
+import { Hono } from 'hono';
+
+/** One counter per key, like Darkroom's LimitCounter: kept in memory, persisted without waiting. */
+export class Lease extends DurableObject {
+  active = 0;
+  acquire() {
+    this.active++;
+    void this.ctx.storage.put('active', this.active);
+    return { ok: true, lease: crypto.randomUUID() };
+  }
+  release() {
+    this.active = Math.max(0, this.active - 1);
+    void this.ctx.storage.put('active', this.active);
+  }
+}
+
+const DATA_URL = /data:(image\/[a-z+.-]+);base64,([A-Za-z0-9+/=]+)/;
+const DONE = new TextEncoder().encode('data: [DONE]\n\n');
+const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+/** Decodes, hashes and stores the first image in `text`; returns its URL, or null without one. */
+async function storeImage(env, text, origin) {
+  if (skips(env, 'store')) return null;
+  const m = DATA_URL.exec(text);
+  if (!m) return null;
+  const bytes = Uint8Array.fromBase64(m[2]);
+  const key = `i/${hex(await crypto.subtle.digest('SHA-256', bytes))}.png`;
+  await env.IMAGES.put(key, bytes, { httpMetadata: { contentType: m[1] } });
+  return `${origin}/${key}`;
+}
+
+function afterAnswer(c, lease, id, url) {
+  c.executionCtx.waitUntil(
+    Promise.all([
+      skips(c.env, 'record') ? null : c.env.RECORDS.put(`g:${id}`, JSON.stringify({ id, images: url ? [url] : [] })),
+      lease?.release(),
+    ]),
+  );
+}
+
+const skips = (env, piece) => (env.WORK_FLOOR_SKIP ?? '').split(/[\s,]+/).includes(piece);
+
+const app = new Hono();
+
+app.post('/v1/chat/completions', async (c) => {
+  const env = c.env;
+  const body = await c.req.json();
+  const lease = skips(env, 'lease') ? null : env.LEASES.get(env.LEASES.idFromName('key:bench'));
+  await lease?.acquire();
+  const id = crypto.randomUUID();
+  const origin = new URL(c.req.url).origin;
+  const upstream = await fetch(`${env.UPSTREAM_BASE_URL}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: c.req.header('authorization') ?? '' },
+    body: JSON.stringify(body),
+  });
+  if (!body.stream) {
+    const text = await upstream.text();
+    const url = await storeImage(env, text, origin);
+    afterAnswer(c, lease, id, url);
+    return new Response(text, { status: upstream.status, headers: upstream.headers });
+  }
+  // Forward every byte as it arrives, except the closing [DONE], which must follow our URL.
+  const seen = [];
+  let held = new Uint8Array(0);
+  const relay = new TransformStream({
+    transform(chunk, out) {
+      seen.push(chunk);
+      const all = held.length ? concat([held, chunk]) : chunk;
+      const keep = Math.min(DONE.length, all.length);
+      if (all.length > keep) out.enqueue(all.subarray(0, all.length - keep));
+      held = all.slice(all.length - keep);
+    },
+    async flush(out) {
+      const url = await storeImage(env, new TextDecoder().decode(concat(seen)), origin);
+      if (!sameBytes(held, DONE)) out.enqueue(held);
+      if (url)
+        out.enqueue(new TextEncoder().encode(`data: ${JSON.stringify({ darkroom: { images: [{ url }] } })}\n\n`));
+      out.enqueue(DONE);
+      afterAnswer(c, lease, id, url);
+    },
+  });
+  return new Response(upstream.body.pipeThrough(relay), { status: upstream.status, headers: upstream.headers });
+});
+
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+export default app;
