@@ -1285,15 +1285,6 @@ function computeTargets() {
       null,
       RESULT.realistic.map((x) => x.id),
     );
-    const w = RESULT.realistic.find((x) => x.target === 'work-floor');
-    if (w)
-      add(
-        'work_floor_realistic_added_ms',
-        'realistic: ms the work floor adds per generation over the floor (p50; reported)',
-        w.added_vs_floor_ms ?? null,
-        null,
-        [w.id],
-      );
   }
   if (CFG.sections.includes('size')) {
     const b = RESULT.sizes.find((s) => s.name === 'worker_bundle');
@@ -1821,7 +1812,9 @@ async function main() {
         body: JSON.stringify({ match: SLOW_PROMPT, steps: [{ kind: 'wait', ms: CFG.realWaitMs }] }),
       });
       if (r.status !== 200) fail(`realistic: scripting the upstream answered ${r.status}`);
-      for (const t of ['floor', 'work-floor', 'darkroom']) if (serverUp(t)) await measureRealistic(t, bytes);
+      // Not the work floor: its whole-answer decode at the end is no floor for a streamed 2 MiB image
+      // (it added 1.5-1.9 s here where Darkroom's relay added 0.1-0.7 s).
+      for (const t of ['floor', 'darkroom']) if (serverUp(t)) await measureRealistic(t, bytes);
     }
   }
   estimateSurvival();
