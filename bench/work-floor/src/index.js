@@ -18,6 +18,8 @@
 // (bench/profile.mjs with PROFILE_TOML=bench/work-floor/wrangler.toml PROFILE_VARS=...).
 import { DurableObject } from 'cloudflare:workers';
 import { Hono } from 'hono';
+// Darkroom's own byte helpers: the work floor's cost should differ from Darkroom's by our code, not by these.
+import { concatBytes as concat, sha256Hex } from '../../../worker/lib/bytes.ts';
 
 /** One counter per key, like Darkroom's LimitCounter: kept in memory, persisted without waiting. */
 export class Lease extends DurableObject {
@@ -34,7 +36,6 @@ export class Lease extends DurableObject {
 }
 
 const DONE = new TextEncoder().encode('data: [DONE]\n\n');
-const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /** Decodes, hashes and stores the first image in `text`; returns its URL, or null without one. */
 async function storeImage(env, text, origin) {
@@ -44,7 +45,7 @@ async function storeImage(env, text, origin) {
   if (at < 0) return null;
   const b64At = text.indexOf(';base64,', at) + 8;
   const bytes = Uint8Array.fromBase64(text.slice(b64At, text.indexOf('"', b64At)));
-  const key = `i/${hex(await crypto.subtle.digest('SHA-256', bytes))}.png`;
+  const key = `i/${await sha256Hex(bytes)}.png`;
   await env.IMAGES.put(key, bytes, { httpMetadata: { contentType: text.slice(at + 5, b64At - 8) } });
   return `${origin}/${key}`;
 }
@@ -102,16 +103,6 @@ app.post('/v1/chat/completions', async (c) => {
   });
   return new Response(upstream.body.pipeThrough(relay), { status: upstream.status, headers: upstream.headers });
 });
-
-function concat(parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 

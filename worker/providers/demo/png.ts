@@ -1,5 +1,6 @@
 // A tiny PNG encoder (8-bit RGB) and a deterministic painter for the offline demo provider.
 // CompressionStream('deflate') gives exactly the zlib stream PNG's IDAT wants.
+import { concatBytes } from '../../lib/bytes';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -50,13 +51,7 @@ export async function encodePng(width: number, height: number, rgb: Uint8Array):
     pngChunk('IDAT', await deflate(raw)),
     pngChunk('IEND', new Uint8Array(0)),
   ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** FNV-1a: a stable 32-bit hash of a string. */
