@@ -1098,12 +1098,16 @@ function computeTargets() {
     xs.some((x) => x === null || x === undefined) || !xs.length ? null : hi ? Math.max(...xs) : Math.min(...xs);
 
   if (CFG.sections.includes('stream')) {
-    const d = cells.filter((c) => c.section === 'stream' && c.target === 'darkroom');
-    const c1 = d.filter((c) => c.concurrency === Math.min(...CFG.concurrency));
-    const many = d.filter((c) => c.concurrency > 1);
+    const cMin = Math.min(...CFG.concurrency);
+    /** One target's streaming-miss cells: all, at the lowest concurrency, and concurrent. */
+    const streamOf = (target) => {
+      const all = cells.filter((c) => c.section === 'stream' && c.target === target);
+      return { all, c1: all.filter((c) => c.concurrency === cMin), many: all.filter((c) => c.concurrency > 1) };
+    };
+    const { all: d, c1, many } = streamOf('darkroom');
     add(
       'stream_miss_c1_p50_vs_floor',
-      `streaming miss, c=${Math.min(...CFG.concurrency)}, p50 latency darkroom / floor (<= ${T.streamC1P50})`,
+      `streaming miss, c=${cMin}, p50 latency darkroom / floor (<= ${T.streamC1P50})`,
       worst(c1.map((c) => c.ratio_to_floor.p50_ms)),
       T.streamC1P50,
       c1.map((c) => c.id),
@@ -1129,13 +1133,11 @@ function computeTargets() {
     // The work floor: the floor plus only the storage round trips Darkroom must make
     // (bench/work-floor). Where it is itself above a target, no code of ours can meet that target
     // on this runtime without giving up a guarantee; darkroom / work floor is our own code's share.
-    const w = cells.filter((c) => c.section === 'stream' && c.target === 'work-floor');
+    const { all: w, c1: w1, many: wMany } = streamOf('work-floor');
     if (w.length) {
-      const w1 = w.filter((c) => c.concurrency === Math.min(...CFG.concurrency));
-      const wMany = w.filter((c) => c.concurrency > 1);
       add(
         'work_floor_stream_c1_p50_vs_floor',
-        `work floor (floor + the storage work every generation needs), streaming miss, c=${Math.min(...CFG.concurrency)}, p50 / floor (reported)`,
+        `work floor (floor + the storage work every generation needs), streaming miss, c=${cMin}, p50 / floor (reported)`,
         worst(w1.map((c) => c.ratio_to_floor.p50_ms)),
         null,
         w1.map((c) => c.id),
@@ -1162,7 +1164,7 @@ function computeTargets() {
       );
       add(
         'stream_miss_c1_p50_vs_work_floor',
-        `streaming miss, c=${Math.min(...CFG.concurrency)}, p50 darkroom / work floor: our own code's share (reported)`,
+        `streaming miss, c=${cMin}, p50 darkroom / work floor: our own code's share (reported)`,
         worst(own),
         null,
         [...c1.map((c) => c.id), ...w1.map((c) => c.id)],

@@ -1,5 +1,5 @@
 // The "work floor" Worker: the floor (bench/floor) plus the storage round trips that every
-// Darkroom generation must make, done the cheapest way this runtime allows, and no other code.
+// Darkroom generation must make, done in the simplest way, and no other code.
 // Under the same `wrangler dev` its ratio to the floor is what that work alone costs here, so a
 // target below it cannot be met by any gateway that keeps Darkroom's guarantees:
 // - a limit is taken before the upstream is called (spend and concurrency need a Durable Object
@@ -19,7 +19,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { Hono } from 'hono';
 // Darkroom's own byte helpers: the work floor's cost should differ from Darkroom's by our code, not by these.
-import { concatBytes as concat, sha256Hex } from '../../../worker/lib/bytes.ts';
+import { concatBytes as concat, fromBase64, sha256Hex } from '../../../worker/lib/bytes.ts';
 
 /** One counter per key, like Darkroom's LimitCounter: kept in memory, persisted without waiting. */
 export class Lease extends DurableObject {
@@ -44,7 +44,7 @@ async function storeImage(env, text, origin) {
   const at = text.indexOf('data:image/');
   if (at < 0) return null;
   const b64At = text.indexOf(';base64,', at) + 8;
-  const bytes = Uint8Array.fromBase64(text.slice(b64At, text.indexOf('"', b64At)));
+  const bytes = fromBase64(text.slice(b64At, text.indexOf('"', b64At)));
   const key = `i/${await sha256Hex(bytes)}.png`;
   await env.IMAGES.put(key, bytes, { httpMetadata: { contentType: text.slice(at + 5, b64At - 8) } });
   return `${origin}/${key}`;
